@@ -1,0 +1,215 @@
+package sift
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Names of the unified record columns, in schema order.
+const (
+	ColID       = "id"       // string, never null
+	ColText     = "text"     // string, null for conversation rows
+	ColMessages = "messages" // list<struct<role, content>>, null for text rows
+	ColSource   = "source"   // string: input file or dataset name
+	ColMeta     = "meta"     // JSON object text holding every unmapped input field
+)
+
+// MessageType is the Arrow type of one conversation turn.
+var MessageType = arrow.StructOf(
+	arrow.Field{Name: "role", Type: arrow.BinaryTypes.String},
+	arrow.Field{Name: "content", Type: arrow.BinaryTypes.String},
+)
+
+// Schema is the unified record schema. Every batch in a pipeline starts with
+// these five columns; stages may append more.
+var Schema = arrow.NewSchema([]arrow.Field{
+	{Name: ColID, Type: arrow.BinaryTypes.String},
+	{Name: ColText, Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: ColMessages, Type: arrow.ListOf(MessageType), Nullable: true},
+	{Name: ColSource, Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: ColMeta, Type: arrow.BinaryTypes.String, Nullable: true},
+}, nil)
+
+// Column indexes of the unified columns.
+const (
+	idxID = iota
+	idxText
+	idxMessages
+	idxSource
+	idxMeta
+	numCore
+)
+
+// Message is one conversation turn.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Row is one unified record in plain Go form. It is the slow, convenient
+// path: stages work on Arrow columns, tests and readers build Rows.
+type Row struct {
+	ID       string
+	Text     *string   // nil for conversation rows
+	Messages []Message // nil for text rows
+	Source   string
+	Meta     string // JSON object text, or "" for none
+}
+
+// Builder accumulates [Row]s into a record batch of [Schema].
+type Builder struct {
+	b                 *array.RecordBuilder
+	id, text, src, mt *array.StringBuilder
+	msgs              *array.ListBuilder
+	msg               *array.StructBuilder
+	role, content     *array.StringBuilder
+}
+
+// NewBuilder returns a Builder that allocates from mem. Release it when done.
+func NewBuilder(mem memory.Allocator) *Builder {
+	rb := array.NewRecordBuilder(mem, Schema)
+	lb := rb.Field(idxMessages).(*array.ListBuilder)
+	sb := lb.ValueBuilder().(*array.StructBuilder)
+	return &Builder{
+		b:       rb,
+		id:      rb.Field(idxID).(*array.StringBuilder),
+		text:    rb.Field(idxText).(*array.StringBuilder),
+		src:     rb.Field(idxSource).(*array.StringBuilder),
+		mt:      rb.Field(idxMeta).(*array.StringBuilder),
+		msgs:    lb,
+		msg:     sb,
+		role:    sb.FieldBuilder(0).(*array.StringBuilder),
+		content: sb.FieldBuilder(1).(*array.StringBuilder),
+	}
+}
+
+// Append adds r.
+func (b *Builder) Append(r Row) {
+	b.id.Append(r.ID)
+	if r.Text != nil {
+		b.text.Append(*r.Text)
+	} else {
+		b.text.AppendNull()
+	}
+	if r.Messages != nil {
+		b.msgs.Append(true)
+		for _, m := range r.Messages {
+			b.msg.Append(true)
+			b.role.Append(m.Role)
+			b.content.Append(m.Content)
+		}
+	} else {
+		b.msgs.AppendNull()
+	}
+	appendOpt(b.src, r.Source)
+	appendOpt(b.mt, r.Meta)
+}
+
+func appendOpt(b *array.StringBuilder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	b.Append(s)
+}
+
+// Len is the number of rows appended since the last NewBatch.
+func (b *Builder) Len() int { return b.id.Len() }
+
+// NewBatch returns the rows appended so far as a batch owned by the caller
+// and resets the builder.
+func (b *Builder) NewBatch() arrow.RecordBatch { return b.b.NewRecordBatch() }
+
+// Release frees the builder's buffers.
+func (b *Builder) Release() { b.b.Release() }
+
+// Cols gives typed access to the unified columns of a batch. The arrays are
+// borrowed from the batch and valid while it is.
+type Cols struct {
+	ID, Text, Source, Meta *array.String
+	Messages               *array.List
+	Role, Content          *array.String // children of Messages
+}
+
+// ColsOf returns the unified columns of rec.
+// It panics if rec does not start with [Schema]'s columns.
+func ColsOf(rec arrow.RecordBatch) Cols {
+	if rec.NumCols() < numCore {
+		panic(fmt.Sprintf("sift: batch has %d columns, want the %d unified ones first", rec.NumCols(), numCore))
+	}
+	for i, f := range Schema.Fields() {
+		if g := rec.Schema().Field(i); g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
+			panic(fmt.Sprintf("sift: column %d is %s %s, want %s %s", i, g.Name, g.Type, f.Name, f.Type))
+		}
+	}
+	l := rec.Column(idxMessages).(*array.List)
+	st := l.ListValues().(*array.Struct)
+	return Cols{
+		ID:       rec.Column(idxID).(*array.String),
+		Text:     rec.Column(idxText).(*array.String),
+		Source:   rec.Column(idxSource).(*array.String),
+		Meta:     rec.Column(idxMeta).(*array.String),
+		Messages: l,
+		Role:     st.Field(0).(*array.String),
+		Content:  st.Field(1).(*array.String),
+	}
+}
+
+// Roles is a set of conversation roles, used to choose which turns of a
+// conversation a stage reads or rewrites.
+type Roles uint8
+
+// The conversation roles of the unified record.
+const (
+	RoleSystem Roles = 1 << iota
+	RoleUser
+	RoleAssistant
+	RoleTool
+	AllRoles = RoleSystem | RoleUser | RoleAssistant | RoleTool
+)
+
+var roleNames = [...]string{"system", "user", "assistant", "tool"}
+
+// RoleOf returns the single-role set for name, or 0 if name is not a role.
+func RoleOf(name string) Roles {
+	for i, n := range roleNames {
+		if n == name {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// ParseRoles parses role names into a set. An empty list gives def.
+func ParseRoles(names []string, def Roles) (Roles, error) {
+	if len(names) == 0 {
+		return def, nil
+	}
+	var r Roles
+	for _, n := range names {
+		x := RoleOf(n)
+		if x == 0 {
+			return 0, fmt.Errorf("unknown role %q (want one of %s)", n, strings.Join(roleNames[:], ", "))
+		}
+		r |= x
+	}
+	return r, nil
+}
+
+// Has reports whether the set holds the role called name.
+func (r Roles) Has(name string) bool { return r&RoleOf(name) != 0 }
+
+// Names lists the roles in the set.
+func (r Roles) Names() []string {
+	var out []string
+	for i, n := range roleNames {
+		if r&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}

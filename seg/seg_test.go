@@ -1,0 +1,111 @@
+package seg
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"unicode/utf8"
+)
+
+func segs(s string) []string {
+	var out []string
+	for sg := range Segments(s) {
+		out = append(out, s[sg.Start:sg.End])
+	}
+	return out
+}
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     int
+	}{
+		{"empty", "", 0},
+		{"english", "The quick brown fox jumps.", 5},
+		{"contraction", "can't won't", 2},
+		{"numbers", "It costs 1,000.50 dollars", 4},
+		{"underscore", "snake_case __ x", 2},
+		{"chinese", "我爱北京天安门", 7},
+		{"mixed", "我用Go写代码 v1.2", 7},
+		{"katakana", "コンピュータ", 6},
+		{"spaces-only", "  \n\t ", 0},
+		{"emoji", "hi 👍🏽 there", 2},
+		{"accents", "café naïve", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Count(tc.in); got != tc.want {
+				t.Errorf("Count(%q) = %d, want %d (segments %q)", tc.in, got, tc.want, segs(tc.in))
+			}
+		})
+	}
+}
+
+func TestSegmentsTile(t *testing.T) {
+	for _, s := range []string{"", "a", "Hello, world!\r\n", "中文和English混合。", "x.y.z 3.14 a:b ''"} {
+		var got string
+		for sg := range Segments(s) {
+			got += s[sg.Start:sg.End]
+		}
+		if got != s {
+			t.Errorf("segments of %q rebuild %q", s, got)
+		}
+	}
+}
+
+// reference segments ASCII text through the general Unicode path.
+func reference(s string) []Segment {
+	var out []Segment
+	unicodeSegments(s, func(sg Segment) bool { out = append(out, sg); return true })
+	return out
+}
+
+func FuzzASCIIPathMatchesUAX29(f *testing.F) {
+	for _, s := range []string{"can't stop", "1,000.5", "a:b:c", "e.g. x_y", "a\r\nb", "  tab\t\tx", "'quoted'", "3;4", "a__b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		if isASCII(s) {
+			var fast []Segment
+			asciiSegments(s, func(sg Segment) bool { fast = append(fast, sg); return true })
+			if ref := reference(s); !slices.Equal(fast, ref) {
+				t.Fatalf("%q: ascii %v, uax29 %v", s, fast, ref)
+			}
+		}
+		n := 0
+		for sg := range Segments(s) {
+			if sg.Start != n || sg.End <= sg.Start {
+				t.Fatalf("%q: bad segment %v at %d", s, sg, n)
+			}
+			n = sg.End
+		}
+		if n != len(s) {
+			t.Fatalf("%q: segments end at %d", s, n)
+		}
+	})
+}
+
+func BenchmarkCount(b *testing.B) {
+	en := "The quick brown fox jumps over the lazy dog, doesn't it? Prices rose 3.5% in 2024. "
+	zh := "机器学习是人工智能的一个分支，它使计算机能够从数据中学习。"
+	for _, bc := range []struct{ name, text string }{{"ascii", en}, {"chinese", zh}, {"mixed", en + zh}} {
+		s := ""
+		for len(s) < 64<<10 {
+			s += bc.text
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				Count(s)
+			}
+		})
+	}
+}
+
+func ExampleCount() {
+	fmt.Println(Count("Hello, world! 你好世界"))
+	// Output: 6
+}
