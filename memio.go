@@ -1,0 +1,62 @@
+package sift
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// SliceSource returns a Source yielding recs in order, for tests and
+// in-memory data. It takes ownership of recs: each is handed to the
+// pipeline, which releases it.
+func SliceSource(recs ...arrow.RecordBatch) Source {
+	return &sliceSource{recs: recs}
+}
+
+type sliceSource struct{ recs []arrow.RecordBatch }
+
+func (s *sliceSource) Next(context.Context) (arrow.RecordBatch, []Reject, error) {
+	if len(s.recs) == 0 {
+		return nil, nil, io.EOF
+	}
+	r := s.recs[0]
+	s.recs = s.recs[1:]
+	return r, nil, nil
+}
+
+// Collector is a Sink that keeps every batch it is given, retained. Release
+// it when done.
+type Collector struct {
+	mu   sync.Mutex
+	Recs []arrow.RecordBatch
+}
+
+// Write retains rec.
+func (c *Collector) Write(_ context.Context, rec arrow.RecordBatch) error {
+	rec.Retain()
+	c.mu.Lock()
+	c.Recs = append(c.Recs, rec)
+	c.mu.Unlock()
+	return nil
+}
+
+// Rows returns all collected rows as JSON objects (see [AppendRowJSON]).
+func (c *Collector) Rows() []string {
+	var out []string
+	for _, r := range c.Recs {
+		for i := 0; i < int(r.NumRows()); i++ {
+			out = append(out, string(AppendRowJSON(nil, r, i)))
+		}
+	}
+	return out
+}
+
+// Release releases the collected batches.
+func (c *Collector) Release() {
+	for _, r := range c.Recs {
+		r.Release()
+	}
+	c.Recs = nil
+}
