@@ -77,7 +77,9 @@ func WithStage(name string, s Stage) Option {
 }
 
 // WithSteps appends steps.
-func WithSteps(steps ...Step) Option { return func(p *Pipeline) { p.steps = append(p.steps, steps...) } }
+func WithSteps(steps ...Step) Option {
+	return func(p *Pipeline) { p.steps = append(p.steps, steps...) }
+}
 
 // WithAllocator sets the allocator handed to stages. The default is
 // memory.DefaultAllocator.

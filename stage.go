@@ -31,7 +31,9 @@ type Stage interface {
 type StageFunc func(ctx context.Context, b *Batch) (arrow.RecordBatch, error)
 
 // Process calls f(ctx, b).
-func (f StageFunc) Process(ctx context.Context, b *Batch) (arrow.RecordBatch, error) { return f(ctx, b) }
+func (f StageFunc) Process(ctx context.Context, b *Batch) (arrow.RecordBatch, error) {
+	return f(ctx, b)
+}
 
 // Sequential is implemented by stages that keep state across batches and
 // must see every batch in stream order, one at a time. The pipeline runs

@@ -91,13 +91,13 @@ func TextBytes(rec arrow.RecordBatch) int64 {
 		return 0
 	}
 	c := ColsOf(rec)
-	n := int64(c.Text.ValueOffset(c.Text.Len()) - c.Text.ValueOffset(0))
+	to := c.Text.ValueOffsets()
+	n := int64(to[len(to)-1] - to[0])
 	if c.Content.Len() > 0 {
 		start, _ := c.Messages.ValueOffsets(0)
 		_, end := c.Messages.ValueOffsets(c.Messages.Len() - 1)
-		if end > start {
-			n += int64(c.Content.ValueOffset(int(end)) - c.Content.ValueOffset(int(start)))
-		}
+		co := c.Content.ValueOffsets()
+		n += int64(co[end] - co[start])
 	}
 	return n
 }

@@ -1,0 +1,206 @@
+// Command sift runs data-cleaning recipes.
+//
+//	sift run RECIPE.yaml [--input P] [--output P] [--rejects P] [--report P] [--workers N] [--batch-size N]
+//	sift validate RECIPE.yaml
+//	sift stages
+//	sift lm train|score ...
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/recipe"
+	"golang.org/x/term"
+
+	_ "github.com/siftdata/sift/clean"
+)
+
+const usage = `sift cleans LLM training data.
+
+Usage:
+  sift run RECIPE.yaml [flags]   run a recipe (flags override it)
+  sift validate RECIPE.yaml      check a recipe and build its stages
+  sift stages                    list stages with their parameters
+  sift lm train|score ...        train or score an n-gram language model
+  sift version                   print the version
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := cli(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "sift:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(ctx, args[1:], stderr)
+	case "validate":
+		return validateCmd(args[1:], stdout)
+	case "stages":
+		return stagesCmd(stdout)
+	case "version":
+		fmt.Fprintln(stdout, "sift", recipe.Version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// parseRecipeArgs parses "RECIPE [flags]" with flags before or after it.
+func parseRecipeArgs(fs *flag.FlagSet, args []string) (string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != 1 {
+		return "", fmt.Errorf("want one recipe file, got %d arguments", len(pos))
+	}
+	return pos[0], nil
+}
+
+func runCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o recipe.Overrides
+	var input string
+	fs.StringVar(&input, "input", "", "input files, globs or directories (comma-separated)")
+	fs.StringVar(&o.Output, "output", "", "output path (.jsonl[.gz|.zst], .parquet, .arrow)")
+	fs.StringVar(&o.Rejects, "rejects", "", "rejects output path (JSONL)")
+	fs.StringVar(&o.Report, "report", "", "report path (JSON)")
+	fs.IntVar(&o.Workers, "workers", 0, "workers per stateless stage (0: the recipe's, or all cores)")
+	fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per batch (0: the recipe's)")
+	quiet := fs.Bool("quiet", false, "no progress bar and no summary")
+	path, err := parseRecipeArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if input != "" {
+		o.Input = strings.Split(input, ",")
+	}
+	r, err := recipe.Load(path)
+	if err != nil {
+		return err
+	}
+	opts := recipe.RunOptions{Overrides: o}
+	var bar *progressbar.ProgressBar
+	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
+		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("sift"), progressbar.OptionShowCount(),
+			progressbar.OptionSetItsString("rows"), progressbar.OptionShowIts(),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		opts.Observer = sift.ObserverFunc(func(p sift.Progress) {
+			bar.Describe(fmt.Sprintf("sift %.1f MB/s", float64(p.BytesIn)/1e6/max(p.Elapsed.Seconds(), 1e-9)))
+			bar.Set64(p.RowsIn)
+		})
+	}
+	rep, err := recipe.Run(ctx, r, opts)
+	if bar != nil {
+		bar.Finish()
+	}
+	if rep.Stats != nil && !*quiet {
+		summary(stderr, rep)
+	}
+	return err
+}
+
+// summary prints the per-stage table.
+func summary(w io.Writer, rep *recipe.Report) {
+	st := rep.Stats
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stage\trows in\tadded\trows out\trejected\tbusy s\ttop reasons\t")
+	for _, s := range st.Stages {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.2f\t%s\t\n", s.Name, s.RowsIn, s.RowsAdded, s.RowsOut, s.RowsRejected, s.Busy.Seconds(), topReasons(s.Rejected))
+	}
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%.2f\t\t\n", st.RowsIn, st.RowsAdded, st.RowsOut, st.RowsRejected, st.WallSeconds)
+	tw.Flush()
+	fmt.Fprintf(w, "output: %s\n", rep.Output)
+	if rep.Rejects != "" {
+		fmt.Fprintf(w, "rejects: %s\n", rep.Rejects)
+	}
+}
+
+func topReasons(m map[string]int64) string {
+	type kv struct {
+		k string
+		v int64
+	}
+	var l []kv
+	for k, v := range m {
+		l = append(l, kv{k, v})
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i].v > l[j].v || l[i].v == l[j].v && l[i].k < l[j].k })
+	var parts []string
+	for i, x := range l {
+		if i == 3 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s=%d", x.k, x.v))
+	}
+	return strings.Join(parts, " ")
+}
+
+func validateCmd(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("validate: want one recipe file")
+	}
+	r, err := recipe.Load(args[0])
+	if err != nil {
+		return err
+	}
+	steps, err := r.Steps(recipe.Env{Dir: r.Dir})
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		if c, ok := s.Stage.(interface{ Abort() }); ok {
+			c.Abort()
+		}
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d stages)\n", args[0], len(steps))
+	return nil
+}
+
+func stagesCmd(stdout io.Writer) error {
+	for _, d := range recipe.Defs() {
+		fmt.Fprintf(stdout, "%s\n  %s\n", d.Name, d.Doc)
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		for _, p := range d.Params {
+			fmt.Fprintf(tw, "    %s\t%s\tdefault %s\t%s\n", p.Name, p.Type, p.Default, p.Doc)
+		}
+		tw.Flush()
+	}
+	return nil
+}

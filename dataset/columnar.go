@@ -1,0 +1,279 @@
+package dataset
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/siftdata/sift"
+)
+
+// columnarFile maps the batches of a Parquet or IPC file to unified rows.
+type columnarFile struct {
+	path   string
+	fh     *os.File
+	rr     array.RecordReader
+	closer func() error
+	cur    arrow.RecordBatch
+	pos    int // next row of cur
+	row    int // rows read from the file
+	m      colMap
+	r      row
+	meta   []byte
+	idbuf  []byte
+}
+
+func newParquetFile(mem memory.Allocator, path string, fh *os.File) (fileReader, error) {
+	pf, err := file.NewParquetReader(fh)
+	if err != nil {
+		return nil, err
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1024}, mem)
+	if err != nil {
+		pf.Close()
+		return nil, err
+	}
+	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
+	if err != nil {
+		pf.Close()
+		return nil, err
+	}
+	return &columnarFile{path: path, fh: fh, rr: rr, closer: pf.Close}, nil
+}
+
+func newIPCFile(mem memory.Allocator, path string, fh *os.File) (fileReader, error) {
+	magic := make([]byte, 6)
+	if _, err := io.ReadFull(fh, magic); err != nil {
+		return nil, fmt.Errorf("not an Arrow IPC file: %w", err)
+	}
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if string(magic) == "ARROW1" {
+		fr, err := ipc.NewFileReader(fh, ipc.WithAllocator(mem))
+		if err != nil {
+			return nil, err
+		}
+		return &columnarFile{path: path, fh: fh, rr: &ipcFileIter{fr: fr}, closer: fr.Close}, nil
+	}
+	r, err := ipc.NewReader(fh, ipc.WithAllocator(mem))
+	if err != nil {
+		return nil, err
+	}
+	return &columnarFile{path: path, fh: fh, rr: r}, nil
+}
+
+// ipcFileIter walks an IPC file's batches as a RecordReader.
+type ipcFileIter struct {
+	array.RecordReader // nil: only the methods below are used
+	fr                 *ipc.FileReader
+	i                  int
+	cur                arrow.RecordBatch
+	err                error
+}
+
+func (it *ipcFileIter) Next() bool {
+	if it.cur != nil {
+		it.cur.Release()
+		it.cur = nil
+	}
+	if it.i >= it.fr.NumRecords() {
+		return false
+	}
+	it.cur, it.err = it.fr.RecordBatch(it.i)
+	it.i++
+	return it.err == nil
+}
+func (it *ipcFileIter) RecordBatch() arrow.RecordBatch { return it.cur }
+func (it *ipcFileIter) Err() error                     { return it.err }
+func (it *ipcFileIter) Release() {
+	if it.cur != nil {
+		it.cur.Release()
+		it.cur = nil
+	}
+}
+
+func (f *columnarFile) fill(rb *rowBuilder, n int) ([]sift.Reject, error) {
+	var rejects []sift.Reject
+	for added := 0; added < n; {
+		if f.cur == nil || f.pos >= int(f.cur.NumRows()) {
+			if !f.rr.Next() {
+				if err := f.rr.Err(); err != nil && err != io.EOF {
+					return rejects, fmt.Errorf("%s: %w", f.path, err)
+				}
+				return rejects, io.EOF
+			}
+			f.cur, f.pos = f.rr.RecordBatch(), 0
+			f.m = mapColumns(f.cur)
+		}
+		f.row++
+		i := f.pos
+		f.pos++
+		if e := f.m.row(f.cur, i, &f.r, &f.meta); e != nil {
+			raw := sift.AppendJSONString(nil, string(allColumnsJSON(f.cur, i)))
+			rejects = append(rejects, sift.Reject{
+				ID:     fmt.Sprintf("%s:%d", f.path, f.row),
+				Reason: e.reason,
+				Detail: fmt.Sprintf("%s: row %d: %s", f.path, f.row, e.detail),
+				Record: raw,
+			})
+			continue
+		}
+		if f.r.id == nil {
+			f.idbuf = strconv.AppendInt(append(append(f.idbuf[:0], f.path...), ':'), int64(f.row), 10)
+			f.r.id = f.idbuf
+		}
+		rb.append(&f.r)
+		added++
+	}
+	return rejects, nil
+}
+
+func (f *columnarFile) close() error {
+	f.rr.Release()
+	var err error
+	if f.closer != nil {
+		err = f.closer()
+	}
+	if e := f.fh.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+type stringish interface {
+	arrow.Array
+	Value(int) string
+}
+
+// colMap locates the unified columns of an input batch.
+type colMap struct {
+	id, text, src arrow.Array
+	msgs          *array.List
+	rest          []int // columns kept in meta
+}
+
+func mapColumns(rec arrow.RecordBatch) colMap {
+	var m colMap
+	for i, f := range rec.Schema().Fields() {
+		col := rec.Column(i)
+		switch f.Name {
+		case sift.ColID:
+			m.id = col
+		case sift.ColText:
+			m.text = col
+		case sift.ColSource:
+			m.src = col
+		case sift.ColMessages:
+			if l, ok := col.(*array.List); ok && arrow.TypeEqual(l.DataType().(*arrow.ListType).Elem(), sift.MessageType) {
+				m.msgs = l
+				continue
+			}
+			m.rest = append(m.rest, i)
+		case sift.ColMeta:
+			if _, ok := col.(stringish); ok {
+				m.rest = append(m.rest, -1-i) // spliced, not nested
+				continue
+			}
+			m.rest = append(m.rest, i)
+		default:
+			m.rest = append(m.rest, i)
+		}
+	}
+	return m
+}
+
+func (m *colMap) row(rec arrow.RecordBatch, i int, r *row, meta *[]byte) *rowError {
+	r.reset()
+	if m.id != nil && m.id.IsValid(i) {
+		switch a := m.id.(type) {
+		case stringish:
+			r.id = []byte(a.Value(i))
+		case *array.Int64, *array.Int32, *array.Uint64, *array.Uint32, *array.Int16, *array.Int8:
+			r.id = []byte(a.ValueStr(i))
+		default:
+			return &rowError{ReasonWrongType, fmt.Sprintf("column %q is %s, want a string or integer", sift.ColID, m.id.DataType())}
+		}
+	}
+	for _, c := range []struct {
+		col  arrow.Array
+		name string
+		dst  *[]byte
+		ok   *bool
+	}{{m.text, sift.ColText, &r.text, &r.hasText}, {m.src, sift.ColSource, &r.src, &r.hasSrc}} {
+		if c.col == nil || c.col.IsNull(i) {
+			continue
+		}
+		s, ok := c.col.(stringish)
+		if !ok {
+			return &rowError{ReasonWrongType, fmt.Sprintf("column %q is %s, want a string", c.name, c.col.DataType())}
+		}
+		*c.dst, *c.ok = []byte(s.Value(i)), true
+	}
+	if m.msgs != nil && m.msgs.IsValid(i) {
+		st := m.msgs.ListValues().(*array.Struct)
+		role, content := st.Field(0).(*array.String), st.Field(1).(*array.String)
+		start, end := m.msgs.ValueOffsets(i)
+		r.msgs = make([]sift.Message, 0, end-start)
+		for j := int(start); j < int(end); j++ {
+			r.msgs = append(r.msgs, sift.Message{Role: role.Value(j), Content: content.Value(j)})
+		}
+	}
+	b := (*meta)[:0]
+	for _, ci := range m.rest {
+		if ci < 0 { // a meta column: splice its members
+			s := rec.Column(-1 - ci).(stringish)
+			if s.IsValid(i) {
+				if v := bytes.TrimSpace([]byte(s.Value(i))); len(v) > 2 {
+					b = appendMember(b, v[1:len(v)-1])
+				}
+			}
+			continue
+		}
+		col := rec.Column(ci)
+		if col.IsNull(i) {
+			continue
+		}
+		kv := sift.AppendJSONString(nil, rec.Schema().Field(ci).Name)
+		kv = append(kv, ':')
+		b = appendMember(b, sift.AppendValueJSON(kv, col, i))
+	}
+	if len(b) > 0 {
+		b = append(b, '}')
+		r.meta = b
+	}
+	*meta = b
+	return nil
+}
+
+func appendMember(b, member []byte) []byte {
+	if len(b) == 0 {
+		b = append(b, '{')
+	} else {
+		b = append(b, ',')
+	}
+	return append(b, member...)
+}
+
+// allColumnsJSON renders row i of rec with every column, for rejects.
+func allColumnsJSON(rec arrow.RecordBatch, i int) []byte {
+	b := []byte{'{'}
+	for c, f := range rec.Schema().Fields() {
+		if c > 0 {
+			b = append(b, ',')
+		}
+		b = sift.AppendJSONString(b, f.Name)
+		b = append(b, ':')
+		b = sift.AppendValueJSON(b, rec.Column(c), i)
+	}
+	return append(b, '}')
+}

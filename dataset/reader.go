@@ -1,0 +1,175 @@
+package dataset
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/siftdata/sift"
+)
+
+// Reader reads files as one stream of unified batches. It implements
+// sift.Source.
+type Reader struct {
+	mem       memory.Allocator
+	files     []string
+	batchSize int
+	maxLine   int
+	cur       fileReader
+	rb        *rowBuilder
+	bytesRead int64
+}
+
+var _ sift.Source = (*Reader)(nil)
+
+// fileReader reads one file into a row builder.
+type fileReader interface {
+	// fill appends up to n rows to rb and returns the rows it rejected;
+	// io.EOF when the file is done.
+	fill(rb *rowBuilder, n int) ([]sift.Reject, error)
+	close() error
+}
+
+// ReadOption configures a [Reader].
+type ReadOption func(*Reader)
+
+// WithBatchSize sets the rows per batch (default 1024).
+func WithBatchSize(n int) ReadOption { return func(r *Reader) { r.batchSize = n } }
+
+// WithMaxLineBytes sets the longest JSONL line or CSV record read (default
+// 64 MiB); longer ones are rejected as line_too_long.
+func WithMaxLineBytes(n int) ReadOption { return func(r *Reader) { r.maxLine = n } }
+
+// Open returns a Reader over inputs (files, globs or directories; see
+// [Expand]). Batches allocate from mem. Close the reader when done.
+func Open(mem memory.Allocator, inputs []string, opts ...ReadOption) (*Reader, error) {
+	files, err := Expand(inputs...)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if _, err := FormatOf(f); err != nil {
+			return nil, err
+		}
+	}
+	r := &Reader{mem: mem, files: files, batchSize: 1024, maxLine: 64 << 20}
+	for _, o := range opts {
+		o(r)
+	}
+	if r.batchSize <= 0 {
+		return nil, fmt.Errorf("batch_size: %d, want > 0", r.batchSize)
+	}
+	if r.maxLine <= 0 {
+		return nil, fmt.Errorf("max_line_bytes: %d, want > 0", r.maxLine)
+	}
+	return r, nil
+}
+
+// Files returns the files the reader reads, in order.
+func (r *Reader) Files() []string { return r.files }
+
+// Next returns the next batch (owned by the caller) and the rows rejected
+// while reading it, or io.EOF after the last file.
+func (r *Reader) Next(ctx context.Context) (arrow.RecordBatch, []sift.Reject, error) {
+	if r.rb == nil {
+		r.rb = newRowBuilder(r.mem)
+	}
+	var rejects []sift.Reject
+	for r.rb.len() < r.batchSize {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		if r.cur == nil {
+			if len(r.files) == 0 {
+				break
+			}
+			fr, err := openFile(r.mem, r.files[0], r.maxLine)
+			if err != nil {
+				return nil, nil, err
+			}
+			r.cur, r.files = fr, r.files[1:]
+		}
+		rej, err := r.cur.fill(r.rb, r.batchSize-r.rb.len())
+		rejects = append(rejects, rej...)
+		if err == io.EOF {
+			err = r.cur.close()
+			r.cur = nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(rejects) >= r.batchSize {
+			break // hand bad rows on even when no good rows come
+		}
+	}
+	if r.rb.len() == 0 && len(rejects) == 0 {
+		return nil, nil, io.EOF
+	}
+	var rec arrow.RecordBatch
+	if r.rb.len() > 0 {
+		rec = r.rb.batch()
+	}
+	return rec, rejects, nil
+}
+
+// Close releases the reader's resources.
+func (r *Reader) Close() error {
+	var err error
+	if r.cur != nil {
+		err = r.cur.close()
+		r.cur = nil
+	}
+	if r.rb != nil {
+		r.rb.release()
+		r.rb = nil
+	}
+	return err
+}
+
+func openFile(mem memory.Allocator, path string, maxLine int) (fileReader, error) {
+	f, c, err := formatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var fr fileReader
+	switch f {
+	case JSONL, CSV:
+		var rc io.ReadCloser
+		rc, err = decompress(fh, c)
+		if err != nil {
+			fh.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if f == JSONL {
+			fr = newJSONLFile(path, fh, rc, maxLine)
+		} else {
+			fr, err = newCSVFile(path, fh, rc, maxLine)
+		}
+	case Parquet:
+		fr, err = newParquetFile(mem, path, fh)
+	case IPC:
+		fr, err = newIPCFile(mem, path, fh)
+	}
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return fr, nil
+}
+
+// rejectLine makes the reject of an unreadable input row.
+func rejectLine(path string, line int, e *rowError, raw []byte) sift.Reject {
+	return sift.Reject{
+		ID:     fmt.Sprintf("%s:%d", path, line),
+		Reason: e.reason,
+		Detail: fmt.Sprintf("%s:%d: %s", path, line, e.detail),
+		Record: sift.AppendJSONString(nil, string(raw)),
+	}
+}
