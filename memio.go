@@ -8,16 +8,27 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
-// SliceSource returns a Source yielding recs in order, for tests and
-// in-memory data. It takes ownership of recs: each is handed to the
-// pipeline, which releases it.
-func SliceSource(recs ...arrow.RecordBatch) Source {
-	return &sliceSource{recs: recs}
+// SliceSource is a Source yielding batches from memory, for tests and
+// in-memory data.
+type SliceSource struct{ recs []arrow.RecordBatch }
+
+// NewSliceSource returns a source yielding recs in order. It takes ownership
+// of recs: each one handed out is owned by the pipeline; Release frees the
+// ones a stopped run did not take.
+func NewSliceSource(recs ...arrow.RecordBatch) *SliceSource {
+	return &SliceSource{recs: recs}
 }
 
-type sliceSource struct{ recs []arrow.RecordBatch }
+// Release releases the batches not handed out.
+func (s *SliceSource) Release() {
+	for _, r := range s.recs {
+		r.Release()
+	}
+	s.recs = nil
+}
 
-func (s *sliceSource) Next(context.Context) (arrow.RecordBatch, []Reject, error) {
+// Next hands out the next batch.
+func (s *SliceSource) Next(context.Context) (arrow.RecordBatch, []Reject, error) {
 	if len(s.recs) == 0 {
 		return nil, nil, io.EOF
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -66,6 +67,8 @@ type Pipeline struct {
 	rejects io.Writer
 	obs     Observer
 	tmpDir  string
+
+	readRows, readBytes atomic.Int64 // progress, shared with the sink goroutine
 }
 
 // Option configures a [Pipeline].
@@ -165,7 +168,7 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 				return err
 			}
 			if p.obs != nil {
-				p.obs.Observe(Progress{RowsIn: st.Stages[0].RowsIn, RowsOut: st.RowsOut, BytesIn: st.Stages[0].BytesOut, Elapsed: time.Since(start)})
+				p.obs.Observe(Progress{RowsIn: p.readRows.Load(), RowsOut: st.RowsOut, BytesIn: p.readBytes.Load(), Elapsed: time.Since(start)})
 			}
 		}
 		return nil
@@ -237,10 +240,12 @@ func (p *Pipeline) read(ctx context.Context, out chan<- arrow.RecordBatch, ss *S
 		if rec == nil {
 			continue
 		}
-		n := rec.NumRows()
+		n, size := rec.NumRows(), TextBytes(rec)
 		ss.RowsIn += n
 		ss.RowsOut += n
-		ss.BytesOut += TextBytes(rec)
+		ss.BytesOut += size
+		p.readRows.Store(ss.RowsIn)
+		p.readBytes.Store(ss.BytesOut)
 		if n == 0 {
 			rec.Release()
 			continue
@@ -350,12 +355,14 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		}
 		return send(ctx, out, r.rec)
 	}
+	var abandoned chan result // a future the collector stopped waiting for
 	g.Go(func() error {
 		for done := range order {
 			var r result
 			select {
 			case r = <-done:
 			case <-wctx.Done():
+				abandoned = done
 				return wctx.Err()
 			}
 			if err := collect(r); err != nil {
@@ -368,12 +375,20 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		return nil
 	})
 	err := g.Wait()
-	for done := range order {
+	// Workers have finished: any result not collected is waiting in its
+	// future, unless its batch was never dispatched.
+	release := func(done chan result) {
 		select {
 		case r := <-done:
 			releaseRec(r.rec)
 		default:
 		}
+	}
+	if abandoned != nil {
+		release(abandoned)
+	}
+	for done := range order {
+		release(done)
 	}
 	return err
 }
