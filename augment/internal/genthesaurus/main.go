@@ -1,0 +1,48 @@
+// Command genthesaurus derives sift's embedded English thesaurus from a
+// WordNet 3.0 database (Debian: apt-get install wordnet-base) and writes it
+// gzip-compressed in the compact format of augment.ReadThesaurus. Run it
+// with go generate in package augment.
+package main
+
+import (
+	"compress/gzip"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/siftdata/sift/augment"
+)
+
+func main() {
+	dir := flag.String("wordnet", "/usr/share/wordnet", "WordNet database folder")
+	out := flag.String("o", "data/english.txt.gz", "output file")
+	flag.Parse()
+	if err := run(*dir, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "genthesaurus:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir, out string) error {
+	t, err := augment.ReadWordNet(dir)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	// The zero gzip header (no name, no time) keeps the output reproducible.
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
+	n, err := t.WriteTo(zw)
+	if err == nil {
+		err = zw.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		fmt.Printf("genthesaurus: %d headwords, %d bytes of text -> %s\n", t.Len(), n, out)
+	}
+	return err
+}

@@ -1,0 +1,233 @@
+package augment
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// span is a byte range [start, end) of a text.
+type span struct{ start, end int }
+
+// spanRE matches URLs, e-mail addresses and tags: PII placeholders such as
+// <EMAIL> or <PHONE:3f2a>, and markup.
+var spanRE = regexp.MustCompile(`(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'` + "`" + `]+` +
+	`|[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+` +
+	`|</?[a-z][^<>\n]{0,200}>`)
+
+// protectedSpans returns the sorted, non-overlapping spans of s no edit may
+// touch: fenced code blocks, inline code, URLs, e-mail addresses and tags.
+// Word-level rules (numbers, acronyms, stopwords...) are applied per token.
+func protectedSpans(s string, dst []span) []span {
+	dst = dst[:0]
+	if strings.ContainsAny(s, "`~") {
+		dst = codeSpans(s, dst)
+	}
+	if strings.Contains(s, "://") || strings.Contains(s, "@") || strings.Contains(s, "<") ||
+		strings.Contains(s, "www.") || strings.Contains(s, "WWW.") {
+		code := len(dst)
+		for _, m := range spanRE.FindAllStringIndex(s, -1) {
+			end := m[1]
+			if s[m[0]] != '<' {
+				// Prose punctuation right after a URL is not part of it.
+				end = m[0] + len(strings.TrimRight(s[m[0]:end], ".,;:!?)]'\""))
+			}
+			if !overlaps(dst[:code], m[0], end) {
+				dst = append(dst, span{m[0], end})
+			}
+		}
+		sortSpans(dst)
+	}
+	return dst
+}
+
+// codeSpans appends Markdown code: fenced blocks (``` or ~~~ at a line start,
+// to the closing fence or the end of s) and inline code (a backtick run to
+// the next run of the same length).
+func codeSpans(s string, dst []span) []span {
+	for i := 0; i < len(s); {
+		if fence := fenceAt(s, i); fence != "" {
+			end := len(s)
+			for j := lineEnd(s, i); j < len(s); j = lineEnd(s, j) {
+				if f := fenceAt(s, j); f != "" && f[0] == fence[0] && len(f) >= len(fence) {
+					end = lineEnd(s, j)
+					break
+				}
+			}
+			dst = append(dst, span{i, end})
+			i = end
+			continue
+		}
+		if s[i] != '`' {
+			i++
+			continue
+		}
+		n := runLen(s, i, '`')
+		end := -1
+		for j := i + n; j < len(s); {
+			k := strings.IndexByte(s[j:], '`')
+			if k < 0 {
+				break
+			}
+			j += k
+			m := runLen(s, j, '`')
+			if m == n {
+				end = j + m
+				break
+			}
+			j += m
+		}
+		if end < 0 {
+			i += n // an unmatched run is literal
+			continue
+		}
+		dst = append(dst, span{i, end})
+		i = end
+	}
+	return dst
+}
+
+// fenceAt returns the code fence (a run of 3 or more ` or ~) starting the
+// line at i after up to 3 spaces, or "" if i does not start such a line.
+func fenceAt(s string, i int) string {
+	if i > 0 && s[i-1] != '\n' {
+		return ""
+	}
+	j := i
+	for j < len(s) && j-i < 3 && s[j] == ' ' {
+		j++
+	}
+	if j >= len(s) || (s[j] != '`' && s[j] != '~') {
+		return ""
+	}
+	n := runLen(s, j, s[j])
+	if n < 3 {
+		return ""
+	}
+	return s[j : j+n]
+}
+
+// lineEnd returns the index after the newline ending the line holding i.
+func lineEnd(s string, i int) int {
+	k := strings.IndexByte(s[i:], '\n')
+	if k < 0 {
+		return len(s)
+	}
+	return i + k + 1
+}
+
+func runLen(s string, i int, c byte) int {
+	j := i
+	for j < len(s) && s[j] == c {
+		j++
+	}
+	return j - i
+}
+
+func overlaps(spans []span, start, end int) bool {
+	for _, p := range spans {
+		if start < p.end && p.start < end {
+			return true
+		}
+	}
+	return false
+}
+
+func sortSpans(ps []span) {
+	for i := 1; i < len(ps); i++ { // insertion sort: a handful of spans, mostly in order
+		for j := i; j > 0 && ps[j].start < ps[j-1].start; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+// glued reports whether the word s[start:end] touches code-like characters
+// (identifiers, paths, hashtags, hyphenated compounds, calls like f(x)),
+// which make it part of something that must stay as it is.
+func glued(s string, start, end int) bool {
+	if start > 0 {
+		r, _ := utf8.DecodeLastRuneInString(s[:start])
+		if isCodeRune(r) {
+			return true
+		}
+	}
+	if end < len(s) {
+		r, _ := utf8.DecodeRuneInString(s[end:])
+		if isCodeRune(r) || r == '(' {
+			return true
+		}
+	}
+	return false
+}
+
+func isCodeRune(r rune) bool {
+	return strings.ContainsRune("@#$%^&*_=+<>/\\|~`-", r) || unicode.Is(unicode.Pd, r)
+}
+
+// shape is the letter case of a word.
+type shape uint8
+
+const (
+	lower shape = iota // all lower case, or no case (ideographs)
+	title              // first letter upper, the rest lower
+	other              // ALL-CAPS, mixedCase, camelCase
+)
+
+func shapeOf(w string) shape {
+	first, n := utf8.DecodeRuneInString(w)
+	rest := w[n:]
+	if strings.IndexFunc(rest, unicode.IsUpper) >= 0 {
+		return other
+	}
+	if unicode.IsUpper(first) {
+		if rest == "" {
+			return other // a single capital: "I", "A"
+		}
+		return title
+	}
+	return lower
+}
+
+// withShape returns w (lower case) in shape sh.
+func withShape(w string, sh shape) string {
+	if sh != title || w == "" {
+		return w
+	}
+	r, n := utf8.DecodeRuneInString(w)
+	return string(unicode.ToTitle(r)) + w[n:]
+}
+
+// endsSentence reports whether the non-word segment p ends a sentence, so
+// the next word may be capitalised without being a name.
+func endsSentence(p string) bool {
+	return strings.ContainsAny(p, ".!?\n。！？…")
+}
+
+// stopwords are never changed: function words, whose replacement or loss
+// changes meaning or grammar rather than wording. Negations are here too.
+var stopwords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+a an the this that these those such what which who whom whose where when why how
+i me my mine myself we us our ours ourselves you your yours yourself yourselves
+he him his himself she her hers herself it its itself they them their theirs themselves
+one ones someone something anyone anything everyone everything nobody nothing
+am is are was were be been being have has had having do does did doing done
+will would shall should can could may might must ought
+and or but nor so yet if then else than because since while whereas although though unless until
+as at by for from in into of off on onto out over to up upon with within without about above
+across after against along among around before behind below beneath beside between beyond
+down during except inside like near outside past per through throughout toward towards under
+via
+not no never none neither either both each every all any some few many much more most
+less least other another own same only just very too also even still again ever
+here there now then once always often sometimes
+yes ok okay oh
+我们 你们 他们 她们 它们 自己 这个 那个 这些 那些 这里 那里 什么 怎么 为什么 哪里 哪个
+因为 所以 但是 可是 而且 并且 或者 如果 虽然 然后 还是 就是 不是 没有 已经 可以 应该 一个 一些 一样
+`) {
+		m[w] = true
+	}
+	return m
+}()

