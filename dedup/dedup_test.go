@@ -1,0 +1,218 @@
+package dedup
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/mfonda/simhash"
+	"github.com/siftdata/sift"
+)
+
+func TestSimhashBytesMatchesMfonda(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for n := range 300 {
+		feats := make([][]byte, n)
+		for i := range feats {
+			feats[i] = fmt.Appendf(nil, "f%d-%d", rng.IntN(50), i%7)
+		}
+		if got, want := SimhashBytes(feats), simhash.SimhashBytes(feats); got != want {
+			t.Fatalf("%d features: %016x, mfonda %016x", n, got, want)
+		}
+	}
+}
+
+func TestCompatFeaturesAreMfondaShingles(t *testing.T) {
+	sh, _ := NewShingler(3, 3)
+	for _, s := range []string{"The quick brown fox jumps over the lazy dog", "a b", "One, two; THREE four!"} {
+		var got [][]byte
+		sh.CompatFeatures(s, func(f []byte) { got = append(got, bytes.Clone(f)) })
+		words := mfondaWords.FindAll(bytes.ToLower([]byte(s)), -1)
+		if a, b := SimhashBytes(got), simhash.SimhashBytes(simhash.Shingle(3, words)); a != b {
+			t.Errorf("%q: %016x, mfonda %016x (features %q)", s, a, b, got)
+		}
+	}
+}
+
+func TestShinglerRuns(t *testing.T) {
+	sh, _ := NewShingler(2, 2)
+	for _, tc := range []struct{ in, want string }{
+		{"Hello, World!", "hello world"},
+		{"ＡＢＣ def", "abc def"},
+		{"我爱北京", "我 爱|爱 北|北 京"},
+		{"Go语言 is fun", "go|语 言|is fun"},
+		{"", ""},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			var got []string
+			sh.CompatFeatures(tc.in, func(f []byte) { got = append(got, string(f)) })
+			if s := strings.Join(got, "|"); s != tc.want {
+				t.Errorf("features %q, want %q", s, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzShingler(f *testing.F) {
+	for _, s := range []string{"Hello world", "中文和English混合。", "ＡＢＣ", "\xff\xfe", "a  b\n\nc"} {
+		f.Add(s)
+	}
+	sh, _ := NewShingler(3, 2)
+	f.Fuzz(func(t *testing.T, s string) {
+		var h1, h2 []uint64
+		sh.Hashes(s, func(h uint64) { h1 = append(h1, h) })
+		sh.Hashes(s, func(h uint64) { h2 = append(h2, h) })
+		n := 0
+		sh.CompatFeatures(s, func([]byte) { n++ })
+		if !slices.Equal(h1, h2) || n != len(h1) {
+			t.Fatalf("%q: hashes %v then %v, %d compat features", s, h1, h2, n)
+		}
+	})
+}
+
+// rows builds a batch of texts with ids "r0", "r1", ...
+func rows(mem memory.Allocator, texts []string) arrow.RecordBatch {
+	bld := sift.NewBuilder(mem)
+	defer bld.Release()
+	for i, s := range texts {
+		bld.Append(sift.Row{ID: fmt.Sprintf("r%d", i), Text: &s})
+	}
+	return bld.NewBatch()
+}
+
+// run sends texts through st in batches of size and returns the kept ids
+// and "id<keeper" per reject.
+func run(t *testing.T, st sift.Stage, texts []string, size int) (kept, dups []string) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	all := rows(mem, texts)
+	defer all.Release()
+	var recs []arrow.RecordBatch
+	for i := 0; i < len(texts); i += size {
+		recs = append(recs, all.NewSlice(int64(i), int64(min(i+size, len(texts)))))
+	}
+	var rej bytes.Buffer
+	col := &sift.Collector{}
+	p := sift.NewPipeline(sift.NewSliceSource(recs...), col, sift.WithStage("dedup", st), sift.WithAllocator(mem), sift.WithWorkers(4), sift.WithRejects(&rej))
+	if _, err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range col.Recs {
+		ids := sift.ColsOf(r).ID
+		for i := 0; i < ids.Len(); i++ {
+			kept = append(kept, ids.Value(i))
+		}
+	}
+	col.Release()
+	for _, line := range strings.Split(strings.TrimSpace(rej.String()), "\n") {
+		if line != "" {
+			dups = append(dups, line)
+		}
+	}
+	return kept, dups
+}
+
+func TestStages(t *testing.T) {
+	base := "Licence boilerplate is the classic precision trap: two packages share a long paragraph about redistribution and warranty, yet the rest of each file is its own."
+	other := "Chinese text has no spaces between words, so shingles over Han characters use character n-grams instead of whole words 中文文本的词之间没有空格所以汉字使用字符级别的片段"
+	texts := []string{
+		base,
+		strings.ToUpper(base), // exact under words/fold normalization
+		strings.Replace(base, "classic", "classical", 1), // near duplicate
+		other,
+		other + " ",
+		"",
+		"",
+	}
+	for _, tc := range []struct {
+		name string
+		st   func() sift.Stage
+		kept []string
+	}{
+		{"exact", func() sift.Stage { s, _ := NewExactDedup(Words, sift.AllRoles); return s }, []string{"r0", "r2", "r3", "r5"}},
+		{"simhash", func() sift.Stage { s, _ := NewSimhashDedup(); return s }, []string{"r0", "r3", "r5", "r6"}},
+	} {
+		for _, size := range []int{1, 2, 3, len(texts)} {
+			t.Run(fmt.Sprintf("%s/batch%d", tc.name, size), func(t *testing.T) {
+				kept, dups := run(t, tc.st(), texts, size)
+				if !slices.Equal(kept, tc.kept) {
+					t.Errorf("kept %v, want %v", kept, tc.kept)
+				}
+				for _, d := range dups {
+					if !strings.Contains(d, `"duplicate_of":"r`) {
+						t.Errorf("reject does not name its keeper: %s", d)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestPropertiesOnCorpus(t *testing.T) {
+	docs := evalCorpus(t, 300)
+	var texts []string
+	for _, d := range docs {
+		if d.rate == 0 {
+			texts = append(texts, d.text)
+		}
+	}
+	// Identical documents are always duplicates; distinct base documents
+	// (pairwise 3-shingle Jaccard < 0.5) mostly are not.
+	st, _ := NewSimhashDedup()
+	kept, dups := run(t, st, append(slices.Clone(texts), texts...), 64)
+	if len(kept) < len(texts)*97/100 || len(dups) != len(texts)*2-len(kept) {
+		t.Fatalf("%d texts twice: kept %d", len(texts), len(kept))
+	}
+	// Batch size does not change the result.
+	st2, _ := NewSimhashDedup()
+	kept2, _ := run(t, st2, append(slices.Clone(texts), texts...), 7)
+	if !slices.Equal(kept, kept2) {
+		t.Error("batch size changed which rows are kept")
+	}
+}
+
+func TestReference(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ref.idx")
+	a := "The first corpus had this paragraph about the weather in spring, which was mild and wet for most of April."
+	st, _ := NewSimhashDedup(WithSave(path))
+	run(t, st, []string{a}, 1)
+	st2, err := NewSimhashDedup(WithReference(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, dups := run(t, st2, []string{"Something else entirely, about databases and their indexes, written later.", a + " Really."}, 1)
+	if len(kept) != 1 || len(dups) != 1 || !strings.Contains(dups[0], `"duplicate_of":"r0"`) {
+		t.Errorf("kept %v, rejects %v", kept, dups)
+	}
+	if _, err := NewSimhashDedup(WithReference(filepath.Join(t.TempDir(), "none"))); err == nil || !strings.HasPrefix(err.Error(), "reference:") {
+		t.Errorf("missing reference: %v", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		opt  SimhashOption
+		want string
+	}{
+		{WithNgrams(0, 2), "word_ngram"},
+		{WithNgrams(3, 9), "char_ngram"},
+		{WithIndex(IndexConfig{Lanes: 5, Bands: 1, BandBits: 16}), "bits"},
+		{WithIndex(IndexConfig{Lanes: 1, Bands: 8, BandBits: 16}), "bands"},
+		{WithIndex(IndexConfig{Lanes: 1, Bands: 1, BandBits: 30}), "band_bits"},
+		{WithRoles(0), "roles"},
+	} {
+		if _, err := NewSimhashDedup(tc.opt); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("error %v, want prefix %q", err, tc.want)
+		}
+	}
+	if _, err := NewExactDedup("nfc", sift.AllRoles); err == nil || !strings.HasPrefix(err.Error(), "normalize") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -1,0 +1,119 @@
+package dedup
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/recipe"
+	"github.com/siftdata/sift/seg"
+	"github.com/zeebo/xxh3"
+)
+
+// Normalization is what exact deduplication compares.
+type Normalization string
+
+// Normalizations, from strictest to loosest.
+const (
+	Raw   Normalization = "none"  // the text bytes as they are
+	Fold  Normalization = "fold"  // NFKC and case folded
+	Words Normalization = "words" // NFKC, case folded, word-like segments only (punctuation and spacing ignored)
+)
+
+// ExactDedup drops rows whose normalized text has the same 128-bit XXH3
+// hash as an earlier kept row (reason "duplicate", duplicate_of the
+// keeper). It is a [sift.Sequential] stage.
+type ExactDedup struct {
+	norm  Normalization
+	roles sift.Roles
+	n     normalizer
+	h     *xxh3.Hasher128
+	seen  map[xxh3.Uint128]int32
+	ids   Index // id storage only: no bands
+	c     clusters
+}
+
+var (
+	_ sift.Sequential = (*ExactDedup)(nil)
+	_ sift.Reporter   = (*ExactDedup)(nil)
+)
+
+// NewExactDedup returns an exact-duplicate filter comparing texts under
+// norm, over the given conversation roles. Errors name the field.
+func NewExactDedup(norm Normalization, roles sift.Roles) (*ExactDedup, error) {
+	if norm != Raw && norm != Fold && norm != Words {
+		return nil, fmt.Errorf("normalize: %q is not one of none, fold, words", norm)
+	}
+	if roles == 0 {
+		return nil, fmt.Errorf("roles: empty")
+	}
+	return &ExactDedup{norm: norm, roles: roles, h: xxh3.New128(), seen: map[xxh3.Uint128]int32{}}, nil
+}
+
+// Sequential marks the stage as stateful.
+func (*ExactDedup) Sequential() {}
+
+// Key returns the 128-bit hash of s under the stage's normalization.
+func (d *ExactDedup) Key(s string) xxh3.Uint128 {
+	switch d.norm {
+	case Raw:
+		return xxh3.HashString128(s)
+	case Fold:
+		return xxh3.HashString128(d.n.normalize(s))
+	}
+	t := d.n.normalize(s)
+	d.h.Reset()
+	for sg := range seg.Segments(t) {
+		if sg.Kind.WordLike() {
+			d.h.WriteString(t[sg.Start:sg.End])
+			d.h.Write([]byte{0})
+		}
+	}
+	return d.h.Sum128()
+}
+
+// Process drops the duplicates in b.Rec (borrowed). The result is owned by
+// the caller.
+func (d *ExactDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
+	v := sift.NewTextView(b.Rec, d.roles)
+	ids := v.Cols().ID
+	for i := 0; i < int(b.Rec.NumRows()); i++ {
+		k := d.Key(v.Text(i))
+		if doc, ok := d.seen[k]; ok {
+			d.c.dup(int(doc))
+			b.RejectDuplicate(i, d.ids.ID(int(doc)), "duplicate", fmt.Sprintf("same %s text (xxh3-128 %016x%016x)", d.norm, k.Hi, k.Lo))
+			continue
+		}
+		doc, err := d.ids.addID(ids.Value(i))
+		if err != nil {
+			return nil, err
+		}
+		d.seen[k] = int32(doc)
+		d.c.kept++
+	}
+	return b.Keep(ctx, b.Rec)
+}
+
+// Report returns the cluster statistics.
+func (d *ExactDedup) Report() any {
+	return d.c.report(d.ids.ID, d.ids.Bytes()+int64(len(d.seen))*40)
+}
+
+// ExactSpec is the recipe spec of stage "exact_dedup".
+type ExactSpec struct {
+	Normalize string   `yaml:"normalize" doc:"none (bytes), fold (NFKC + case fold) or words (fold, and only words count)"`
+	Roles     []string `yaml:"roles" doc:"conversation roles compared; empty for all"`
+}
+
+func init() {
+	recipe.Register("exact_dedup", "Drops exact duplicates (after normalization) of earlier kept rows, naming the keeper.",
+		ExactSpec{Normalize: string(Words)},
+		func(s ExactSpec, _ recipe.Env) (sift.Stage, error) {
+			roles, err := sift.ParseRoles(s.Roles, sift.AllRoles)
+			if err != nil {
+				return nil, fmt.Errorf("roles: %w", err)
+			}
+			return NewExactDedup(Normalization(s.Normalize), roles)
+		})
+}

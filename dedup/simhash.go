@@ -1,0 +1,111 @@
+package dedup
+
+import "math"
+
+// Sig is a SimHash signature of up to 256 bits: Sig[0] holds bits 0-63 and
+// is, on its own, a classic 64-bit SimHash.
+type Sig [maxLanes]uint64
+
+const maxLanes = 4
+
+// laneTab[b] has bit i of b in byte i: adding laneTab[byte] to a uint64
+// counts eight SimHash bits at once, one per byte lane.
+var laneTab = func() (t [256]uint64) {
+	for b := range t {
+		for i := 0; i < 8; i++ {
+			t[b] |= uint64(b>>i&1) << (8 * i)
+		}
+	}
+	return t
+}()
+
+// Accumulator sums feature hashes into SimHash bit counters. Each 64-bit
+// lane of the signature counts the bits of an independent hash derived from
+// the feature hash. The zero value is not usable: call Reset.
+type Accumulator struct {
+	lanes int
+	n     int                 // features added
+	pend  int                 // features in the byte counters
+	bytes [maxLanes][8]uint64 // 8-bit counters, flushed before they overflow
+	ones  [maxLanes * 64]int32
+}
+
+// Reset clears a and sets the signature width to 64×lanes bits (1 to 4).
+func (a *Accumulator) Reset(lanes int) {
+	*a = Accumulator{lanes: lanes}
+}
+
+// Add counts one feature hash.
+func (a *Accumulator) Add(h uint64) {
+	for l := 0; l < a.lanes; l++ {
+		if l > 0 {
+			h = mix64(h + 0x9E3779B97F4A7C15)
+		}
+		c := &a.bytes[l]
+		c[0] += laneTab[byte(h)]
+		c[1] += laneTab[byte(h>>8)]
+		c[2] += laneTab[byte(h>>16)]
+		c[3] += laneTab[byte(h>>24)]
+		c[4] += laneTab[byte(h>>32)]
+		c[5] += laneTab[byte(h>>40)]
+		c[6] += laneTab[byte(h>>48)]
+		c[7] += laneTab[byte(h>>56)]
+	}
+	a.n++
+	a.pend++
+	if a.pend == 255 {
+		a.flush()
+	}
+}
+
+func (a *Accumulator) flush() {
+	for l := 0; l < a.lanes; l++ {
+		for j, c := range a.bytes[l] {
+			for i := 0; i < 8; i++ {
+				a.ones[l*64+j*8+i] += int32(c >> (8 * i) & 0xff)
+			}
+		}
+		a.bytes[l] = [8]uint64{}
+	}
+	a.pend = 0
+}
+
+// Len returns the number of features added.
+func (a *Accumulator) Len() int { return a.n }
+
+// Sig returns the signature: bit i is set when at least half the features
+// have bit i set (github.com/mfonda/simhash's rule: v[i] >= 0). If margin
+// is not nil, margin[i] receives |2·ones − n|, how many feature votes bit i
+// is away from flipping.
+func (a *Accumulator) Sig(margin []int32) Sig {
+	a.flush()
+	var s Sig
+	for i := 0; i < a.lanes*64; i++ {
+		d := 2*a.ones[i] - int32(a.n)
+		if d >= 0 {
+			s[i/64] |= 1 << (i % 64)
+		} else {
+			d = -d
+		}
+		if margin != nil {
+			margin[i] = d
+		}
+	}
+	return s
+}
+
+// SimhashBytes returns the 64-bit SimHash of features with FNV-1 hashing,
+// bit-identical to github.com/mfonda/simhash.SimhashBytes(features).
+func SimhashBytes(features [][]byte) uint64 {
+	var a Accumulator
+	a.Reset(1)
+	for _, f := range features {
+		a.Add(fnv64(f))
+	}
+	return a.Sig(nil)[0]
+}
+
+// cosine estimates the cosine similarity of two feature vectors whose
+// SimHashes of n bits differ in d bits: each bit differs with probability
+// angle/π.
+func cosine(d, n int) float64 { return math.Cos(math.Pi * float64(d) / float64(n)) }
