@@ -230,3 +230,41 @@ func TestTrainScoreAgree(t *testing.T) {
 	}
 	t.Logf("perplexity %.6f (lmplz model %.6f)", got.Perplexity(), want.Perplexity())
 }
+
+func TestTokenizers(t *testing.T) {
+	for _, tc := range []struct {
+		tok  Tokenizer
+		in   string
+		want string // tokens joined by |
+	}{
+		{Whitespace, "  a\tb\r\nc  ", "a|b|c"},
+		{Whitespace, "", ""},
+		{Words{}, "Hello, World! It's 2024…", "hello|,|world|!|it's|0000|..."},
+		{Words{}, "«Café» — “quoted” x１２", "\"|café|\"|-|\"|quoted|\"|x00"},
+		{Words{StripAccents: true}, "Café naïve ÉCOLE", "cafe|naive|ecole"},
+		{Words{}, "中文字", "中|文|字"},
+		{Words{}, "a\x00\u200bb", "a|b"},
+	} {
+		t.Run(tc.tok.Name()+"/"+tc.in, func(t *testing.T) {
+			got := strings.Join(tc.tok.Tokens(new(Scratch), tc.in), "|")
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzWords(f *testing.F) {
+	f.Add("Hello, World! 2024 «Café» 中文")
+	f.Fuzz(func(t *testing.T, s string) {
+		var sc Scratch
+		for _, tok := range []Tokenizer{Whitespace, Words{}, Words{StripAccents: true}} {
+			toks := tok.Tokens(&sc, s)
+			for _, x := range toks {
+				if x == "" || strings.ContainsAny(x, " \t\n") {
+					t.Fatalf("%s: bad token %q in %q", tok.Name(), x, toks)
+				}
+			}
+		}
+	})
+}
