@@ -136,13 +136,13 @@ func appendNorm(b []byte, r rune, stripAccents bool) []byte {
 			c += 'a' - 'A'
 		case c >= '0' && c <= '9':
 			c = '0'
-		case c < 0x20 || c == 0x7f:
+		case c <= ' ' || c == 0x7f:
 			return b
 		}
 		return append(b, c)
 	case unicode.IsDigit(r):
 		return append(b, '0')
-	case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+	case unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r):
 		return b
 	case stripAccents && unicode.Is(unicode.Mn, r):
 		return b
