@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/klauspost/compress/gzip"
+	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/mining"
+	"github.com/siftdata/sift/mining/lm"
+)
+
+const lmUsage = `Usage:
+  sift lm train --order N [--tokenizer T] --output MODEL.arpa[.gz] CORPUS...
+      Train an interpolated modified Kneser-Ney model like KenLM's lmplz.
+      CORPUS: plain text (one sentence per line, optionally .gz) or dataset
+      files (JSONL, Parquet, ...: every line of each row's text).
+  sift lm score --model MODEL.arpa[.gz] [--tokenizer T] [-v sentence|word] [FILE]
+      Score every line of FILE (default stdin) like KenLM's query -v
+      sentence: "Total: <log10> OOV: <n>" per line, then the perplexity
+      summary. -v word also prints "word=id order log10" per token.
+
+Tokenizers: whitespace (default, KenLM's), words, words_noaccents.
+`
+
+// lmCommand runs "sift lm ARGS...".
+func lmCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, lmUsage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "train":
+		return lmTrain(ctx, args[1:], stderr)
+	case "score":
+		return lmScore(args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, lmUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, lmUsage)
+	return fmt.Errorf("lm: unknown command %q", args[0])
+}
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func lmTrain(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sift lm train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	order := fs.Int("order", 0, "n-gram order, 2 to 6 (required)")
+	tokName := fs.String("tokenizer", "whitespace", "whitespace, words or words_noaccents")
+	output := fs.String("output", "", "ARPA file to write; .gz compresses (required)")
+	memMiB := fs.Int64("memory", 256, "counting memory budget in MiB before spilling to disk")
+	tmp := fs.String("temp-dir", "", "directory for spilled counts (default the system's)")
+	corpus, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *output == "":
+		return fmt.Errorf("lm train: --output is required")
+	case len(corpus) == 0:
+		return fmt.Errorf("lm train: no corpus files")
+	}
+	tok, err := lm.ParseTokenizer(*tokName)
+	if err != nil {
+		return fmt.Errorf("lm train: --tokenizer: %w", err)
+	}
+	m, st, err := mining.Train(ctx, memory.DefaultAllocator, *order, tok, sift.AllRoles, corpus,
+		lm.WithMemory(*memMiB<<20), lm.WithTempDir(*tmp))
+	if err != nil {
+		return fmt.Errorf("lm train: %w", err)
+	}
+	if err := writeModel(m, *output); err != nil {
+		return fmt.Errorf("lm train: %w", err)
+	}
+	fmt.Fprintf(stderr, "%d sentences, %d tokens, vocabulary %d, n-grams %v, %d spills\n", st.Sentences, st.Tokens, st.Vocab, st.Counts, st.Spills)
+	for i, d := range st.Discounts {
+		note := ""
+		if d.Fallback {
+			note = " (fallback: counts-of-counts degenerate)"
+		}
+		fmt.Fprintf(stderr, "order %d discounts D1=%g D2=%g D3+=%g%s\n", i+1, d.D[1], d.D[2], d.D[3], note)
+	}
+	if st.Skipped > 0 {
+		fmt.Fprintf(stderr, "skipped %d <s>, </s> or <unk> tokens in the corpus\n", st.Skipped)
+	}
+	return nil
+}
+
+func writeModel(m *lm.Model, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	var w io.Writer = f
+	var zw *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		zw = gzip.NewWriter(f)
+		w = zw
+	}
+	err = m.WriteARPA(w)
+	if zw != nil && err == nil {
+		err = zw.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+func lmScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sift lm score", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("model", "", "ARPA model, .arpa or .arpa.gz (required)")
+	tokName := fs.String("tokenizer", "whitespace", "whitespace, words or words_noaccents")
+	verbose := fs.String("v", "sentence", "sentence (totals per line) or word (also per token)")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *model == "":
+		return fmt.Errorf("lm score: --model is required")
+	case len(files) > 1:
+		return fmt.Errorf("lm score: one input file at most, got %d", len(files))
+	case *verbose != "sentence" && *verbose != "word":
+		return fmt.Errorf("lm score: -v %q is not sentence or word", *verbose)
+	}
+	tok, err := lm.ParseTokenizer(*tokName)
+	if err != nil {
+		return fmt.Errorf("lm score: --tokenizer: %w", err)
+	}
+	m, err := lm.Load(*model)
+	if err != nil {
+		return fmt.Errorf("lm score: %w", err)
+	}
+	in := stdin
+	if len(files) == 1 && files[0] != "-" {
+		f, err := os.Open(files[0])
+		if err != nil {
+			return fmt.Errorf("lm score: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	if _, err := lm.Query(m, tok, in, stdout, *verbose == "word"); err != nil {
+		return fmt.Errorf("lm score: %w", err)
+	}
+	return nil
+}
