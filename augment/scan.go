@@ -91,22 +91,20 @@ func (sc *scanner) scan(part int, s string, toks []token) []token {
 		t := token{part: part, start: g.Start, end: g.End, role: fixed}
 		w := s[g.Start:g.End]
 		t.shape = shapeOf(w)
+		ctx := prev
+		prev = ""
 		switch {
 		case inSpan || glued(s, g.Start, g.End) || g.Kind != seg.Word || !letters(w):
 			// numbers, tokens with digits, dots or apostrophes stay fixed
 		case t.shape == other || (t.shape == title && !sentence):
 			t.role = kept // acronyms, mixed case and names
 		default:
-			lw := strings.ToLower(w)
+			prev = strings.ToLower(w)
 			t.role = kept
-			if !stopwords[lw] {
+			if !stopwords[prev] {
 				t.role = free
-				t.syns = sc.th.lookup(lw, posContext(prev), sc.phrases)
+				t.syns = sc.th.lookup(prev, posContext(ctx), sc.phrases)
 			}
-			prev = lw
-		}
-		if t.role != free {
-			prev = ""
 		}
 		sentence = false
 		toks = append(toks, t)

@@ -67,9 +67,24 @@ func NewThesaurus() *Thesaurus { return &Thesaurus{m: map[string][]group{}} }
 // synonyms equal to head (ignoring case) are skipped, as are duplicates.
 // Parts of speech keep the order in which they are first added for head.
 func (t *Thesaurus) Add(head string, pos POS, syns ...string) {
+	if g := t.addGroup(head, pos, syns); g == nil || len(g.syns) > 0 {
+		return
+	}
+	head = strings.ToLower(strings.TrimSpace(head)) // nothing to record: undo
+	gs := slices.DeleteFunc(t.m[head], func(x group) bool { return x.pos == pos })
+	if len(gs) == 0 {
+		delete(t.m, head)
+		return
+	}
+	t.m[head] = gs
+}
+
+// addGroup is Add, but keeps a part of speech without synonyms: it stops
+// lookups of that part of speech from falling back to another.
+func (t *Thesaurus) addGroup(head string, pos POS, syns []string) *group {
 	head = strings.ToLower(strings.TrimSpace(head))
 	if head == "" {
-		return
+		return nil
 	}
 	gs := t.m[head]
 	i := slices.IndexFunc(gs, func(g group) bool { return g.pos == pos })
@@ -90,16 +105,11 @@ func (t *Thesaurus) Add(head string, pos POS, syns ...string) {
 		g.syns = slices.Insert(g.syns, g.single, s)
 		g.single++
 	}
-	if len(g.syns) == 0 {
-		gs = slices.Delete(gs, i, i+1)
-	}
-	if len(gs) == 0 {
-		return
-	}
 	t.m[head] = gs
 	if r, _ := utf8.DecodeRuneInString(head); seg.IsIdeo(r) {
 		t.maxIdeo = max(t.maxIdeo, utf8.RuneCountInString(head))
 	}
+	return g
 }
 
 // Synonyms returns the synonyms of word (any case) used as pos, or for
@@ -144,7 +154,7 @@ func Merge(ts ...*Thesaurus) *Thesaurus {
 	for _, t := range ts {
 		for _, h := range t.heads() {
 			for _, g := range t.m[h] {
-				out.Add(h, g.pos, g.syns...)
+				out.addGroup(h, g.pos, g.syns)
 			}
 		}
 	}
@@ -167,14 +177,21 @@ const compactHeader = "# sift thesaurus v1\n"
 // WriteTo writes t in the compact text format read by [ReadThesaurus]: a
 // header line, then one line per headword and part of speech,
 // "head<TAB>pos<TAB>syn<TAB>syn...", sorted by headword. It returns the
-// number of bytes written.
+// number of bytes written. A part of speech without synonyms is written as
+// "head<TAB>pos".
 func (t *Thesaurus) WriteTo(w io.Writer) (int64, error) {
 	bw := bufio.NewWriter(w)
 	n, _ := bw.WriteString(compactHeader)
 	total := int64(n)
 	for _, h := range t.heads() {
 		for _, g := range t.m[h] {
-			n, _ = fmt.Fprintf(bw, "%s\t%s\t%s\n", h, g.pos, strings.Join(g.syns, "\t"))
+			n, _ = fmt.Fprintf(bw, "%s\t%s", h, g.pos)
+			total += int64(n)
+			for _, s := range g.syns {
+				n, _ = fmt.Fprintf(bw, "\t%s", s)
+				total += int64(n)
+			}
+			n, _ = bw.WriteString("\n")
 			total += int64(n)
 		}
 	}
@@ -200,10 +217,10 @@ func ReadThesaurus(r io.Reader) (*Thesaurus, error) {
 		}
 		f := strings.Split(line, "\t")
 		p := strings.Index(posLetters, f[min(1, len(f)-1)])
-		if len(f) < 3 || len(f[1]) != 1 || p < 0 {
+		if len(f) < 2 || len(f[1]) != 1 || p < 0 {
 			return fmt.Errorf("%w: line %d: want head<TAB>pos<TAB>synonyms", ErrFormat, n)
 		}
-		t.Add(f[0], POS(p), f[2:]...)
+		t.addGroup(f[0], POS(p), f[2:])
 		return nil
 	})
 	if err != nil {

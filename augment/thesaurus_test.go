@@ -58,7 +58,7 @@ func TestReaderErrors(t *testing.T) {
 		{"cilin-short-code", ReadCilin, "Aa0= 人 士\n", "line 1"},
 		{"compact-no-header", ReadThesaurus, "a\tn\tb\n", "header"},
 		{"compact-bad-pos", ReadThesaurus, compactHeader + "a\tx\tb\n", "line 2"},
-		{"compact-short", ReadThesaurus, compactHeader + "a\tn\n", "line 2"},
+		{"compact-short", ReadThesaurus, compactHeader + "a\n", "line 2"},
 		{"bad-gzip", ReadTSV, "\x1f\x8bxx", "gzip"},
 	}
 	for _, tt := range tests {
@@ -76,6 +76,9 @@ func TestCompactRoundTripGzip(t *testing.T) {
 	th.Add("run", Verb, "sprint", "go quickly", "dash")
 	th.Add("run", Noun, "trial")
 	th.Add("人物", AnyPOS, "人士")
+	th.addGroup("whole", Adj, nil) // mostly an adjective, without synonyms
+	th.Add("whole", Noun, "unit")
+	th.Add("lonely", Adj) // nothing to record
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	if _, err := th.WriteTo(zw); err != nil {
@@ -98,6 +101,12 @@ func TestCompactRoundTripGzip(t *testing.T) {
 	}
 	if s := syns(got, "run", Noun); s != "trial" {
 		t.Errorf("run/n = %q", s)
+	}
+	if s := syns(got, "whole", AnyPOS); s != "" {
+		t.Errorf("whole/any = %q, want none: its first POS has none", s)
+	}
+	if s := syns(got, "whole", Noun); s != "unit" || got.Len() != 3 {
+		t.Errorf("whole/n = %q, %d headwords", s, got.Len())
 	}
 	if got.maxIdeo != 2 {
 		t.Errorf("maxIdeo = %d", got.maxIdeo)

@@ -24,10 +24,11 @@ const (
 	senseShare    = 6
 )
 
-// An inflected verb form that is also a lemma of its own ("said", "saw",
-// "running") is left out when its base verb is tagged over inflectionShare
-// times as often as it is: in text it is nearly always the verb form, and
-// its own synonyms ("aforementioned") would be wrong.
+// An inflected form that is also a lemma of its own ("said", "saw",
+// "running", "hands") is left out when its base is tagged over
+// inflectionShare times as often as it is: in text it is nearly always the
+// inflected form, and its own synonyms ("aforementioned", "custody") would
+// be wrong.
 const inflectionShare = 20
 
 var wordnetFiles = [...]struct {
@@ -47,10 +48,13 @@ var wordnetFiles = [...]struct {
 // as the first (without cntlist.rev: the first three tagged ones).
 // Multi-word lemmas are kept with spaces; the stage skips them unless
 // phrases are allowed. Proper-noun senses and members with digits are left
-// out, and so are inflected verb forms that are lemmas of their own but far
-// rarer than the verb ("said", "saw"; found with verb.exc and the regular
-// endings). A word's parts of speech are ordered by tagged frequency, else
-// noun, verb, adjective, adverb.
+// out, and so are inflected forms that are lemmas of their own but far
+// rarer than their base ("said", "hands"; found with verb.exc, noun.exc and
+// WordNet's regular endings). A word's parts of speech are ordered by
+// tagged frequency, else noun, verb, adjective, adverb; one without good
+// synonyms stays as an empty entry, so that the word is not replaced by
+// synonyms of a rarer part of speech ("whole", mostly an adjective, is
+// not replaced by the noun's "unit").
 func ReadWordNet(dir string) (*Thesaurus, error) {
 	if _, err := os.Stat(filepath.Join(dir, "index.noun")); errors.Is(err, fs.ErrNotExist) {
 		if _, err2 := os.Stat(filepath.Join(dir, "dict", "index.noun")); err2 == nil {
@@ -61,9 +65,11 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 	if err != nil {
 		return nil, err
 	}
-	exc, err := readVerbExc(filepath.Join(dir, "verb.exc"))
-	if err != nil {
-		return nil, err
+	var exc [2]map[string]string // noun, verb
+	for i, name := range []string{"noun.exc", "verb.exc"} {
+		if exc[i], err = readExc(filepath.Join(dir, name)); err != nil {
+			return nil, err
+		}
 	}
 	type entry struct {
 		pos  POS
@@ -109,9 +115,7 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 					}
 				}
 			}
-			if len(syns) > 0 {
-				words[head] = append(words[head], entry{f.pos, sum(counts), syns})
-			}
+			words[head] = append(words[head], entry{f.pos, sum(counts), syns})
 			return nil
 		})
 		if err != nil {
@@ -126,16 +130,17 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 	slices.Sort(heads)
 	for _, h := range heads {
 		es := words[h]
-		fr := 0
+		fr, hasSyns := 0, false
 		for _, e := range es {
 			fr += e.freq
+			hasSyns = hasSyns || len(e.syns) > 0
 		}
-		if base := verbBase(h, exc, freq); base != "" && fr*inflectionShare < sum(freq[base+"%2"]) {
+		if !hasSyns || fr*inflectionShare < baseFreq(h, exc, freq) {
 			continue
 		}
 		slices.SortStableFunc(es, func(a, b entry) int { return b.freq - a.freq })
 		for _, e := range es {
-			t.Add(h, e.pos, e.syns...)
+			t.addGroup(h, e.pos, e.syns)
 		}
 	}
 	if t.Len() == 0 {
@@ -144,14 +149,14 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 	return t, nil
 }
 
-// readVerbExc maps the irregular verb forms of verb.exc to their base
-// ("said" -> "say"). A missing file gives an empty map.
-func readVerbExc(path string) (map[string]string, error) {
+// readExc maps the irregular forms of a WordNet exception list to their
+// base ("said" -> "say"). A missing file gives an empty map.
+func readExc(path string) (map[string]string, error) {
 	m := map[string]string{}
 	err := eachFileLine(path, func(n int, line string) error {
 		f := strings.Fields(line)
 		if len(f) < 2 {
-			return fmt.Errorf("%w: verb.exc line %d: want form base", ErrFormat, n)
+			return fmt.Errorf("%w: %s line %d: want form base", ErrFormat, filepath.Base(path), n)
 		}
 		m[wordnetLemma(f[0])] = wordnetLemma(f[1])
 		return nil
@@ -162,23 +167,30 @@ func readVerbExc(path string) (map[string]string, error) {
 	return m, err
 }
 
-// verbEndings are WordNet's detachment rules for verbs (morphy).
-var verbEndings = [][2]string{{"s", ""}, {"ies", "y"}, {"es", "e"}, {"es", ""}, {"ed", "e"}, {"ed", ""}, {"ing", "e"}, {"ing", ""}}
+// endings are WordNet's detachment rules (morphy) for nouns and verbs.
+var endings = [2][][2]string{
+	{{"s", ""}, {"ses", "s"}, {"xes", "x"}, {"zes", "z"}, {"ches", "ch"}, {"shes", "sh"}, {"men", "man"}, {"ies", "y"}},
+	{{"s", ""}, {"ies", "y"}, {"es", "e"}, {"es", ""}, {"ed", "e"}, {"ed", ""}, {"ing", "e"}, {"ing", ""}},
+}
 
-// verbBase returns the base verb w is an inflection of, if any: a tagged
-// verb lemma other than w.
-func verbBase(w string, exc map[string]string, freq map[string][]int) string {
-	if b, ok := exc[w]; ok && b != w {
-		return b
-	}
-	for _, e := range verbEndings {
-		if b, ok := strings.CutSuffix(w, e[0]); ok && b != "" {
-			if b += e[1]; b != w && freq[b+"%2"] != nil {
-				return b
+// baseFreq returns the tagged count of the noun or verb w is an inflection
+// of (the larger if both), or 0.
+func baseFreq(w string, exc [2]map[string]string, freq map[string][]int) int {
+	best := 0
+	for i, digit := range []string{"%1", "%2"} {
+		bases := []string{exc[i][w]}
+		for _, e := range endings[i] {
+			if b, ok := strings.CutSuffix(w, e[0]); ok && b != "" {
+				bases = append(bases, b+e[1])
+			}
+		}
+		for _, b := range bases {
+			if b != "" && b != w {
+				best = max(best, sum(freq[b+digit]))
 			}
 		}
 	}
-	return ""
+	return best
 }
 
 // keepSense reports whether the sense at index i (0-based, in WordNet's
