@@ -3,6 +3,7 @@ package dataset
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -119,12 +120,11 @@ func (f *columnarFile) fill(rb *rowBuilder, n int) ([]sift.Reject, error) {
 		i := f.pos
 		f.pos++
 		if e := f.m.row(f.cur, i, &f.r, &f.meta); e != nil {
-			raw := sift.AppendJSONString(nil, string(allColumnsJSON(f.cur, i)))
 			rejects = append(rejects, sift.Reject{
 				ID:     fmt.Sprintf("%s:%d", f.path, f.row),
 				Reason: e.reason,
 				Detail: fmt.Sprintf("%s: row %d: %s", f.path, f.row, e.detail),
-				Record: raw,
+				Record: allColumnsJSON(f.cur, i),
 			})
 			continue
 		}
@@ -144,8 +144,8 @@ func (f *columnarFile) close() error {
 	if f.closer != nil {
 		err = f.closer()
 	}
-	if e := f.fh.Close(); err == nil {
-		err = e
+	if e := f.fh.Close(); err == nil && !errors.Is(e, os.ErrClosed) {
+		err = e // the Parquet reader closes fh itself
 	}
 	return err
 }

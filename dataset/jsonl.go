@@ -100,18 +100,17 @@ func (r *row) set(name, val []byte) (bool, *rowError) {
 			return true, wrongType(name, val, "a string or integer")
 		}
 	case sift.ColText, sift.ColSource:
-		var s []byte
 		switch val[0] {
 		case '"':
-			s = unquote(val)
 		case 'n':
+			return false, nil // an explicit null stays in meta, to be written back
 		default:
 			return true, wrongType(name, val, "a string")
 		}
 		if string(name) == sift.ColText {
-			r.text, r.hasText = s, val[0] == '"'
+			r.text, r.hasText = unquote(val), true
 		} else {
-			r.src, r.hasSrc = s, val[0] == '"'
+			r.src, r.hasSrc = unquote(val), true
 		}
 	case sift.ColMessages:
 		msgs, ok := unifiedMessages(val)

@@ -200,11 +200,9 @@ func (w *Writer) flushChunk(n int) error {
 	return w.writeChunk(chunk)
 }
 
+// concat copies parts into one contiguous batch. It copies even a single
+// part: a slice would carry its parent's buffer layout into the file.
 func concat(mem memory.Allocator, parts []arrow.RecordBatch) (arrow.RecordBatch, error) {
-	if len(parts) == 1 {
-		parts[0].Retain()
-		return parts[0], nil
-	}
 	schema := parts[0].Schema()
 	cols := make([]arrow.Array, schema.NumFields())
 	defer func() {
