@@ -1,0 +1,338 @@
+package clean
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
+)
+
+// Built-in entities of the PII redactor.
+const (
+	EntityEmail      = "email"
+	EntityPhone      = "phone"
+	EntityCNID       = "cn_id"
+	EntityCreditCard = "credit_card"
+	EntityIBAN       = "iban"
+	EntityIP         = "ip"
+	EntitySecret     = "secret"
+)
+
+// PIIEntities lists the built-in entities, most specific first: when two
+// matches overlap and neither contains the other, the earlier entity wins.
+var PIIEntities = []string{EntitySecret, EntityIBAN, EntityCNID, EntityCreditCard, EntityEmail, EntityPhone, EntityIP}
+
+// DefaultPIIAllowlist holds documented example values that are never
+// redacted. [WithPIIAllowlist] extends it.
+var DefaultPIIAllowlist = []string{
+	"AKIAIOSFODNN7EXAMPLE",                     // AWS documentation access key id
+	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", // AWS documentation secret key
+}
+
+// trigger says which cheap prefilter hands text windows to a recognizer.
+type trigger uint8
+
+const (
+	trigAll     trigger = iota // no prefilter: the pattern scans the whole text (custom recognizers)
+	trigNumeric                // runs of digits and phone/card separators
+	trigIBAN                   // two capital letters before a digit run
+	trigEmail                  // '@'
+	trigIPv6                   // ':' among hex digits
+	trigLiteral                // a fixed prefix such as "AKIA" or "-----BEGIN"
+)
+
+// Shared boundary fragments. .NET's \w and \d are Unicode-aware (a Han
+// character is \w), so the boundaries spell out ASCII classes: that is what
+// makes "手机13812345678。" match while "A13812345678" and the middle of an
+// 18-digit order number do not.
+const (
+	numBefore = `(?<![0-9A-Za-z_@+]|[0-9A-Za-z][.\-])`
+	numAfter  = `(?![0-9A-Za-z_@]|[.\-][0-9])`
+)
+
+// builtin describes one built-in recognizer before compilation.
+type builtin struct {
+	name, entity string
+	pattern      string
+	group        int // capture group that is the value; 0 for the whole match
+	valid        func(v string, r *Redactor) bool
+	trig         trigger
+	literals     []string // for trigLiteral
+	veto         bool     // a match failing validation is a look-alike: no shorter match inside it counts
+
+	// Gates of trigNumeric: what a numeric window needs before the
+	// pattern is worth running.
+	minDigits, minDots, minRun int
+	needPlus                   bool
+}
+
+var builtins = []builtin{
+	{name: "email", entity: EntityEmail, trig: trigEmail, valid: validEmail,
+		pattern: `(?<![A-Za-z0-9._%+\-])[A-Za-z0-9_%+\-](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-]|\.[A-Za-z0-9])`},
+
+	{name: "cn_mobile", entity: EntityPhone, trig: trigNumeric, minDigits: 11,
+		pattern: numBefore + `(?:(?:\+|00)86[ \-]?)?1[3-9][0-9](?:[ \-]?[0-9]{4}){2}` + numAfter},
+	{name: "cn_landline", entity: EntityPhone, trig: trigNumeric, minDigits: 10,
+		pattern: numBefore + `(?:\(0[1-9][0-9]{1,2}\) ?|0[1-9][0-9]{1,2}[ \-])[2-8][0-9]{2,3}[ \-]?[0-9]{4}` + numAfter},
+	{name: "nanp", entity: EntityPhone, trig: trigNumeric, minDigits: 10,
+		pattern: numBefore + `(?:\+?1[ \-.]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[\-. ])[2-9][0-9]{2}[\-. ][0-9]{4}` + numAfter},
+	{name: "e164", entity: EntityPhone, trig: trigNumeric, minDigits: 8, needPlus: true, valid: validE164,
+		pattern: numBefore + `\+[1-9][0-9]{0,2}(?:[ \-]?[0-9]{1,4}){2,6}` + numAfter},
+
+	{name: "cn_id", entity: EntityCNID, veto: true, trig: trigNumeric, minDigits: 17, minRun: 17, valid: validCNID,
+		pattern: numBefore + `[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]` + numAfter},
+
+	{name: "credit_card", entity: EntityCreditCard, veto: true, trig: trigNumeric, minDigits: 13, valid: validCard,
+		pattern: numBefore + `(?:[2-6][0-9]{12,18}|[2-6][0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}(?:\1[0-9]{1,3})?|3[47][0-9]{2}([ \-])[0-9]{6}\2[0-9]{5})` + numAfter},
+
+	{name: "iban", entity: EntityIBAN, veto: true, trig: trigIBAN, valid: validIBAN,
+		pattern: `(?<![0-9A-Za-z_])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![0-9A-Za-z_])`},
+
+	{name: "ipv4", entity: EntityIP, trig: trigNumeric, minDigits: 4, minDots: 3, valid: validIP,
+		pattern: `(?<![0-9A-Za-z_.\-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9A-Za-z_]|\.[0-9])`},
+	{name: "ipv6", entity: EntityIP, trig: trigIPv6, valid: validIP,
+		pattern: `(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z_:]|\.[0-9])`},
+
+	{name: "aws_key_id", entity: EntitySecret, trig: trigLiteral, literals: []string{"AKIA", "ASIA", "ABIA", "ACCA"},
+		pattern: `(?<![A-Za-z0-9_\-])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])`},
+	{name: "github_token", entity: EntitySecret, trig: trigLiteral, literals: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
+		pattern: `(?<![A-Za-z0-9_\-])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})(?![A-Za-z0-9_])`},
+	{name: "openai_key", entity: EntitySecret, trig: trigLiteral, literals: []string{"sk-"}, valid: mixedClasses,
+		pattern: `(?<![A-Za-z0-9_\-])sk-[A-Za-z0-9_\-]{20,300}(?![A-Za-z0-9_\-])`},
+	{name: "slack_token", entity: EntitySecret, trig: trigLiteral, literals: []string{"xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"}, valid: hasDigit,
+		pattern: `(?<![A-Za-z0-9_\-])xox[abposr]-[A-Za-z0-9\-]{10,250}(?![A-Za-z0-9_\-])`},
+	{name: "private_key", entity: EntitySecret, trig: trigLiteral, literals: []string{"-----BEGIN "},
+		pattern: `-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.\-]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|(?:[ \t]*\r?\n[A-Za-z0-9+/=]{16,})*)`},
+	{name: "jwt", entity: EntitySecret, trig: trigLiteral, literals: []string{"eyJ"}, valid: validJWT,
+		pattern: `(?<![A-Za-z0-9_\-.])eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*(?![A-Za-z0-9_\-])`},
+	{name: "url_credentials", entity: EntitySecret, trig: trigLiteral, literals: []string{"://"}, group: 1,
+		pattern: `(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,20}://([^\s:/@?#<>"']{1,128}:[^\s/@?#<>"']{1,128})@`},
+}
+
+// Window limits of the prefilters, in bytes. Every built-in match is
+// shorter than maxNumeric; longer numeric runs are scanned in overlapping
+// chunks so no window is large.
+const (
+	maxNumeric   = 64       // longest numeric match (phone, card, id, IPv4)
+	numericChunk = 256      // numeric windows are cut into chunks this long
+	maxToken     = 512      // email, token and URL windows
+	maxPEM       = 16 << 10 // private-key blocks
+)
+
+// recognizer is a compiled recognizer.
+type recognizer struct {
+	builtin
+	re      *regexp2.Regexp
+	anch    *regexp2.Regexp // re anchored at the start position (\G), for triggers that know it
+	context []string        // lower-cased words; one must occur near the match
+	rank    int             // position of the entity in precedence order
+}
+
+func compile(b builtin, timeout time.Duration) (*recognizer, error) {
+	re, err := regexp2.Compile(b.pattern, regexp2.None)
+	if err != nil {
+		return nil, err
+	}
+	anch, err := regexp2.Compile(`\G(?:`+b.pattern+`)`, regexp2.None)
+	if err != nil {
+		return nil, err
+	}
+	re.MatchTimeout, anch.MatchTimeout = timeout, timeout
+	return &recognizer{builtin: b, re: re, anch: anch}, nil
+}
+
+// Validators. Each gets the matched value.
+
+func digitsOf(v string) []byte {
+	d := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= '0' && c <= '9' {
+			d = append(d, c-'0')
+		}
+	}
+	return d
+}
+
+// luhn reports whether the digits of v pass the Luhn check.
+func luhn(v string) bool {
+	d := digitsOf(v)
+	if len(d) < 2 {
+		return false
+	}
+	sum := 0
+	for i := range d {
+		x := int(d[len(d)-1-i])
+		if i%2 == 1 {
+			if x *= 2; x > 9 {
+				x -= 9
+			}
+		}
+		sum += x
+	}
+	return sum%10 == 0
+}
+
+// mod97 reports whether the letters and digits of v, read as an IBAN
+// (first four characters moved to the end, A=10 … Z=35), are 1 mod 97.
+func mod97(v string) bool {
+	s := alnumUpper(v)
+	if len(s) < 5 {
+		return false
+	}
+	s = s[4:] + s[:4]
+	r := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			r = (r*10 + int(c-'0')) % 97
+		case c >= 'A' && c <= 'Z':
+			r = (r*100 + int(c-'A') + 10) % 97
+		}
+	}
+	return r == 1
+}
+
+// mod11_2 reports whether v's digits end in a valid ISO 7064 MOD 11-2
+// check character (X stands for 10), as on Chinese resident ID cards.
+func mod11_2(v string) bool {
+	s := alnumUpper(v)
+	if len(s) < 2 {
+		return false
+	}
+	p := 0
+	for i := 0; i < len(s)-1; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		p = (p + int(c-'0')) * 2 % 11
+	}
+	want := (12 - p) % 11
+	c := s[len(s)-1]
+	switch {
+	case c == 'X':
+		return want == 10
+	case c >= '0' && c <= '9':
+		return int(c-'0') == want
+	}
+	return false
+}
+
+func alnumUpper(v string) string {
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			b = append(b, c-'a'+'A')
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// validators maps the validator names a recipe may give a custom recognizer.
+var validators = map[string]func(string) bool{"luhn": luhn, "mod97": mod97, "mod11_2": mod11_2}
+
+// fileExts are file extensions that look like top-level domains in names
+// such as "logo@2x.png"; none is a real TLD.
+var fileExts = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true,
+	"bmp": true, "ico": true, "css": true, "js": true, "jsx": true, "tsx": true, "json": true, "yaml": true,
+	"yml": true, "txt": true, "html": true, "htm": true, "xml": true, "pdf": true}
+
+func validEmail(v string, _ *Redactor) bool {
+	tld := strings.ToLower(v[strings.LastIndexByte(v, '.')+1:])
+	return !fileExts[tld]
+}
+
+func validE164(v string, _ *Redactor) bool {
+	n := len(digitsOf(v))
+	return n >= 8 && n <= 15
+}
+
+func validCNID(v string, _ *Redactor) bool {
+	t, err := time.Parse("20060102", v[6:14])
+	return err == nil && t.Year() >= 1900 && mod11_2(v)
+}
+
+// validCard checks the Luhn digit and that the issuer prefix fits the
+// length, which keeps most Luhn-valid 18-digit IDs and order numbers out.
+func validCard(v string, _ *Redactor) bool {
+	d := digitsOf(v)
+	n := len(d)
+	p := func(k int) int {
+		x := 0
+		for _, c := range d[:k] {
+			x = x*10 + int(c)
+		}
+		return x
+	}
+	var ok bool
+	switch {
+	case d[0] == 4: // Visa
+		ok = n == 13 || n == 16 || n == 19
+	case p(2) >= 51 && p(2) <= 55, p(4) >= 2221 && p(4) <= 2720: // Mastercard
+		ok = n == 16
+	case p(2) == 34 || p(2) == 37: // American Express
+		ok = n == 15
+	case p(2) == 36 || p(2) == 38 || p(2) == 39 || p(3) >= 300 && p(3) <= 305: // Diners
+		ok = n >= 14 && n <= 19
+	case p(2) == 62 || p(2) == 65 || p(4) == 6011 || p(3) >= 644 && p(3) <= 649 || p(4) >= 3528 && p(4) <= 3589: // UnionPay, Discover, JCB
+		ok = n >= 16 && n <= 19
+	}
+	return ok && luhn(v)
+}
+
+func validIBAN(v string, _ *Redactor) bool {
+	n := len(alnumUpper(v))
+	return n >= 15 && n <= 34 && mod97(v)
+}
+
+// validIP parses v with net/netip. IPv6 needs a digit somewhere, so that
+// C++ scopes like "A::B" and a bare "::" stay text.
+func validIP(v string, r *Redactor) bool {
+	a, err := netip.ParseAddr(v)
+	if err != nil || (a.Is6() && !strings.ContainsAny(v, "0123456789")) {
+		return false
+	}
+	return !r.publicIP || (a.IsGlobalUnicast() && !a.IsPrivate())
+}
+
+func hasDigit(v string, _ *Redactor) bool { return strings.ContainsAny(v, "0123456789") }
+
+// mixedClasses requires a digit, an upper- and a lower-case letter, which
+// every real API key has and hyphenated prose ("sk-learn-…") lacks.
+func mixedClasses(v string, _ *Redactor) bool {
+	return hasDigit(v, nil) && strings.ContainsAny(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") && strings.ContainsAny(v, "abcdefghijklmnopqrstuvwxyz")
+}
+
+// validJWT requires the header and payload to be base64url JSON objects.
+func validJWT(v string, _ *Redactor) bool {
+	parts := strings.SplitN(v, ".", 3)
+	for _, p := range parts[:2] {
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(p, "="))
+		if err != nil || len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+			return false
+		}
+	}
+	return true
+}
+
+// customBuiltin turns a user recognizer into a builtin scanning whole texts.
+func customBuiltin(c PIIRecognizer) (builtin, error) {
+	b := builtin{name: c.Entity, entity: c.Entity, pattern: c.Pattern, trig: trigAll}
+	if c.Validator != "" {
+		f, ok := validators[c.Validator]
+		if !ok {
+			return b, fmt.Errorf("validator: %q is not one of luhn, mod97, mod11_2", c.Validator)
+		}
+		b.valid = func(v string, _ *Redactor) bool { return f(v) }
+	}
+	return b, nil
+}

@@ -1,0 +1,488 @@
+package clean
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// errPIIMatch wraps a failed regexp match. regexp2's own error quotes the
+// input, which may hold the very value being hidden, so it is not kept.
+var errPIIMatch = errors.New("pii: match failed")
+
+// match is one detected value: bytes [start, end) of the scanned string.
+type match struct {
+	start, end int
+	rc         *recognizer
+}
+
+// scratch holds per-goroutine buffers of a scan.
+type scratch struct {
+	runes []rune
+	offs  []int // offs[k] is the byte offset of runes[k] in the window; offs[len(runes)] its length
+	lo    int   // byte offset of the loaded window in the scanned string
+	cands []match
+	vetos []match // look-alikes that failed validation
+	out   []match
+	buf   []byte
+}
+
+// load makes s[lo:hi] the current window.
+func (sc *scratch) load(s string, lo, hi int) {
+	sc.lo = lo
+	sc.runes, sc.offs = sc.runes[:0], sc.offs[:0]
+	w := s[lo:hi]
+	for i := 0; i < len(w); {
+		c, n := rune(w[i]), 1
+		if c >= utf8.RuneSelf {
+			c, n = utf8.DecodeRuneInString(w[i:])
+		}
+		sc.runes = append(sc.runes, c)
+		sc.offs = append(sc.offs, i)
+		i += n
+	}
+	sc.offs = append(sc.offs, len(w))
+}
+
+// runeAt returns the rune index of byte offset i of the scanned string
+// within the loaded window.
+func (sc *scratch) runeAt(i int) int {
+	k, _ := slices.BinarySearch(sc.offs, i-sc.lo)
+	return k
+}
+
+// run finds the matches of rc in the loaded window whose value lies within
+// bytes [alo, ahi) of s and passes validation. With anchor ≥ 0 only a match
+// starting at rune anchor is tried.
+func (r *Redactor) run(rc *recognizer, s string, alo, ahi, anchor int, sc *scratch) error {
+	re, pos := rc.re, 0
+	if anchor >= 0 {
+		re, pos = rc.anch, anchor
+	}
+	for pos <= len(sc.runes) {
+		m, err := re.FindRunesMatchStartingAt(sc.runes, pos)
+		if err != nil {
+			return fmt.Errorf("%w: recognizer %s: time limit %v exceeded", errPIIMatch, rc.name, re.MatchTimeout)
+		}
+		if m == nil {
+			return nil
+		}
+		g := &m.Group
+		if rc.group > 0 {
+			g = m.GroupByNumber(rc.group)
+		}
+		st, en := sc.lo+sc.offs[g.Index], sc.lo+sc.offs[g.Index+g.Length]
+		ok := st >= alo && en <= ahi && en > st
+		if ok && rc.valid != nil && !rc.valid(s[st:en], r) {
+			if rc.veto {
+				sc.vetos = append(sc.vetos, match{st, en, rc})
+			}
+			ok = false
+		}
+		if ok {
+			sc.cands = append(sc.cands, match{st, en, rc})
+		}
+		if anchor >= 0 {
+			return nil
+		}
+		pos = m.Index + 1
+		if ok {
+			pos = m.Index + max(m.Length, 1)
+		}
+	}
+	return nil
+}
+
+// window loads s[alo:ahi] plus two characters of real context on each side
+// (every lookaround of the built-ins reads at most two), and runs rcs.
+func (r *Redactor) window(s string, alo, ahi int, rcs []*recognizer, sc *scratch) error {
+	sc.load(s, back(s, alo, 2), fwd(s, ahi, 2))
+	for _, rc := range rcs {
+		if err := r.run(rc, s, alo, ahi, -1, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// anchored runs rc on s[i:hi] for a match starting exactly at i.
+func (r *Redactor) anchored(rc *recognizer, s string, i, hi int, sc *scratch) error {
+	sc.load(s, back(s, i, 2), fwd(s, hi, 2))
+	return r.run(rc, s, i, hi, sc.runeAt(i), sc)
+}
+
+func back(s string, i, n int) int {
+	for ; n > 0 && i > 0; n-- {
+		_, sz := utf8.DecodeLastRuneInString(s[:i])
+		i -= sz
+	}
+	return i
+}
+
+func fwd(s string, i, n int) int {
+	for ; n > 0 && i < len(s); n-- {
+		_, sz := utf8.DecodeRuneInString(s[i:])
+		i += sz
+	}
+	return i
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool { return isDigit(c) || isUpper(c) || c >= 'a' && c <= 'z' }
+func isToken(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
+func isHex(c byte) bool   { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+func isNumSep(c byte) bool {
+	return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '+'
+}
+func isEmailLocal(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+func isDomain(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
+
+// Trigger classes of bytes in Redactor.trig.
+const (
+	tDigit = 1 + iota
+	tAt
+	tColon
+	tLiteral
+)
+
+// longRun is the longest digit run any built-in match contains (a 19-digit
+// card); a longer run is an order number or similar and is skipped whole.
+const longRun = 19
+
+// detect returns the matches in s after allowlist, context and overlap
+// resolution, sorted by start. The result aliases sc.
+func (r *Redactor) detect(s string, sc *scratch) ([]match, error) {
+	sc.cands, sc.vetos = sc.cands[:0], sc.vetos[:0]
+	var err error
+	if r.naive {
+		err = r.scanNaive(s, sc)
+	} else {
+		err = r.prefilter(s, sc)
+		if err == nil && len(r.whole) > 0 {
+			sc.load(s, 0, len(s))
+			for _, rc := range r.whole {
+				if err = r.run(rc, s, 0, len(s), -1, sc); err != nil {
+					break
+				}
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.resolve(s, sc), nil
+}
+
+// scanNaive runs every pattern over the whole text: the baseline the
+// prefilter is measured against, and its oracle in tests.
+func (r *Redactor) scanNaive(s string, sc *scratch) error {
+	sc.load(s, 0, len(s))
+	for _, rc := range r.recs {
+		if err := r.run(rc, s, 0, len(s), -1, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prefilter walks s once and hands recognizers only the windows around
+// their trigger bytes. Each trigger costs bounded work, so the scan is
+// linear in len(s).
+func (r *Redactor) prefilter(s string, sc *scratch) error {
+	numEnd, v6End := 0, 0 // ends of the last numeric cluster and IPv6 run
+	for i := 0; i < len(s); i++ {
+		var err error
+		switch r.trig[s[i]] {
+		case 0:
+			continue
+		case tDigit:
+			if r.iban != nil && i >= 2 && isUpper(s[i-1]) && isUpper(s[i-2]) && (i == 2 || !isAlnum(s[i-3]) && s[i-3] != '_') {
+				j := i
+				for n := 0; j < len(s) && n < 42 && (isUpper(s[j]) || isDigit(s[j]) || s[j] == ' ' && j+1 < len(s) && s[j+1] != ' '); n++ {
+					j++
+				}
+				if j-i >= 13 {
+					if err = r.anchored(r.iban, s, i-2, j, sc); err != nil {
+						return err
+					}
+				}
+			}
+			var end int
+			end, err = r.numeric(s, i, numEnd, sc)
+			numEnd = end
+			i = end - 1
+		case tAt:
+			err = r.email(s, i, sc)
+		case tColon:
+			v6End, err = r.colon(s, i, v6End, sc)
+		case tLiteral:
+			err = r.literal(s, i, sc)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// digitRun returns the end of the digit run at i, taking a trailing X of a
+// 17-digit run (the check character of a Chinese ID).
+func digitRun(s string, i int) int {
+	j := i
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	if j-i == 17 && j < len(s) && (s[j] == 'X' || s[j] == 'x') {
+		j++
+	}
+	return j
+}
+
+// numStats summarises a numeric window for the recognizers' gates.
+type numStats struct{ digits, dots, maxRun int }
+
+// numeric handles the cluster of digit runs joined by at most two
+// separators that starts at digit i, and returns its end. Runs longer than
+// longRun end a cluster and are skipped.
+func (r *Redactor) numeric(s string, i, prevEnd int, sc *scratch) (int, error) {
+	j := digitRun(s, i)
+	if j-i > longRun {
+		return j, nil
+	}
+	a := i
+	for a > prevEnd && a > i-3 && (s[a-1] == '+' || s[a-1] == '(') {
+		a--
+	}
+	for {
+		k := j
+		for k < len(s) && k-j <= 2 && isNumSep(s[k]) {
+			k++
+		}
+		if k == j || k-j > 2 || k == len(s) || !isDigit(s[k]) {
+			break
+		}
+		e := digitRun(s, k)
+		if e-k > longRun {
+			break
+		}
+		j = e
+	}
+	if len(r.numericRecs) == 0 {
+		return j, nil
+	}
+	// Long clusters are cut into overlapping chunks: a match is shorter
+	// than the overlap, so it lies whole in one chunk.
+	for c := a; c < j; c += numericChunk - maxNumeric {
+		e := min(c+numericChunk, j)
+		if err := r.numericWindow(s, c, e, sc); err != nil {
+			return j, err
+		}
+		if e == j {
+			break
+		}
+	}
+	return j, nil
+}
+
+func (r *Redactor) numericWindow(s string, lo, hi int, sc *scratch) error {
+	var st numStats
+	run := 0
+	for k := lo; k < hi; k++ {
+		if isDigit(s[k]) {
+			st.digits++
+			run++
+			st.maxRun = max(st.maxRun, run)
+			continue
+		}
+		run = 0
+		if s[k] == '.' {
+			st.dots++
+		}
+	}
+	loaded := false
+	for _, rc := range r.numericRecs {
+		if st.digits < rc.minDigits || st.dots < rc.minDots || st.maxRun < rc.minRun ||
+			rc.needPlus && strings.IndexByte(s[lo:hi], '+') < 0 {
+			continue
+		}
+		if !loaded {
+			sc.load(s, back(s, lo, 2), fwd(s, hi, 2))
+			loaded = true
+		}
+		if err := r.run(rc, s, lo, hi, -1, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// email handles the '@' at i.
+func (r *Redactor) email(s string, i int, sc *scratch) error {
+	a := i
+	for a > 0 && i-a < 64 && isEmailLocal(s[a-1]) {
+		a--
+	}
+	b := i + 1
+	for b < len(s) && b-i < 256 && isDomain(s[b]) {
+		b++
+	}
+	if a == i || strings.IndexByte(s[i+1:b], '.') < 0 {
+		return nil
+	}
+	return r.window(s, a, b, []*recognizer{r.emailRec}, sc)
+}
+
+// colon handles ':' at i: credentials in a URL ("://") and IPv6. v6End is
+// the end of the last IPv6 run scanned; colon returns the new one.
+func (r *Redactor) colon(s string, i, v6End int, sc *scratch) (int, error) {
+	if r.url != nil && strings.HasPrefix(s[i:], "://") {
+		a := i
+		for a > 0 && i-a < 21 && (isAlnum(s[a-1]) || s[a-1] == '+' || s[a-1] == '.' || s[a-1] == '-') {
+			a--
+		}
+		b, colon := i+3, false
+		for b < len(s) && b-i < 260 && !strings.ContainsRune(" \t\r\n/@?#", rune(s[b])) {
+			colon = colon || s[b] == ':'
+			b++
+		}
+		if a < i && colon && b < len(s) && s[b] == '@' {
+			if err := r.window(s, a, b+1, []*recognizer{r.url}, sc); err != nil {
+				return v6End, err
+			}
+		}
+	}
+	// IPv6: the run of hex digits, colons and dots around i, at most the
+	// 45 bytes of the longest address on each side.
+	if r.ipv6 == nil || i < v6End {
+		return v6End, nil // a later colon of the run already scanned
+	}
+	a := i
+	for a > 0 && i-a < 45 && (isHex(s[a-1]) || s[a-1] == '.') {
+		a--
+	}
+	b, colons, digits := i, 0, 0
+	for b < len(s) && b-i < 45 && (isHex(s[b]) || s[b] == ':' || s[b] == '.') {
+		if s[b] == ':' {
+			colons++
+		}
+		b++
+	}
+	for k := a; k < b; k++ {
+		if isDigit(s[k]) {
+			digits++
+		}
+	}
+	if colons < 2 || digits == 0 {
+		return v6End, nil
+	}
+	return b, r.window(s, a, b, []*recognizer{r.ipv6}, sc)
+}
+
+// literal handles a byte that may begin one of the literal prefixes.
+func (r *Redactor) literal(s string, i int, sc *scratch) error {
+	for _, rc := range r.lits[s[i]] {
+		if !slices.ContainsFunc(rc.literals, func(l string) bool { return strings.HasPrefix(s[i:], l) }) {
+			continue
+		}
+		hi := min(len(s), i+maxPEM)
+		if rc.name == "private_key" {
+			if e := strings.Index(s[i:hi], "-----END "); e >= 0 {
+				hi = min(hi, i+e+64)
+			}
+		} else {
+			if i > 0 && isToken(s[i-1]) {
+				continue // inside a longer token: the lookbehind fails anyway
+			}
+			hi = i
+			for hi < len(s) && hi-i < maxToken && (isToken(s[hi]) || s[hi] == '.') {
+				hi++
+			}
+		}
+		if err := r.anchored(rc, s, i, hi, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolve filters sc.cands by allowlist, context words and vetoes, and
+// resolves overlaps: a match containing another wins, else the more
+// specific entity, else the longer, else the earlier.
+func (r *Redactor) resolve(s string, sc *scratch) []match {
+	c := sc.cands[:0]
+	for _, m := range sc.cands {
+		if r.allow[s[m.start:m.end]] || !r.inContext(s, m) || vetoed(m, sc.vetos) {
+			continue
+		}
+		c = append(c, m)
+	}
+	slices.SortFunc(c, func(a, b match) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		if a.end != b.end {
+			return b.end - a.end
+		}
+		return a.rc.rank - b.rc.rank
+	})
+	out := sc.out[:0]
+next:
+	for _, m := range c {
+		k := len(out)
+		for k > 0 && out[k-1].end > m.start {
+			k--
+		}
+		for _, o := range out[k:] {
+			if !beats(m, o) {
+				continue next
+			}
+		}
+		out = append(out[:k], m)
+	}
+	sc.out = out
+	return out
+}
+
+// vetoed reports whether m lies inside a longer look-alike, such as a
+// phone number inside an IBAN with a wrong check sum.
+func vetoed(m match, vetos []match) bool {
+	for _, v := range vetos {
+		if v.start <= m.start && m.end <= v.end && v.end-v.start > m.end-m.start {
+			return true
+		}
+	}
+	return false
+}
+
+func beats(m, o match) bool {
+	switch {
+	case m.start <= o.start && m.end >= o.end:
+		return m.end-m.start > o.end-o.start
+	case o.start <= m.start && o.end >= m.end:
+		return false
+	case m.rc.rank != o.rc.rank:
+		return m.rc.rank < o.rc.rank
+	}
+	return m.end-m.start > o.end-o.start
+}
+
+// contextWindow is how far around a match context words are looked for.
+const contextWindow = 64
+
+func (r *Redactor) inContext(s string, m match) bool {
+	if len(m.rc.context) == 0 {
+		return true
+	}
+	near := strings.ToLower(s[back(s, m.start, contextWindow):fwd(s, m.end, contextWindow)])
+	for _, w := range m.rc.context {
+		if strings.Contains(near, w) {
+			return true
+		}
+	}
+	return false
+}
