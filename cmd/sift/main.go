@@ -25,6 +25,7 @@ import (
 	"golang.org/x/term"
 
 	_ "github.com/siftdata/sift/clean"
+	_ "github.com/siftdata/sift/mining"
 )
 
 const usage = `sift cleans LLM training data.
@@ -60,6 +61,8 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return validateCmd(args[1:], stdout)
 	case "stages":
 		return stagesCmd(stdout)
+	case "lm":
+		return lmCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sift", recipe.Version())
 		return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/siftdata/sift/recipe"
 
 	_ "github.com/siftdata/sift/clean"
+	_ "github.com/siftdata/sift/mining"
 )
 
 var (
