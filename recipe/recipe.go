@@ -144,6 +144,7 @@ func parseStages(n ast.Node) ([]Stage, error) {
 	var out []Stage
 	for _, item := range seq.Values {
 		var st Stage
+		var at ast.Node = item // where the stage is named
 		kvs := mappingValues(item)
 		if s, ok := item.(*ast.StringNode); ok { // "- name" with all defaults
 			st.Name = s.Value
@@ -157,16 +158,16 @@ func parseStages(n ast.Node) ([]Stage, error) {
 				continue
 			}
 			if st.Name != "" {
-				return nil, fmt.Errorf("%s stage entry names two stages (%s, %s); write one per list item", pos(kv), st.Name, key)
+				return nil, fmt.Errorf("%s stage entry names two stages (%s, %s); write one per list item", pos(kv.Key), st.Name, key)
 			}
-			st.Name, st.Node = key, kv.Value
+			st.Name, st.Node, at = key, kv.Value, kv.Key
 		}
 		if st.Name == "" {
 			return nil, fmt.Errorf("%s stage entry names no stage", pos(item))
 		}
 		d, ok := Lookup(st.Name)
 		if !ok {
-			return nil, fmt.Errorf("%s unknown stage %q (known: %s)", pos(item), st.Name, strings.Join(Names(), ", "))
+			return nil, fmt.Errorf("%s unknown stage %q (known: %s)", pos(at), st.Name, strings.Join(Names(), ", "))
 		}
 		st.Def = d
 		if _, err := d.Decode(st.Node); err != nil {

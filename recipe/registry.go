@@ -131,6 +131,11 @@ func (d *Def) Decode(node ast.Node) (any, error) {
 	if node != nil && node.Type() != ast.NullType {
 		if err := yaml.NodeToValue(node, p.Interface(), yaml.DisallowUnknownField()); err != nil {
 			msg := yaml.FormatError(err, false, false)
+			for i := 0; i < d.spec.NumField(); i++ { // name keys, not Go fields
+				f := d.spec.Field(i)
+				key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+				msg = strings.ReplaceAll(msg, "Go struct field "+d.spec.Name()+"."+f.Name+" ", "key "+key+" ")
+			}
 			if strings.Contains(msg, "unknown field") {
 				msg += fmt.Sprintf(" (allowed: %s)", strings.Join(d.keys(), ", "))
 			}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fortuneCorpus writes the fortune cookies on this machine (Debian's
+// fortunes and fortunes-zh packages) as JSONL, with a few malformed lines,
+// and returns the path and the number of records.
+func fortuneCorpus(t *testing.T, dir string) (string, int) {
+	t.Helper()
+	files, _ := filepath.Glob("/usr/share/games/fortunes/*")
+	var sb strings.Builder
+	n := 0
+	for _, f := range files {
+		if filepath.Ext(f) != "" {
+			continue // .dat indexes and .u8 links
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for i, entry := range strings.Split(string(data), "\n%\n") {
+			entry = strings.TrimSpace(entry)
+			if entry == "" {
+				continue
+			}
+			b, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("%s-%d", filepath.Base(f), i), "text": entry, "file": filepath.Base(f)})
+			sb.Write(b)
+			sb.WriteByte('\n')
+			n++
+			if n%997 == 0 {
+				sb.WriteString("{\"id\": \"broken\", \"text\": \"cut off\n")
+				n++
+			}
+		}
+	}
+	if n < 2000 {
+		t.Skip("fortunes packages not installed (apt-get install fortunes fortunes-zh)")
+	}
+	p := filepath.Join(dir, "fortunes.jsonl")
+	if err := os.WriteFile(p, []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p, n
+}
+
+func lines(t *testing.T, p string) []string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+func TestRunLengthFilterOnRealCorpus(t *testing.T) {
+	dir := t.TempDir()
+	in, n := fortuneCorpus(t, dir)
+	recipePath := filepath.Join(dir, "recipe.yaml")
+	os.WriteFile(recipePath, []byte("input: fortunes.jsonl\noutput: out.jsonl\nrejects: rejects.jsonl\nreport: report.json\nstages:\n  - length_filter: {unit: words, min: 10, max: 60}\n"), 0o644)
+	var first []byte
+	var firstRej []byte
+	for _, args := range [][]string{{"--workers", "1"}, {"--workers", "2", "--batch-size", "7"}, {"--workers", "2", "--batch-size", "5000"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out := filepath.Join(dir, "out"+strings.Join(args, "")+".jsonl")
+			rej := filepath.Join(dir, "rej"+strings.Join(args, "")+".jsonl")
+			var stderr bytes.Buffer
+			err := cli(context.Background(), append([]string{"run", recipePath, "--output", out, "--rejects", rej}, args...), nil, &stderr, &stderr)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			kept, rejects := lines(t, out), lines(t, rej)
+			if len(kept)+len(rejects) != n {
+				t.Errorf("%d kept + %d rejected != %d input records", len(kept), len(rejects), n)
+			}
+			reasons := map[string]int{}
+			for _, l := range rejects {
+				var r struct{ ID, Stage, Reason, Detail string }
+				if err := json.Unmarshal([]byte(l), &r); err != nil {
+					t.Fatal(err)
+				}
+				reasons[r.Reason]++
+				switch r.Reason {
+				case "too_short", "too_long":
+					var words, bound int
+					var unit, rel string
+					if _, err := fmt.Sscanf(r.Detail, "%d %s %s %s %d", &words, &unit, &rel, new(string), &bound); err != nil ||
+						(r.Reason == "too_short") != (words < 10) || unit != "words" {
+						t.Errorf("bad detail %q for %s", r.Detail, r.Reason)
+					}
+				case "parse_error":
+					if !strings.HasPrefix(r.Detail, in+":") {
+						t.Errorf("parse error detail %q lacks file:line", r.Detail)
+					}
+				default:
+					t.Errorf("unexpected reason %s", r.Reason)
+				}
+			}
+			if reasons["too_short"] == 0 || reasons["too_long"] == 0 || reasons["parse_error"] == 0 {
+				t.Errorf("reasons %v", reasons)
+			}
+			b, _ := os.ReadFile(out)
+			rb, _ := os.ReadFile(rej)
+			if first == nil {
+				first, firstRej = b, rb
+			} else if !bytes.Equal(b, first) || !bytes.Equal(rb, firstRej) {
+				t.Error("output or rejects differ from --workers 1")
+			}
+			if !strings.Contains(stderr.String(), "length_filter") {
+				t.Errorf("no summary table on stderr:\n%s", stderr.String())
+			}
+		})
+	}
+	var rep struct {
+		Stats struct{ RowsIn, RowsOut, RowsRejected int64 } `json:"stats"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunFailureLeavesNoOutput(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "in.jsonl.gz"), []byte("\x1f\x8b\x08\x00not really gzip"), 0o644)
+	os.WriteFile(filepath.Join(dir, "r.yaml"), []byte("input: in.jsonl.gz\noutput: out.parquet\nrejects: rej.jsonl\nstages: [length_filter]\n"), 0o644)
+	var stderr bytes.Buffer
+	err := cli(context.Background(), []string{"run", filepath.Join(dir, "r.yaml"), "--quiet"}, nil, &stderr, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "in.jsonl.gz") {
+		t.Fatalf("err = %v, want one naming the input", err)
+	}
+	for _, f := range []string{"out.parquet", "rej.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("%s exists after a failed run", f)
+		}
+	}
+}
+
+func TestValidateAndStages(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "r.yaml")
+	os.WriteFile(p, []byte("input: x.jsonl\noutput: y.jsonl\nstages:\n  - length_filter: {min: 3}\n"), 0o644)
+	var out bytes.Buffer
+	if err := cli(context.Background(), []string{"validate", p}, nil, &out, &out); err != nil || !strings.Contains(out.String(), "ok (1 stages)") {
+		t.Errorf("validate: %v %s", err, out.String())
+	}
+	os.WriteFile(p, []byte("stages:\n  - length_filter: {min: -3}\n"), 0o644)
+	if err := cli(context.Background(), []string{"validate", p}, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "min") {
+		t.Errorf("validate of a bad recipe: %v", err)
+	}
+	out.Reset()
+	if err := cli(context.Background(), []string{"stages"}, nil, &out, &out); err != nil || !strings.Contains(out.String(), "length_filter") || !strings.Contains(out.String(), "default 1024") {
+		t.Errorf("stages: %v\n%s", err, out.String())
+	}
+}
