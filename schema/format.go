@@ -343,7 +343,7 @@ func customChat(listPath, rolePath, contentPath string, roles map[string]string)
 		var meta []byte
 		extras := false
 		for i, t := range turns {
-			at := fmt.Sprintf("%s[%d]", listPath, i)
+			at := turnAt{listPath, i}
 			if t[0] != '{' {
 				return record{}, fs, rejectf(ReasonMessageNotObject, "%s is %s, want object", at, rawValue(t).kind())
 			}
@@ -368,7 +368,15 @@ func customChat(listPath, rolePath, contentPath string, roles map[string]string)
 	}
 }
 
-func turn(tf []field, at, rolePath, contentPath string, roles map[string]string) (sift.Message, []field, *rowError) {
+// turnAt names a turn in reject details.
+type turnAt struct {
+	list string
+	i    int
+}
+
+func (a turnAt) String() string { return fmt.Sprintf("%s[%d]", a.list, a.i) }
+
+func turn(tf []field, at turnAt, rolePath, contentPath string, roles map[string]string) (sift.Message, []field, *rowError) {
 	if index(tf, rolePath) < 0 && index(tf, otherConvention[rolePath]) >= 0 {
 		rolePath = otherConvention[rolePath]
 	}
@@ -392,7 +400,7 @@ func turn(tf []field, at, rolePath, contentPath string, roles map[string]string)
 	case !ok || cv.kind() == "null":
 		return sift.Message{}, tf, rejectf(ReasonNullContent, "%s.%s is %s", at, contentPath, missingOrNull(ok))
 	case cv.kind() == "array":
-		s, err := textParts(cv.raw, at+"."+contentPath)
+		s, err := textParts(cv.raw, at.String()+"."+contentPath)
 		return sift.Message{Role: role, Content: s}, tf, err
 	case cv.kind() != "string":
 		return sift.Message{}, tf, rejectf(ReasonNonStringContent, "%s.%s is %s, want string", at, contentPath, cv.kind())

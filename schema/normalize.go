@@ -281,24 +281,24 @@ func metaOf(fs []field, msgMeta []byte) (string, *rowError) {
 
 // normText checks and rewrites the text or every turn's content.
 func (n *Normalizer) normText(rec *record, r *sift.Row) (changed bool, err *rowError) {
-	norm := func(s, at string) string {
-		if err == nil && !utf8.ValidString(s) {
-			err = rejectf(ReasonInvalidUTF8, "%s is not valid UTF-8", at)
-		}
-		out := n.text.Apply(s)
-		changed = changed || out != s
-		return out
-	}
 	if rec.text != nil {
-		s := norm(*rec.text, "text")
+		if !utf8.ValidString(*rec.text) {
+			return false, rejectf(ReasonInvalidUTF8, "text is not valid UTF-8")
+		}
+		s := n.text.Apply(*rec.text)
 		r.Text = &s
-		return changed, err
+		return s != *rec.text, nil
 	}
 	r.Messages = make([]sift.Message, len(rec.msgs))
 	for j, m := range rec.msgs {
-		r.Messages[j] = sift.Message{Role: m.Role, Content: norm(m.Content, fmt.Sprintf("messages[%d].content", j))}
+		if !utf8.ValidString(m.Content) {
+			return false, rejectf(ReasonInvalidUTF8, "messages[%d].content is not valid UTF-8", j)
+		}
+		s := n.text.Apply(m.Content)
+		changed = changed || s != m.Content
+		r.Messages[j] = sift.Message{Role: m.Role, Content: s}
 	}
-	return changed, err
+	return changed, nil
 }
 
 // validate checks r against the unified schema and the user schema.
