@@ -49,7 +49,8 @@ const MetaAugmentedFrom = "augmented_from"
 // but the edited words stays byte-identical; replacements keep the case of
 // the word they replace.
 //
-// The randomness of a copy derives only from (seed, row id, copy index),
+// The randomness of a copy derives only from (seed, row id, copy index,
+// attempt),
 // so output does not depend on workers, batch size or row position.
 type Synonyms struct {
 	th      *Thesaurus
@@ -122,6 +123,10 @@ func NewSynonyms(opts ...Option) (*Synonyms, error) {
 	return s, nil
 }
 
+// tries is how many draws a copy gets before it counts as no_change or
+// duplicate_copy.
+const tries = 4
+
 // outRow is one output row: input row src, as is (k 0) or as copy k with
 // new texts for the parts msgs (-1 for a text row).
 type outRow struct {
@@ -156,12 +161,22 @@ func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatc
 		}
 		id := ids.Value(row)
 		for k := 1; k <= s.copies; k++ {
-			texts, changed := w.augment(id, k, parts, toks)
+			var texts []string
+			changed, dup := 0, false
+			// A draw that changes nothing or repeats an earlier copy is
+			// retried with the next attempt number, a few times.
+			for try := 0; try < tries; try++ {
+				texts, changed = w.augment(id, k, try, parts, toks)
+				dup = texts != nil && slices.ContainsFunc(out[first:], func(o outRow) bool { return slices.Equal(o.texts, texts) })
+				if texts != nil && !dup {
+					break
+				}
+			}
 			switch {
 			case texts == nil:
 				b.Count("no_change", 1)
 				continue
-			case slices.ContainsFunc(out[first:], func(o outRow) bool { return slices.Equal(o.texts, texts) }):
+			case dup:
 				b.Count("duplicate_copy", 1)
 				continue
 			}
@@ -319,8 +334,9 @@ type edit struct {
 	repl             string
 }
 
-// seedCopy seeds the random source from (seed, id, k) alone, with FNV-1a.
-func (w *worker) seedCopy(id string, k int) {
+// seedCopy seeds the random source from (seed, id, k, try) alone, with
+// FNV-1a.
+func (w *worker) seedCopy(id string, k, try int) {
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
 	for i := range 8 {
@@ -333,6 +349,7 @@ func (w *worker) seedCopy(id string, k int) {
 	for i := range 4 {
 		h = (h ^ uint64(k>>(8*i)&0xff)) * prime
 	}
+	h = (h ^ uint64(try)) * prime
 	w.pcg.Seed(h, h*0x9e3779b97f4a7c15+1)
 }
 
@@ -343,13 +360,13 @@ func (w *worker) intn(n int) int {
 	return int(hi)
 }
 
-// augment returns copy k of the row with the given parts and tokens, and
-// how many words it changed; nil if it changed nothing.
-func (w *worker) augment(id string, k int, parts []string, toks []token) ([]string, int) {
+// augment returns attempt try at copy k of the row with the given parts
+// and tokens, and how many words it changed; nil if it changed nothing.
+func (w *worker) augment(id string, k, try int, parts []string, toks []token) ([]string, int) {
 	if len(toks) == 0 {
 		return nil, 0
 	}
-	w.seedCopy(id, k)
+	w.seedCopy(id, k, try)
 	op := w.s.ops[w.intn(len(w.s.ops))]
 	x := w.s.ratio * float64(len(toks))
 	n := int(x)

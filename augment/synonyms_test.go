@@ -71,7 +71,7 @@ func augmentText(t testing.TB, st *Synonyms, id, text string) []string {
 	toks := w.sc.scan(0, text, nil)
 	var out []string
 	for k := 1; k <= st.copies; k++ {
-		if texts, _ := w.augment(id, k, []string{text}, toks); texts != nil {
+		if texts, _ := w.augment(id, k, 0, []string{text}, toks); texts != nil {
 			out = append(out, texts[0])
 		}
 	}
@@ -317,8 +317,8 @@ func TestSynonymsRows(t *testing.T) {
 			`{"id":"t","text":"Please begin.","lang":"en","augmented_from":"old","score":0.5}`,
 			`{"id":"t#aug1","text":"Please start.","lang":"en","augmented_from":"t","score":0.5}`,
 			`{"id":"c","messages":[{"role":"system","content":"Be large."},{"role":"user","content":"Begin!"},{"role":"assistant","content":"I begin."}],"source":"chat.jsonl","score":0.25}`,
-			`{"id":"c#aug1","messages":[{"role":"system","content":"Be big."},{"role":"user","content":"Begin!"},{"role":"assistant","content":"I begin."}],"source":"chat.jsonl","augmented_from":"c","score":0.25}`,
-			`{"id":"c#aug3","messages":[{"role":"system","content":"Be large."},{"role":"user","content":"Start!"},{"role":"assistant","content":"I begin."}],"source":"chat.jsonl","augmented_from":"c","score":0.25}`,
+			`{"id":"c#aug1","messages":[{"role":"system","content":"Be large."},{"role":"user","content":"Start!"},{"role":"assistant","content":"I begin."}],"source":"chat.jsonl","augmented_from":"c","score":0.25}`,
+			`{"id":"c#aug2","messages":[{"role":"system","content":"Be big."},{"role":"user","content":"Begin!"},{"role":"assistant","content":"I begin."}],"source":"chat.jsonl","augmented_from":"c","score":0.25}`,
 			`{"id":"f","text":"NASA 42 <EMAIL>","score":1}`,
 		}
 		if !slices.Equal(rows, want) {
