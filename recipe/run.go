@@ -235,11 +235,19 @@ func Version() string {
 	return "devel"
 }
 
+// reportedDeps are the dependencies whose versions can change results.
+var reportedDeps = []string{"github.com/apache/arrow-go", "github.com/klauspost/compress", "github.com/clipperhouse/uax29",
+	"golang.org/x/text", "github.com/dlclark/regexp2", "github.com/xeipuuv/gojsonschema", "github.com/mfonda/simhash"}
+
 func versions() map[string]string {
 	v := map[string]string{"sift": Version(), "go": runtime.Version()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
-			v[d.Path] = d.Version
+			for _, p := range reportedDeps {
+				if strings.HasPrefix(d.Path, p) {
+					v[d.Path] = d.Version
+				}
+			}
 		}
 	}
 	return v
