@@ -3,6 +3,7 @@ package sift
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -87,14 +88,31 @@ func NewBuilder(mem memory.Allocator) *Builder {
 	}
 }
 
+// RawRow is a [Row] whose strings are bytes, for readers that decode into
+// reused buffers. HasText and HasSource tell an empty string from a null; an
+// empty Meta is null.
+type RawRow struct {
+	ID, Text, Source, Meta []byte
+	HasText, HasSource     bool
+	Messages               []Message // nil for text rows
+}
+
 // Append adds r.
 func (b *Builder) Append(r Row) {
-	b.id.Append(r.ID)
+	raw := RawRow{ID: bytesOf(r.ID), Source: bytesOf(r.Source), HasSource: r.Source != "", Meta: bytesOf(r.Meta), Messages: r.Messages}
 	if r.Text != nil {
-		b.text.Append(*r.Text)
-	} else {
-		b.text.AppendNull()
+		raw.Text, raw.HasText = bytesOf(*r.Text), true
 	}
+	b.AppendRaw(&raw)
+}
+
+// bytesOf views s as bytes without copying; AppendRaw only reads them.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// AppendRaw adds r, copying its bytes.
+func (b *Builder) AppendRaw(r *RawRow) {
+	b.id.BinaryBuilder.Append(r.ID)
+	appendOpt(b.text, r.Text, r.HasText)
 	if r.Messages != nil {
 		b.msgs.Append(true)
 		for _, m := range r.Messages {
@@ -105,16 +123,16 @@ func (b *Builder) Append(r Row) {
 	} else {
 		b.msgs.AppendNull()
 	}
-	appendOpt(b.src, r.Source)
-	appendOpt(b.mt, r.Meta)
+	appendOpt(b.src, r.Source, r.HasSource)
+	appendOpt(b.mt, r.Meta, len(r.Meta) > 0)
 }
 
-func appendOpt(b *array.StringBuilder, s string) {
-	if s == "" {
+func appendOpt(b *array.StringBuilder, v []byte, ok bool) {
+	if !ok {
 		b.AppendNull()
 		return
 	}
-	b.Append(s)
+	b.BinaryBuilder.Append(v)
 }
 
 // Len is the number of rows appended since the last NewBatch.

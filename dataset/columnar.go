@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -28,7 +27,7 @@ type columnarFile struct {
 	pos    int // next row of cur
 	row    int // rows read from the file
 	m      colMap
-	r      row
+	r      sift.RawRow
 	meta   []byte
 	idbuf  []byte
 }
@@ -103,7 +102,7 @@ func (it *ipcFileIter) Release() {
 	}
 }
 
-func (f *columnarFile) fill(rb *rowBuilder, n int) ([]sift.Reject, error) {
+func (f *columnarFile) fill(rb *sift.Builder, n int) ([]sift.Reject, error) {
 	var rejects []sift.Reject
 	for added := 0; added < n; {
 		if f.cur == nil || f.pos >= int(f.cur.NumRows()) {
@@ -128,11 +127,11 @@ func (f *columnarFile) fill(rb *rowBuilder, n int) ([]sift.Reject, error) {
 			})
 			continue
 		}
-		if f.r.id == nil {
-			f.idbuf = strconv.AppendInt(append(append(f.idbuf[:0], f.path...), ':'), int64(f.row), 10)
-			f.r.id = f.idbuf
+		if f.r.ID == nil {
+			f.idbuf = stableID(f.idbuf, f.path, f.row)
+			f.r.ID = f.idbuf
 		}
-		rb.append(&f.r)
+		rb.AppendRaw(&f.r)
 		added++
 	}
 	return rejects, nil
@@ -192,14 +191,14 @@ func mapColumns(rec arrow.RecordBatch) colMap {
 	return m
 }
 
-func (m *colMap) row(rec arrow.RecordBatch, i int, r *row, meta *[]byte) *rowError {
-	r.reset()
+func (m *colMap) row(rec arrow.RecordBatch, i int, r *sift.RawRow, meta *[]byte) *rowError {
+	*r = sift.RawRow{}
 	if m.id != nil && m.id.IsValid(i) {
 		switch a := m.id.(type) {
 		case stringish:
-			r.id = []byte(a.Value(i))
+			r.ID = []byte(a.Value(i))
 		case *array.Int64, *array.Int32, *array.Uint64, *array.Uint32, *array.Int16, *array.Int8:
-			r.id = []byte(a.ValueStr(i))
+			r.ID = []byte(a.ValueStr(i))
 		default:
 			return &rowError{ReasonWrongType, fmt.Sprintf("column %q is %s, want a string or integer", sift.ColID, m.id.DataType())}
 		}
@@ -209,7 +208,7 @@ func (m *colMap) row(rec arrow.RecordBatch, i int, r *row, meta *[]byte) *rowErr
 		name string
 		dst  *[]byte
 		ok   *bool
-	}{{m.text, sift.ColText, &r.text, &r.hasText}, {m.src, sift.ColSource, &r.src, &r.hasSrc}} {
+	}{{m.text, sift.ColText, &r.Text, &r.HasText}, {m.src, sift.ColSource, &r.Source, &r.HasSource}} {
 		if c.col == nil || c.col.IsNull(i) {
 			continue
 		}
@@ -223,9 +222,9 @@ func (m *colMap) row(rec arrow.RecordBatch, i int, r *row, meta *[]byte) *rowErr
 		st := m.msgs.ListValues().(*array.Struct)
 		role, content := st.Field(0).(*array.String), st.Field(1).(*array.String)
 		start, end := m.msgs.ValueOffsets(i)
-		r.msgs = make([]sift.Message, 0, end-start)
+		r.Messages = make([]sift.Message, 0, end-start)
 		for j := int(start); j < int(end); j++ {
-			r.msgs = append(r.msgs, sift.Message{Role: role.Value(j), Content: content.Value(j)})
+			r.Messages = append(r.Messages, sift.Message{Role: role.Value(j), Content: content.Value(j)})
 		}
 	}
 	b := (*meta)[:0]
@@ -249,7 +248,7 @@ func (m *colMap) row(rec arrow.RecordBatch, i int, r *row, meta *[]byte) *rowErr
 	}
 	if len(b) > 0 {
 		b = append(b, '}')
-		r.meta = b
+		r.Meta = b
 	}
 	*meta = b
 	return nil

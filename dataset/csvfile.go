@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/siftdata/sift"
@@ -22,7 +21,7 @@ type csvFile struct {
 	header  []string
 	maxLine int
 	rec     int
-	r       row
+	r       sift.RawRow
 	idbuf   []byte
 }
 
@@ -38,7 +37,7 @@ func newCSVFile(path string, fh *os.File, rc io.ReadCloser, maxLine int) (*csvFi
 	return &csvFile{path: path, fh: fh, rc: rc, cr: cr, header: append([]string(nil), h...), maxLine: maxLine}, nil
 }
 
-func (f *csvFile) fill(rb *rowBuilder, n int) ([]sift.Reject, error) {
+func (f *csvFile) fill(rb *sift.Builder, n int) ([]sift.Reject, error) {
 	var rejects []sift.Reject
 	for added := 0; added < n; {
 		fields, err := f.cr.Read()
@@ -59,11 +58,11 @@ func (f *csvFile) fill(rb *rowBuilder, n int) ([]sift.Reject, error) {
 			rejects = append(rejects, rejectLine(f.path, line, e, []byte(fmt.Sprintf("%q", fields))))
 			continue
 		}
-		if f.r.id == nil {
-			f.idbuf = strconv.AppendInt(append(append(f.idbuf[:0], f.path...), ':'), int64(line), 10)
-			f.r.id = f.idbuf
+		if f.r.ID == nil {
+			f.idbuf = stableID(f.idbuf, f.path, line)
+			f.r.ID = f.idbuf
 		}
-		rb.append(&f.r)
+		rb.AppendRaw(&f.r)
 		added++
 	}
 	return rejects, nil
@@ -83,16 +82,16 @@ func (f *csvFile) row(fields []string) *rowError {
 	if size > f.maxLine {
 		return &rowError{ReasonLineTooLong, fmt.Sprintf("record longer than %d bytes", f.maxLine)}
 	}
-	f.r.reset()
+	f.r = sift.RawRow{}
 	var meta []byte
 	for i, v := range fields {
 		switch name := f.header[i]; name {
 		case sift.ColID:
-			f.r.id = []byte(v)
+			f.r.ID = []byte(v)
 		case sift.ColText:
-			f.r.text, f.r.hasText = []byte(v), true
+			f.r.Text, f.r.HasText = []byte(v), true
 		case sift.ColSource:
-			f.r.src, f.r.hasSrc = []byte(v), true
+			f.r.Source, f.r.HasSource = []byte(v), true
 		default:
 			kv := sift.AppendJSONString(nil, name)
 			kv = append(kv, ':')
@@ -100,7 +99,7 @@ func (f *csvFile) row(fields []string) *rowError {
 		}
 	}
 	if len(meta) > 0 {
-		f.r.meta = append(meta, '}')
+		f.r.Meta = append(meta, '}')
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ type rowError struct{ reason, detail string }
 
 // parseJSONLine decodes one JSON object line into r. r's byte slices alias
 // line or scratch.
-func parseJSONLine(line []byte, r *row, scratch *[]byte) *rowError {
+func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
 	if !utf8.Valid(line) {
 		return &rowError{ReasonUTF8, fmt.Sprintf("invalid UTF-8 at byte %d", invalidAt(line))}
 	}
@@ -58,7 +58,7 @@ func parseJSONLine(line []byte, r *row, scratch *[]byte) *rowError {
 		if line[i] == ',' {
 			i++
 		}
-		modelled, err := r.set(unquote(key), val)
+		modelled, err := setField(r, unquote(key), val)
 		if err != nil {
 			return err
 		}
@@ -75,25 +75,25 @@ func parseJSONLine(line []byte, r *row, scratch *[]byte) *rowError {
 	}
 	if len(meta) > 0 {
 		meta = append(meta, '}')
-		r.meta = meta
+		r.Meta = meta
 	}
 	*scratch = meta
 	return nil
 }
 
 // set stores a modelled field and reports whether name is one.
-func (r *row) set(name, val []byte) (bool, *rowError) {
+func setField(r *sift.RawRow, name, val []byte) (bool, *rowError) {
 	switch string(name) {
 	case sift.ColID:
 		switch val[0] {
 		case '"':
-			r.id = unquote(val)
+			r.ID = unquote(val)
 		case 'n':
-			r.id = nil
+			r.ID = nil
 		default:
 			if val[0] == '-' || val[0] >= '0' && val[0] <= '9' {
 				if _, err := strconv.ParseInt(string(val), 10, 64); err == nil {
-					r.id = val
+					r.ID = val
 					return true, nil
 				}
 			}
@@ -108,16 +108,16 @@ func (r *row) set(name, val []byte) (bool, *rowError) {
 			return true, wrongType(name, val, "a string")
 		}
 		if string(name) == sift.ColText {
-			r.text, r.hasText = unquote(val), true
+			r.Text, r.HasText = unquote(val), true
 		} else {
-			r.src, r.hasSrc = unquote(val), true
+			r.Source, r.HasSource = unquote(val), true
 		}
 	case sift.ColMessages:
 		msgs, ok := unifiedMessages(val)
 		if !ok {
 			return false, nil
 		}
-		r.msgs = msgs
+		r.Messages = msgs
 	default:
 		return false, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/siftdata/sift"
 )
@@ -22,7 +21,7 @@ type jsonlFile struct {
 	buf     []byte // over-long-for-bufio lines
 	scratch []byte
 	idbuf   []byte
-	r       row
+	r       sift.RawRow
 }
 
 func newJSONLFile(path string, fh *os.File, rc io.ReadCloser, maxLine int) *jsonlFile {
@@ -60,7 +59,7 @@ func (f *jsonlFile) readLine() (line []byte, tooLong bool, err error) {
 	}
 }
 
-func (f *jsonlFile) fill(rb *rowBuilder, n int) ([]sift.Reject, error) {
+func (f *jsonlFile) fill(rb *sift.Builder, n int) ([]sift.Reject, error) {
 	var rejects []sift.Reject
 	for added := 0; added < n; {
 		line, tooLong, err := f.readLine()
@@ -79,16 +78,16 @@ func (f *jsonlFile) fill(rb *rowBuilder, n int) ([]sift.Reject, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		f.r.reset()
+		f.r = sift.RawRow{}
 		if e := parseJSONLine(line, &f.r, &f.scratch); e != nil {
 			rejects = append(rejects, rejectLine(f.path, f.line, e, line))
 			continue
 		}
-		if f.r.id == nil {
-			f.idbuf = strconv.AppendInt(append(append(f.idbuf[:0], f.path...), ':'), int64(f.line), 10)
-			f.r.id = f.idbuf
+		if f.r.ID == nil {
+			f.idbuf = stableID(f.idbuf, f.path, f.line)
+			f.r.ID = f.idbuf
 		}
-		rb.append(&f.r)
+		rb.AppendRaw(&f.r)
 		added++
 	}
 	return rejects, nil

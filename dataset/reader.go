@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -19,7 +20,7 @@ type Reader struct {
 	batchSize int
 	maxLine   int
 	cur       fileReader
-	rb        *rowBuilder
+	rb        *sift.Builder
 	bytesRead int64
 }
 
@@ -29,7 +30,7 @@ var _ sift.Source = (*Reader)(nil)
 type fileReader interface {
 	// fill appends up to n rows to rb and returns the rows it rejected;
 	// io.EOF when the file is done.
-	fill(rb *rowBuilder, n int) ([]sift.Reject, error)
+	fill(rb *sift.Builder, n int) ([]sift.Reject, error)
 	close() error
 }
 
@@ -75,10 +76,10 @@ func (r *Reader) Files() []string { return r.files }
 // while reading it, or io.EOF after the last file.
 func (r *Reader) Next(ctx context.Context) (arrow.RecordBatch, []sift.Reject, error) {
 	if r.rb == nil {
-		r.rb = newRowBuilder(r.mem)
+		r.rb = sift.NewBuilder(r.mem)
 	}
 	var rejects []sift.Reject
-	for r.rb.len() < r.batchSize {
+	for r.rb.Len() < r.batchSize {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
@@ -92,7 +93,7 @@ func (r *Reader) Next(ctx context.Context) (arrow.RecordBatch, []sift.Reject, er
 			}
 			r.cur, r.files = fr, r.files[1:]
 		}
-		rej, err := r.cur.fill(r.rb, r.batchSize-r.rb.len())
+		rej, err := r.cur.fill(r.rb, r.batchSize-r.rb.Len())
 		rejects = append(rejects, rej...)
 		if err == io.EOF {
 			err = r.cur.close()
@@ -105,12 +106,12 @@ func (r *Reader) Next(ctx context.Context) (arrow.RecordBatch, []sift.Reject, er
 			break // hand bad rows on even when no good rows come
 		}
 	}
-	if r.rb.len() == 0 && len(rejects) == 0 {
+	if r.rb.Len() == 0 && len(rejects) == 0 {
 		return nil, nil, io.EOF
 	}
 	var rec arrow.RecordBatch
-	if r.rb.len() > 0 {
-		rec = r.rb.batch()
+	if r.rb.Len() > 0 {
+		rec = r.rb.NewBatch()
 	}
 	return rec, rejects, nil
 }
@@ -123,7 +124,7 @@ func (r *Reader) Close() error {
 		r.cur = nil
 	}
 	if r.rb != nil {
-		r.rb.release()
+		r.rb.Release()
 		r.rb = nil
 	}
 	return err
@@ -172,4 +173,9 @@ func rejectLine(path string, line int, e *rowError, raw []byte) sift.Reject {
 		Detail: fmt.Sprintf("%s:%d: %s", path, line, e.detail),
 		Record: sift.AppendJSONString(nil, string(raw)),
 	}
+}
+
+// stableID appends the id of a row without one, "<file>:<n>", to buf[:0].
+func stableID(buf []byte, path string, n int) []byte {
+	return strconv.AppendInt(append(append(buf[:0], path...), ':'), int64(n), 10)
 }
