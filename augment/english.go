@@ -15,7 +15,7 @@ var englishData []byte
 
 // English returns the embedded English thesaurus, derived from WordNet 3.0
 // by [ReadWordNet] (licence: data/LICENSE-WordNet in this package). It is
-// decoded on first use (about 50 ms) and shared: do not modify it.
+// decoded on first use (about 70 ms) and shared: do not modify it.
 var English = sync.OnceValue(func() *Thesaurus {
 	t, err := ReadThesaurus(bytes.NewReader(englishData))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // A word's synonyms come from its first sense and the next ones up to
@@ -351,9 +352,12 @@ func ReadCSV(r io.Reader) (*Thesaurus, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) < 2 {
-			line, _ := cr.FieldPos(0)
 			return nil, fmt.Errorf("%w: line %d: want head,synonym...", ErrFormat, line)
+		}
+		if slices.ContainsFunc(rec, func(f string) bool { return !utf8.ValidString(f) }) {
+			return nil, fmt.Errorf("%w: line %d: not UTF-8", ErrFormat, line)
 		}
 		t.Add(rec[0], AnyPOS, rec[1:]...)
 	}
