@@ -1,7 +1,6 @@
 package clean
 
 import (
-	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -75,8 +74,8 @@ type Redactor struct {
 	emailRec    *recognizer
 	iban, ipv6  *recognizer
 	url         *recognizer
-	lits        [256][]*recognizer
-	trig        [256]uint8
+	lits        [256][]litRef // literal prefixes by anchor byte
+	trig        [256]uint8    // trigger class of each byte
 
 	ops      map[string]Operator
 	defOp    Operator
@@ -271,18 +270,14 @@ func (r *Redactor) add(rc *recognizer) {
 	case trigIPv6:
 		r.ipv6 = rc
 		r.trig[':'] = tColon
+	case trigURL:
+		r.url = rc
+		r.trig[':'] = tColon
 	case trigLiteral:
-		if rc.name == "url_credentials" {
-			r.url = rc
-			r.trig[':'] = tColon
-			break
-		}
 		for _, l := range rc.literals {
-			if !slices.Contains(r.lits[l[0]], rc) {
-				r.lits[l[0]] = append(r.lits[l[0]], rc)
-			}
-			r.trig[l[0]] = tLiteral
+			r.lits[rc.anchor] = append(r.lits[rc.anchor], litRef{l, strings.IndexByte(l, rc.anchor), rc})
 		}
+		r.trig[rc.anchor] = tLiteral
 	}
 	if rc.trig == trigNumeric || rc.trig == trigIBAN {
 		for c := '0'; c <= '9'; c++ {
@@ -298,6 +293,13 @@ func (r *Redactor) op(entity string) Operator {
 	return r.defOp
 }
 
+// litRef is a literal prefix whose anchor byte is at offset off.
+type litRef struct {
+	lit string
+	off int
+	rc  *recognizer
+}
+
 // hit is one finding in a batch.
 type hit struct {
 	row, msg, start, end int
@@ -311,55 +313,66 @@ func (r *Redactor) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatc
 	return r.process(ctx, b, nil)
 }
 
-// process redacts b and, if audit is not nil, appends the findings lines to it.
+// process redacts b and, if audit is not nil, appends the findings lines to
+// it. Detection runs first; the text columns are rebuilt only if something
+// was found.
 func (r *Redactor) process(ctx context.Context, b *sift.Batch, audit *[]byte) (arrow.RecordBatch, error) {
+	v := sift.NewTextView(b.Rec, r.roles)
 	sc := &scratch{}
-	var hits []hit
-	failed := map[int]string{}
 	var mac hash.Hash
-	if audit != nil || len(r.key) > 0 {
+	if len(r.key) > 0 {
 		mac = hmac.New(sha256.New, r.key)
 	}
-	rec := sift.RewriteText(b.Mem, b.Rec, r.roles, func(row, msg int, s string) string {
-		if _, bad := failed[row]; bad {
-			return s
-		}
-		ms, err := r.detect(s, sc)
-		if err != nil {
-			failed[row] = err.Error()
-			return s
-		}
-		for _, m := range ms {
-			h := hit{row: row, msg: msg, start: m.start, end: m.end, rc: m.rc}
-			if audit != nil {
-				h.hash = r.sum(mac, m.rc.entity, s[m.start:m.end])[:16]
+	type part struct{ row, msg int }
+	repl := map[part]string{}
+	var hits []hit
+	for row := range int(b.Rec.NumRows()) {
+		var err error
+		first := len(hits)
+		v.Parts(row, func(msg int, s string) {
+			if err != nil {
+				return
 			}
-			hits = append(hits, h)
-		}
-		return r.apply(s, ms, mac, sc)
-	})
-	defer rec.Release()
-
-	slices.SortStableFunc(hits, func(a, b hit) int {
-		return cmp.Or(a.row-b.row, a.msg-b.msg, a.start-b.start)
-	})
-	dropped := map[int]bool{}
-	for _, h := range hits {
-		if _, bad := failed[h.row]; bad {
+			var ms []match
+			if ms, err = r.detect(s, sc); err != nil || len(ms) == 0 {
+				return
+			}
+			for _, m := range ms {
+				h := hit{row: row, msg: msg, start: m.start, end: m.end, rc: m.rc}
+				if audit != nil {
+					h.hash = r.sum(mac, m.rc.entity, s[m.start:m.end])[:16]
+				}
+				hits = append(hits, h)
+			}
+			repl[part{row, msg}] = r.apply(s, ms, mac, sc)
+		})
+		if err != nil {
+			hits = hits[:first]
+			b.Reject(row, "pii_error", err.Error())
 			continue
 		}
-		b.Count(h.rc.entity, 1)
-		if audit != nil {
-			*audit = appendFinding(*audit, b.Rec, h)
-		}
-		if r.op(h.rc.entity) == OpDropRow && !dropped[h.row] {
-			dropped[h.row] = true
-			b.Reject(h.row, "pii_"+h.rc.entity, fmt.Sprintf("%s (%s) at bytes %d-%d of %s", h.rc.entity, h.rc.name, h.start, h.end, where(h.msg)))
+		dropped := false
+		for _, h := range hits[first:] {
+			b.Count(h.rc.entity, 1)
+			if audit != nil {
+				*audit = appendFinding(*audit, b.Rec, h)
+			}
+			if !dropped && r.op(h.rc.entity) == OpDropRow {
+				dropped = true
+				b.Reject(row, "pii_"+h.rc.entity, fmt.Sprintf("%s (%s) at bytes %d-%d of %s", h.rc.entity, h.rc.name, h.start, h.end, where(h.msg)))
+			}
 		}
 	}
-	for _, row := range slices.Sorted(maps.Keys(failed)) {
-		b.Reject(row, "pii_error", failed[row])
+	if len(repl) == 0 {
+		return b.Keep(ctx, b.Rec)
 	}
+	rec := sift.RewriteText(b.Mem, b.Rec, r.roles, func(row, msg int, s string) string {
+		if t, ok := repl[part{row, msg}]; ok {
+			return t
+		}
+		return s
+	})
+	defer rec.Release()
 	return b.Keep(ctx, rec)
 }
 

@@ -43,6 +43,7 @@ const (
 	trigEmail                  // '@'
 	trigIPv6                   // ':' among hex digits
 	trigLiteral                // a fixed prefix such as "AKIA" or "-----BEGIN"
+	trigURL                    // "://"
 )
 
 // Shared boundary fragments. .NET's \w and \d are Unicode-aware (a Han
@@ -61,35 +62,39 @@ type builtin struct {
 	group        int // capture group that is the value; 0 for the whole match
 	valid        func(v string, r *Redactor) bool
 	trig         trigger
-	literals     []string // for trigLiteral
-	veto         bool     // a match failing validation is a look-alike: no shorter match inside it counts
+	literals     []string // for trigLiteral: the prefixes the value starts with
+	anchor       byte     // the literals' byte the prefilter looks for (the rarest in prose)
+	// plausible, if set, tells a look-alike from noise before valid checks
+	// the checksum: a plausible value failing valid is a decoy such as an
+	// IBAN with a wrong check sum, and no shorter match inside it counts.
+	plausible func(v string) bool
 
-	// Gates of trigNumeric: what a numeric window needs before the
-	// pattern is worth running.
-	minDigits, minDots, minRun int
-	needPlus                   bool
+	// Gates of trigNumeric: what a numeric window must have for the
+	// pattern to possibly match in it (see numShape).
+	minDigits, minDots int
+	needs              numShape
 }
 
 var builtins = []builtin{
 	{name: "email", entity: EntityEmail, trig: trigEmail, valid: validEmail,
 		pattern: `(?<![A-Za-z0-9._%+\-])[A-Za-z0-9_%+\-](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-]|\.[A-Za-z0-9])`},
 
-	{name: "cn_mobile", entity: EntityPhone, trig: trigNumeric, minDigits: 11,
+	{name: "cn_mobile", entity: EntityPhone, trig: trigNumeric, minDigits: 11, needs: shMobile,
 		pattern: numBefore + `(?:(?:\+|00)86[ \-]?)?1[3-9][0-9](?:[ \-]?[0-9]{4}){2}` + numAfter},
-	{name: "cn_landline", entity: EntityPhone, trig: trigNumeric, minDigits: 10,
+	{name: "cn_landline", entity: EntityPhone, trig: trigNumeric, minDigits: 10, needs: shArea,
 		pattern: numBefore + `(?:\(0[1-9][0-9]{1,2}\) ?|0[1-9][0-9]{1,2}[ \-])[2-8][0-9]{2,3}[ \-]?[0-9]{4}` + numAfter},
-	{name: "nanp", entity: EntityPhone, trig: trigNumeric, minDigits: 10,
+	{name: "nanp", entity: EntityPhone, trig: trigNumeric, minDigits: 10, needs: shRun3,
 		pattern: numBefore + `(?:\+?1[ \-.]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[\-. ])[2-9][0-9]{2}[\-. ][0-9]{4}` + numAfter},
-	{name: "e164", entity: EntityPhone, trig: trigNumeric, minDigits: 8, needPlus: true, valid: validE164,
+	{name: "e164", entity: EntityPhone, trig: trigNumeric, minDigits: 8, needs: shPlus, valid: validE164,
 		pattern: numBefore + `\+[1-9][0-9]{0,2}(?:[ \-]?[0-9]{1,4}){2,6}` + numAfter},
 
-	{name: "cn_id", entity: EntityCNID, veto: true, trig: trigNumeric, minDigits: 17, minRun: 17, valid: validCNID,
+	{name: "cn_id", entity: EntityCNID, trig: trigNumeric, minDigits: 17, needs: shID, plausible: cnIDDate, valid: mod11_2R,
 		pattern: numBefore + `[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]` + numAfter},
 
-	{name: "credit_card", entity: EntityCreditCard, veto: true, trig: trigNumeric, minDigits: 13, valid: validCard,
+	{name: "credit_card", entity: EntityCreditCard, trig: trigNumeric, minDigits: 13, needs: shCard, plausible: cardBrand, valid: luhnR,
 		pattern: numBefore + `(?:[2-6][0-9]{12,18}|[2-6][0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}(?:\1[0-9]{1,3})?|3[47][0-9]{2}([ \-])[0-9]{6}\2[0-9]{5})` + numAfter},
 
-	{name: "iban", entity: EntityIBAN, veto: true, trig: trigIBAN, valid: validIBAN,
+	{name: "iban", entity: EntityIBAN, trig: trigIBAN, plausible: ibanShape, valid: mod97R,
 		pattern: `(?<![0-9A-Za-z_])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![0-9A-Za-z_])`},
 
 	{name: "ipv4", entity: EntityIP, trig: trigNumeric, minDigits: 4, minDots: 3, valid: validIP,
@@ -97,19 +102,19 @@ var builtins = []builtin{
 	{name: "ipv6", entity: EntityIP, trig: trigIPv6, valid: validIP,
 		pattern: `(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z_:]|\.[0-9])`},
 
-	{name: "aws_key_id", entity: EntitySecret, trig: trigLiteral, literals: []string{"AKIA", "ASIA", "ABIA", "ACCA"},
+	{name: "aws_key_id", entity: EntitySecret, trig: trigLiteral, literals: []string{"AKIA", "ASIA", "ABIA", "ACCA"}, anchor: 'A',
 		pattern: `(?<![A-Za-z0-9_\-])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])`},
-	{name: "github_token", entity: EntitySecret, trig: trigLiteral, literals: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
+	{name: "github_token", entity: EntitySecret, trig: trigLiteral, literals: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, anchor: '_',
 		pattern: `(?<![A-Za-z0-9_\-])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})(?![A-Za-z0-9_])`},
-	{name: "openai_key", entity: EntitySecret, trig: trigLiteral, literals: []string{"sk-"}, valid: mixedClasses,
+	{name: "openai_key", entity: EntitySecret, trig: trigLiteral, literals: []string{"sk-"}, anchor: '-', valid: mixedClasses,
 		pattern: `(?<![A-Za-z0-9_\-])sk-[A-Za-z0-9_\-]{20,300}(?![A-Za-z0-9_\-])`},
-	{name: "slack_token", entity: EntitySecret, trig: trigLiteral, literals: []string{"xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"}, valid: hasDigit,
+	{name: "slack_token", entity: EntitySecret, trig: trigLiteral, literals: []string{"xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"}, anchor: 'x', valid: hasDigit,
 		pattern: `(?<![A-Za-z0-9_\-])xox[abposr]-[A-Za-z0-9\-]{10,250}(?![A-Za-z0-9_\-])`},
-	{name: "private_key", entity: EntitySecret, trig: trigLiteral, literals: []string{"-----BEGIN "},
+	{name: "private_key", entity: EntitySecret, trig: trigLiteral, literals: []string{"-----BEGIN "}, anchor: '-',
 		pattern: `-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.\-]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|(?:[ \t]*\r?\n[A-Za-z0-9+/=]{16,})*)`},
-	{name: "jwt", entity: EntitySecret, trig: trigLiteral, literals: []string{"eyJ"}, valid: validJWT,
+	{name: "jwt", entity: EntitySecret, trig: trigLiteral, literals: []string{"eyJ"}, anchor: 'J', valid: validJWT,
 		pattern: `(?<![A-Za-z0-9_\-.])eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*(?![A-Za-z0-9_\-])`},
-	{name: "url_credentials", entity: EntitySecret, trig: trigLiteral, literals: []string{"://"}, group: 1,
+	{name: "url_credentials", entity: EntitySecret, trig: trigURL, group: 1,
 		pattern: `(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,20}://([^\s:/@?#<>"']{1,128}:[^\s/@?#<>"']{1,128})@`},
 }
 
@@ -256,14 +261,15 @@ func validE164(v string, _ *Redactor) bool {
 	return n >= 8 && n <= 15
 }
 
-func validCNID(v string, _ *Redactor) bool {
+// cnIDDate checks the birth date of an 18-character Chinese ID.
+func cnIDDate(v string) bool {
 	t, err := time.Parse("20060102", v[6:14])
-	return err == nil && t.Year() >= 1900 && mod11_2(v)
+	return err == nil && t.Year() >= 1900
 }
 
-// validCard checks the Luhn digit and that the issuer prefix fits the
-// length, which keeps most Luhn-valid 18-digit IDs and order numbers out.
-func validCard(v string, _ *Redactor) bool {
+// cardBrand checks that the issuer prefix fits the length, which keeps most
+// 18-digit IDs and order numbers from looking like cards.
+func cardBrand(v string) bool {
 	d := digitsOf(v)
 	n := len(d)
 	p := func(k int) int {
@@ -273,26 +279,45 @@ func validCard(v string, _ *Redactor) bool {
 		}
 		return x
 	}
-	var ok bool
 	switch {
+	case n < 13 || n > 19:
+		return false
 	case d[0] == 4: // Visa
-		ok = n == 13 || n == 16 || n == 19
+		return n == 13 || n == 16 || n == 19
 	case p(2) >= 51 && p(2) <= 55, p(4) >= 2221 && p(4) <= 2720: // Mastercard
-		ok = n == 16
+		return n == 16
 	case p(2) == 34 || p(2) == 37: // American Express
-		ok = n == 15
+		return n == 15
 	case p(2) == 36 || p(2) == 38 || p(2) == 39 || p(3) >= 300 && p(3) <= 305: // Diners
-		ok = n >= 14 && n <= 19
+		return n >= 14
 	case p(2) == 62 || p(2) == 65 || p(4) == 6011 || p(3) >= 644 && p(3) <= 649 || p(4) >= 3528 && p(4) <= 3589: // UnionPay, Discover, JCB
-		ok = n >= 16 && n <= 19
+		return n >= 16
 	}
-	return ok && luhn(v)
+	return false
 }
 
-func validIBAN(v string, _ *Redactor) bool {
-	n := len(alnumUpper(v))
-	return n >= 15 && n <= 34 && mod97(v)
+// ibanLengths maps the IBAN countries to their IBAN lengths (SWIFT IBAN
+// registry).
+var ibanLengths = map[string]int{
+	"AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27, "BR": 29,
+	"BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+	"ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+	"HN": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+	"LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+	"MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29,
+	"PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24,
+	"SM": 27, "SO": 23, "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }
+
+// ibanShape checks the country code and the length it prescribes.
+func ibanShape(v string) bool {
+	a := alnumUpper(v)
+	return ibanLengths[a[:2]] == len(a)
+}
+
+func luhnR(v string, _ *Redactor) bool    { return luhn(v) }
+func mod97R(v string, _ *Redactor) bool   { return mod97(v) }
+func mod11_2R(v string, _ *Redactor) bool { return mod11_2(v) }
 
 // validIP parses v with net/netip. IPv6 needs a digit somewhere, so that
 // C++ scopes like "A::B" and a bare "::" stay text.

@@ -75,8 +75,10 @@ func (r *Redactor) run(rc *recognizer, s string, alo, ahi, anchor int, sc *scrat
 		}
 		st, en := sc.lo+sc.offs[g.Index], sc.lo+sc.offs[g.Index+g.Length]
 		ok := st >= alo && en <= ahi && en > st
-		if ok && rc.valid != nil && !rc.valid(s[st:en], r) {
-			if rc.veto {
+		if ok && rc.plausible != nil && !rc.plausible(s[st:en]) {
+			ok = false
+		} else if ok && rc.valid != nil && !rc.valid(s[st:en], r) {
+			if rc.plausible != nil {
 				sc.vetos = append(sc.vetos, match{st, en, rc})
 			}
 			ok = false
@@ -90,6 +92,9 @@ func (r *Redactor) run(rc *recognizer, s string, alo, ahi, anchor int, sc *scrat
 		pos = m.Index + 1
 		if ok {
 			pos = m.Index + max(m.Length, 1)
+		}
+		if pos < len(sc.offs) && sc.lo+sc.offs[pos] >= ahi {
+			return nil // no room left for a match in range
 		}
 	}
 	return nil
@@ -131,6 +136,7 @@ func fwd(s string, i, n int) int {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLetter(c byte) bool { return isUpper(c) || c >= 'a' && c <= 'z' }
 func isAlnum(c byte) bool { return isDigit(c) || isUpper(c) || c >= 'a' && c <= 'z' }
 func isToken(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
 func isHex(c byte) bool   { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
@@ -195,13 +201,18 @@ func (r *Redactor) scanNaive(s string, sc *scratch) error {
 // linear in len(s).
 func (r *Redactor) prefilter(s string, sc *scratch) error {
 	numEnd, v6End := 0, 0 // ends of the last numeric cluster and IPv6 run
+	trig := &r.trig
 	for i := 0; i < len(s); i++ {
+		for i < len(s) && trig[s[i]] == 0 {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		var err error
-		switch r.trig[s[i]] {
-		case 0:
-			continue
+		switch trig[s[i]] {
 		case tDigit:
-			if r.iban != nil && i >= 2 && isUpper(s[i-1]) && isUpper(s[i-2]) && (i == 2 || !isAlnum(s[i-3]) && s[i-3] != '_') {
+			if r.iban != nil && i >= 2 && ibanLengths[s[i-2:i]] > 0 && (i == 2 || !isAlnum(s[i-3]) && s[i-3] != '_') {
 				j := i
 				for n := 0; j < len(s) && n < 42 && (isUpper(s[j]) || isDigit(s[j]) || s[j] == ' ' && j+1 < len(s) && s[j+1] != ' '); n++ {
 					j++
@@ -243,8 +254,46 @@ func digitRun(s string, i int) int {
 	return j
 }
 
-// numStats summarises a numeric window for the recognizers' gates.
-type numStats struct{ digits, dots, maxRun int }
+// numShape is a set of features of the digit runs of a numeric window.
+// Each numeric pattern needs one of them, so a window without it is
+// skipped. A run cut by the window edge counts as starting there, which
+// only adds features.
+type numShape uint8
+
+const (
+	shPlus   numShape = 1 << iota // a '+' (E.164)
+	shMobile                      // a run starting 1[3-9], 86 or 0086 (CN mobile)
+	shArea                        // a run starting 0[1-9] (CN area code)
+	shRun3                        // a run of exactly 3 digits (NANP exchange)
+	shCard                        // a run starting [2-6] of 4 or 13–19 digits
+	shID                          // a run of 18 (or 17 and X)
+)
+
+func runShape(run string) numShape {
+	var sh numShape
+	n := len(run)
+	switch {
+	case n >= 2 && run[0] == '1' && run[1] >= '3':
+		sh |= shMobile
+	case strings.HasPrefix(run, "86"), strings.HasPrefix(run, "0086"):
+		sh |= shMobile
+	}
+	if n >= 2 && run[0] == '0' && run[1] != '0' {
+		sh |= shArea
+	}
+	if n == 3 {
+		sh |= shRun3
+	}
+	if n >= 13 && cardBrand(run) {
+		sh |= shCard
+	}
+	// An ID failing its checks needs no regexp: nothing can lie inside
+	// a digit run, so it would veto nothing either.
+	if n == 18 && cnIDDate(run) && mod11_2(run) {
+		sh |= shID
+	}
+	return sh
+}
 
 // numeric handles the cluster of digit runs joined by at most two
 // separators that starts at digit i, and returns its end. Runs longer than
@@ -290,24 +339,33 @@ func (r *Redactor) numeric(s string, i, prevEnd int, sc *scratch) (int, error) {
 }
 
 func (r *Redactor) numericWindow(s string, lo, hi int, sc *scratch) error {
-	var st numStats
-	run := 0
-	for k := lo; k < hi; k++ {
-		if isDigit(s[k]) {
-			st.digits++
-			run++
-			st.maxRun = max(st.maxRun, run)
+	digits, dots := 0, 0
+	var sh numShape
+	prev := -1 // start of the previous run
+	for k := lo; k < hi; {
+		if !isDigit(s[k]) {
+			switch s[k] {
+			case '.':
+				dots++
+			case '+':
+				sh |= shPlus
+			}
+			k++
 			continue
 		}
-		run = 0
-		if s[k] == '.' {
-			st.dots++
+		e := min(digitRun(s, k), hi)
+		digits += e - k
+		sh |= runShape(s[k:e])
+		// Grouped cards: 4 digits from 2-6, one separator, 4 or 6 digits.
+		if prev >= 0 && k-prev == 5 && (s[k-1] == ' ' || s[k-1] == '-') && s[prev] >= '2' && s[prev] <= '6' && (e-k == 4 || e-k == 6) {
+			sh |= shCard
 		}
+		prev = k
+		k = e
 	}
 	loaded := false
 	for _, rc := range r.numericRecs {
-		if st.digits < rc.minDigits || st.dots < rc.minDots || st.maxRun < rc.minRun ||
-			rc.needPlus && strings.IndexByte(s[lo:hi], '+') < 0 {
+		if digits < rc.minDigits || dots < rc.minDots || sh&rc.needs != rc.needs {
 			continue
 		}
 		if !loaded {
@@ -331,10 +389,26 @@ func (r *Redactor) email(s string, i int, sc *scratch) error {
 	for b < len(s) && b-i < 256 && isDomain(s[b]) {
 		b++
 	}
-	if a == i || strings.IndexByte(s[i+1:b], '.') < 0 {
+	if a == i || !hasTLD(s[i+1:b]) {
 		return nil
 	}
 	return r.window(s, a, b, []*recognizer{r.emailRec}, sc)
+}
+
+// hasTLD reports whether a domain run has a label of two letters after a
+// dot, which the email pattern needs.
+func hasTLD(d string) bool {
+	for k := strings.IndexByte(d, '.'); k >= 0 && k+2 < len(d); {
+		if isLetter(d[k+1]) && isLetter(d[k+2]) {
+			return true
+		}
+		n := strings.IndexByte(d[k+1:], '.')
+		if n < 0 {
+			break
+		}
+		k += 1 + n
+	}
+	return false
 }
 
 // colon handles ':' at i: credentials in a URL ("://") and IPv6. v6End is
@@ -377,33 +451,42 @@ func (r *Redactor) colon(s string, i, v6End int, sc *scratch) (int, error) {
 			digits++
 		}
 	}
-	if colons < 2 || digits == 0 {
+	// A valid address has eight groups (seven colons, or six and an IPv4
+	// tail) or a "::".
+	if colons < 2 || digits == 0 || colons < 6 && !strings.Contains(s[a:b], "::") {
 		return v6End, nil
 	}
 	return b, r.window(s, a, b, []*recognizer{r.ipv6}, sc)
 }
 
-// literal handles a byte that may begin one of the literal prefixes.
+// literal handles a byte that may be the anchor of a literal prefix.
 func (r *Redactor) literal(s string, i int, sc *scratch) error {
-	for _, rc := range r.lits[s[i]] {
-		if !slices.ContainsFunc(rc.literals, func(l string) bool { return strings.HasPrefix(s[i:], l) }) {
+	for _, l := range r.lits[s[i]] {
+		st := i - l.off
+		if st < 0 || !strings.HasPrefix(s[st:], l.lit) {
 			continue
 		}
-		hi := min(len(s), i+maxPEM)
+		rc := l.rc
+		hi := min(len(s), st+maxPEM)
 		if rc.name == "private_key" {
-			if e := strings.Index(s[i:hi], "-----END "); e >= 0 {
-				hi = min(hi, i+e+64)
+			// Only private keys: skip certificates and public keys
+			// without loading the block.
+			if h := strings.IndexByte(s[st:min(hi, st+80)], '\n'); h >= 0 && !strings.Contains(s[st:st+h], "PRIVATE KEY") {
+				continue
+			}
+			if e := strings.Index(s[st:hi], "-----END "); e >= 0 {
+				hi = min(hi, st+e+64)
 			}
 		} else {
-			if i > 0 && isToken(s[i-1]) {
+			if st > 0 && isToken(s[st-1]) {
 				continue // inside a longer token: the lookbehind fails anyway
 			}
-			hi = i
-			for hi < len(s) && hi-i < maxToken && (isToken(s[hi]) || s[hi] == '.') {
+			hi = st
+			for hi < len(s) && hi-st < maxToken && (isToken(s[hi]) || s[hi] == '.') {
 				hi++
 			}
 		}
-		if err := r.anchored(rc, s, i, hi, sc); err != nil {
+		if err := r.anchored(rc, s, st, hi, sc); err != nil {
 			return err
 		}
 	}
