@@ -493,9 +493,10 @@ func normalize(entity, v string) string {
 // auditRedactor is a Redactor that also writes findings, in input order.
 type auditRedactor struct {
 	*Redactor
-	mu    sync.Mutex
-	w     io.Writer
-	close func() error // commits a findings file; nil for a caller's writer
+	mu   sync.Mutex
+	w    io.Writer
+	file *os.File // the temporary findings file of a recipe stage, or nil
+	path string   // where Close moves it
 }
 
 var (
@@ -522,17 +523,37 @@ func (a *auditRedactor) Process(ctx context.Context, b *sift.Batch) (arrow.Recor
 	return out, nil
 }
 
-// Close commits the findings file of a recipe stage (written to a temporary
-// file, renamed into place here). It is safe to call more than once.
+// Close commits the findings file of a recipe stage: it was written to a
+// temporary file next to its path and is renamed into place. It does
+// nothing for a caller's writer, and on later calls.
 func (a *auditRedactor) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.close == nil {
+	if a.file == nil {
 		return nil
 	}
-	err := a.close()
-	a.close = nil
-	return err
+	f := a.file
+	a.file = nil
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("pii_redact: findings: %w", err)
+	}
+	if err := os.Rename(f.Name(), a.path); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("pii_redact: findings: %w", err)
+	}
+	return nil
+}
+
+// Abort deletes the temporary findings file of a failed run.
+func (a *auditRedactor) Abort() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.file != nil {
+		a.file.Close()
+		os.Remove(a.file.Name())
+		a.file = nil
+	}
 }
 
 // PIISpec is the recipe spec of stage "pii_redact".
@@ -606,14 +627,7 @@ func buildPII(s PIISpec, env recipe.Env) (sift.Stage, error) {
 		os.Remove(f.Name())
 		return nil, err
 	}
-	st.(*auditRedactor).close = func() error {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("pii_redact: findings: %w", err)
-		}
-		if err := os.Rename(f.Name(), path); err != nil {
-			return fmt.Errorf("pii_redact: findings: %w", err)
-		}
-		return nil
-	}
-	return st, nil
+	a := st.(*auditRedactor)
+	a.file, a.path = f, path
+	return a, nil
 }

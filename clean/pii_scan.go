@@ -101,15 +101,10 @@ func (r *Redactor) run(rc *recognizer, s string, alo, ahi, anchor int, sc *scrat
 }
 
 // window loads s[alo:ahi] plus two characters of real context on each side
-// (every lookaround of the built-ins reads at most two), and runs rcs.
-func (r *Redactor) window(s string, alo, ahi int, rcs []*recognizer, sc *scratch) error {
+// (every lookaround of the built-ins reads at most two), and runs rc.
+func (r *Redactor) window(s string, alo, ahi int, rc *recognizer, sc *scratch) error {
 	sc.load(s, back(s, alo, 2), fwd(s, ahi, 2))
-	for _, rc := range rcs {
-		if err := r.run(rc, s, alo, ahi, -1, sc); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.run(rc, s, alo, ahi, -1, sc)
 }
 
 // anchored runs rc on s[i:hi] for a match starting exactly at i.
@@ -134,12 +129,12 @@ func fwd(s string, i, n int) int {
 	return i
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isUpper(c byte) bool  { return c >= 'A' && c <= 'Z' }
 func isLetter(c byte) bool { return isUpper(c) || c >= 'a' && c <= 'z' }
-func isAlnum(c byte) bool { return isDigit(c) || isUpper(c) || c >= 'a' && c <= 'z' }
-func isToken(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
-func isHex(c byte) bool   { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+func isAlnum(c byte) bool  { return isDigit(c) || isUpper(c) || c >= 'a' && c <= 'z' }
+func isToken(c byte) bool  { return isAlnum(c) || c == '_' || c == '-' }
+func isHex(c byte) bool    { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 func isNumSep(c byte) bool {
 	return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '+'
 }
@@ -265,7 +260,7 @@ const (
 	shMobile                      // a run starting 1[3-9], 86 or 0086 (CN mobile)
 	shArea                        // a run starting 0[1-9] (CN area code)
 	shRun3                        // a run of exactly 3 digits (NANP exchange)
-	shCard                        // a run starting [2-6] of 4 or 13–19 digits
+	shCard                        // a run of 13–19 digits fitting a card brand, or two groups from 2-6 (4+4 or 4+6)
 	shID                          // a run of 18 (or 17 and X)
 )
 
@@ -392,7 +387,7 @@ func (r *Redactor) email(s string, i int, sc *scratch) error {
 	if a == i || !hasTLD(s[i+1:b]) {
 		return nil
 	}
-	return r.window(s, a, b, []*recognizer{r.emailRec}, sc)
+	return r.window(s, a, b, r.emailRec, sc)
 }
 
 // hasTLD reports whether a domain run has a label of two letters after a
@@ -425,7 +420,7 @@ func (r *Redactor) colon(s string, i, v6End int, sc *scratch) (int, error) {
 			b++
 		}
 		if a < i && colon && b < len(s) && s[b] == '@' {
-			if err := r.window(s, a, b+1, []*recognizer{r.url}, sc); err != nil {
+			if err := r.window(s, a, b+1, r.url, sc); err != nil {
 				return v6End, err
 			}
 		}
@@ -456,7 +451,7 @@ func (r *Redactor) colon(s string, i, v6End int, sc *scratch) (int, error) {
 	if colons < 2 || digits == 0 || colons < 6 && !strings.Contains(s[a:b], "::") {
 		return v6End, nil
 	}
-	return b, r.window(s, a, b, []*recognizer{r.ipv6}, sc)
+	return b, r.window(s, a, b, r.ipv6, sc)
 }
 
 // literal handles a byte that may be the anchor of a literal prefix.
