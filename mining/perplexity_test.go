@@ -309,7 +309,7 @@ func TestRecipeSelfTrain(t *testing.T) {
 		t.Fatalf("no model: error %v", err)
 	}
 	spec := Spec{Train: &TrainSpec{Order: 3, Corpus: "input"}, Tokenizer: "words", Select: "band", Band: []float64{70, 98}, Roles: []string{"assistant"}, Calibration: 10}
-	s, err := build(spec, recipe.Env{Dir: dir, Inputs: []string{path}, Mem: mem})
+	s, err := build(spec, recipe.Env{Dir: dir, Inputs: []string{path}, First: true, Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}

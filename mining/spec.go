@@ -95,7 +95,7 @@ func build(s Spec, env recipe.Env) (sift.Stage, error) {
 		}
 		opts = append(opts, WithBuckets(s.Buckets[0], s.Buckets[1]))
 	}
-	if (Select(s.Select) != Annotate || s.Bucket) && len(env.Inputs) > 0 {
+	if (Select(s.Select) != Annotate || s.Bucket) && env.First && len(env.Inputs) > 0 {
 		r, err := dataset.Open(env.Mem, env.Inputs)
 		if err != nil {
 			return nil, fmt.Errorf("percentiles: %w", err)

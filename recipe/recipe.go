@@ -181,7 +181,8 @@ func parseStages(n ast.Node) ([]Stage, error) {
 // Steps builds the recipe's stages.
 func (r *Recipe) Steps(env Env) ([]sift.Step, error) {
 	var steps []sift.Step
-	for _, s := range r.Stages {
+	for i, s := range r.Stages {
+		env.First = i == 0
 		st, err := s.Def.Build(s.Node, env)
 		if err != nil {
 			return nil, err

@@ -20,9 +20,13 @@ type Env struct {
 	// resolved against it by Path.
 	Dir string
 	// Inputs are the run's input files, for stages that read the input in a
-	// first pass of their own (for example to train a model or compute
-	// exact percentiles). Empty when the input cannot be read twice.
+	// first pass of their own (for example to train a model). Empty when the
+	// input cannot be read twice.
 	Inputs []string
+	// First reports that the stage is the recipe's first, so it sees the
+	// input's rows unchanged: a first pass over Inputs then sees exactly the
+	// rows the stage will (for example for exact percentiles).
+	First bool
 	// Mem is the run's allocator.
 	Mem memory.Allocator
 }
@@ -82,7 +86,7 @@ func Register[S any](name, doc string, defaults S, build func(spec S, env Env) (
 		if key == "" || key == "-" {
 			continue
 		}
-		y, _ := yaml.Marshal(v.Field(i).Interface())
+		y, _ := yaml.MarshalWithOptions(v.Field(i).Interface(), yaml.Flow(true))
 		d.Params = append(d.Params, Param{Name: key, Type: f.Type.String(), Default: strings.TrimSpace(string(y)), Doc: f.Tag.Get("doc")})
 	}
 	mu.Lock()

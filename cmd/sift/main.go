@@ -24,8 +24,11 @@ import (
 	"github.com/siftdata/sift/recipe"
 	"golang.org/x/term"
 
+	_ "github.com/siftdata/sift/augment"
 	_ "github.com/siftdata/sift/clean"
+	_ "github.com/siftdata/sift/dedup"
 	_ "github.com/siftdata/sift/mining"
+	_ "github.com/siftdata/sift/schema"
 )
 
 const usage = `sift cleans LLM training data.

@@ -18,8 +18,11 @@ import (
 
 	"github.com/siftdata/sift/recipe"
 
+	_ "github.com/siftdata/sift/augment"
 	_ "github.com/siftdata/sift/clean"
+	_ "github.com/siftdata/sift/dedup"
 	_ "github.com/siftdata/sift/mining"
+	_ "github.com/siftdata/sift/schema"
 )
 
 var (

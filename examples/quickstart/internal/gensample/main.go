@@ -99,6 +99,10 @@ func main() {
 		{"role": "user", "content": []rec{{"type": "text", "text": "Why does deduplication help language models?"}}},
 		{"role": "assistant", "content": "Repeated text is memorized instead of generalized, and it wastes training compute that new text would use better."}}})
 	add(rec{"id": "pair-1", "prompt": "Name three things a data-cleaning pipeline should report.", "completion": "Rows kept, rows dropped with their reasons, and how long each stage took."})
+	// Records no format can express: rejected by normalize with their reason.
+	add(rec{"id": "bad-messages", "messages": "hello"})
+	add(rec{"id": "bad-role", "conversations": []rec{{"from": "robot", "value": "beep"}}})
+	add(rec{"id": "bad-format", "title": "a record with no body", "tags": []string{"a", "b"}})
 	add(rec{"id": "qa-1", "question": "什么是数据清洗？", "answer": "数据清洗是去除重复、错误和不完整数据的过程，让模型从干净的数据中学习。"})
 
 	out, err := os.Create("sample.jsonl")
