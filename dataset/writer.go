@@ -237,7 +237,7 @@ func (w *Writer) writeChunk(rec arrow.RecordBatch) error {
 	switch w.format {
 	case Parquet:
 		if w.pq == nil {
-			props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd),
+			props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(1),
 				parquet.WithAllocator(w.mem), parquet.WithMaxRowGroupLength(int64(w.chunk)))
 			w.pq, err = pqarrow.NewFileWriter(rec.Schema(), w.f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(w.mem)))
 			if err != nil {
