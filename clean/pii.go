@@ -32,7 +32,7 @@ type Operator string
 // Operators.
 const (
 	OpReplace Operator = "replace"  // a tag such as <EMAIL>
-	OpMask    Operator = "mask"     // letters and digits become '*', except the last 4
+	OpMask    Operator = "mask"     // letters and digits become '*', except the last 4 (none of a secret)
 	OpHash    Operator = "hash"     // a keyed pseudonym such as <EMAIL:1a2b3c4d> (HMAC-SHA256)
 	OpRemove  Operator = "remove"   // deleted
 	OpDropRow Operator = "drop_row" // the row is rejected with reason "pii_<entity>"
@@ -425,7 +425,11 @@ func (r *Redactor) apply(s string, ms []match, mac hash.Hash, sc *scratch) strin
 			out = append(out, r.sum(mac, m.rc.entity, v)[:8]...)
 			out = append(out, '>')
 		case OpMask:
-			out = appendMask(out, v)
+			keep := 4
+			if m.rc.entity == EntitySecret {
+				keep = 0 // a secret's tail is still part of the secret
+			}
+			out = appendMask(out, v, keep)
 		case OpRemove:
 		case OpDropRow:
 			out = append(out, v...) // the row is rejected; its text is not output
@@ -437,16 +441,15 @@ func (r *Redactor) apply(s string, ms []match, mac hash.Hash, sc *scratch) strin
 	return string(out)
 }
 
-// appendMask appends v with every letter and digit but the last four
+// appendMask appends v with every letter and digit but the last keep
 // replaced by '*'; separators stay, so the shape remains readable.
-func appendMask(dst []byte, v string) []byte {
-	keep := 0
+func appendMask(dst []byte, v string, keep int) []byte {
 	cut := len(v)
-	for cut > 0 && keep < 4 {
+	for cut > 0 && keep > 0 {
 		c, n := utf8.DecodeLastRuneInString(v[:cut])
 		cut -= n
 		if unicode.IsLetter(c) || unicode.IsDigit(c) {
-			keep++
+			keep--
 		}
 	}
 	for _, c := range v[:cut] {

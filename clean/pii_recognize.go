@@ -111,7 +111,7 @@ var builtins = []builtin{
 	{name: "slack_token", entity: EntitySecret, trig: trigLiteral, literals: []string{"xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"}, anchor: 'x', valid: hasDigit,
 		pattern: `(?<![A-Za-z0-9_\-])xox[abposr]-[A-Za-z0-9\-]{10,250}(?![A-Za-z0-9_\-])`},
 	{name: "private_key", entity: EntitySecret, trig: trigLiteral, literals: []string{"-----BEGIN "}, anchor: '-',
-		pattern: `-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.\-]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|(?:[ \t]*\r?\n[A-Za-z0-9+/=]{16,})*)`},
+		pattern: `-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?:(?!-----BEGIN )[A-Za-z0-9+/=\s:,.\-])*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|(?:[ \t]*\r?\n[A-Za-z0-9+/=]{16,})*)`},
 	{name: "jwt", entity: EntitySecret, trig: trigLiteral, literals: []string{"eyJ"}, anchor: 'J', valid: validJWT,
 		pattern: `(?<![A-Za-z0-9_\-.])eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*(?![A-Za-z0-9_\-])`},
 	{name: "url_credentials", entity: EntitySecret, trig: trigURL, group: 1,

@@ -464,10 +464,14 @@ func (r *Redactor) literal(s string, i int, sc *scratch) error {
 		rc := l.rc
 		hi := min(len(s), st+maxPEM)
 		if rc.name == "private_key" {
-			// Only private keys: skip certificates and public keys
-			// without loading the block.
-			if h := strings.IndexByte(s[st:min(hi, st+80)], '\n'); h >= 0 && !strings.Contains(s[st:st+h], "PRIVATE KEY") {
+			// Only private keys (certificates and public keys are
+			// skipped unread); the block ends at its END line or
+			// before the next BEGIN.
+			if !strings.Contains(s[st:min(hi, st+80)], "PRIVATE KEY-----") {
 				continue
+			}
+			if e := strings.Index(s[i+1:hi], "-----BEGIN "); e >= 0 {
+				hi = i + 1 + e
 			}
 			if e := strings.Index(s[st:hi], "-----END "); e >= 0 {
 				hi = min(hi, st+e+64)
