@@ -28,57 +28,50 @@ func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
 	if !utf8.Valid(line) {
 		return &rowError{ReasonUTF8, fmt.Sprintf("invalid UTF-8 at byte %d", invalidAt(line))}
 	}
-	if !json.Valid(line) {
-		var raw json.RawMessage
-		err := json.Unmarshal(line, &raw)
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return &rowError{ReasonParse, fmt.Sprintf("%s at byte %d", se, se.Offset)}
-		}
-		return &rowError{ReasonParse, fmt.Sprint(err)}
-	}
-	i := skipWS(line, 0)
-	if line[i] != '{' {
-		return &rowError{ReasonWrongType, fmt.Sprintf("record is a JSON %s, want an object", kindOf(line[i]))}
-	}
-	meta := (*scratch)[:0]
-	i++
-	for {
-		i = skipWS(line, i)
-		if line[i] == '}' {
-			break
-		}
-		kEnd := skipString(line, i)
-		key := line[i:kEnd]
-		i = skipWS(line, kEnd) + 1 // ':'
-		i = skipWS(line, i)
-		vEnd := skipValue(line, i)
-		val := line[i:vEnd]
-		i = skipWS(line, vEnd)
-		if line[i] == ',' {
-			i++
-		}
-		modelled, err := setField(r, unquote(key), val)
-		if err != nil {
-			return err
-		}
-		if !modelled {
-			if len(meta) == 0 {
-				meta = append(meta, '{')
-			} else {
-				meta = append(meta, ',')
+	s := jsonScanner{b: line}
+	s.ws()
+	if s.i < len(line) && line[s.i] == '{' {
+		meta := (*scratch)[:0]
+		var ferr *rowError
+		ok := s.object(func(key, val []byte) bool {
+			modelled, err := setField(r, unquote(key), val)
+			if err != nil {
+				ferr = err
+				return false
 			}
-			meta = append(meta, key...)
-			meta = append(meta, ':')
-			meta = append(meta, val...)
+			if !modelled {
+				meta = appendMember(meta, key)
+				meta = append(meta, ':')
+				meta = append(meta, val...)
+			}
+			return true
+		})
+		if ok {
+			s.ws()
+			ok = s.i == len(line)
+		}
+		if len(meta) > 0 {
+			meta = append(meta, '}')
+			r.Meta = meta
+		}
+		*scratch = meta
+		if ok {
+			return nil
+		}
+		if ferr != nil && validJSON(line) {
+			return ferr
 		}
 	}
-	if len(meta) > 0 {
-		meta = append(meta, '}')
-		r.Meta = meta
+	if validJSON(line) {
+		return &rowError{ReasonWrongType, fmt.Sprintf("record is a JSON %s, want an object", kindOf(line[s.i]))}
 	}
-	*scratch = meta
-	return nil
+	var raw json.RawMessage
+	err := json.Unmarshal(line, &raw)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &rowError{ReasonParse, fmt.Sprintf("%s at byte %d", se, se.Offset)}
+	}
+	return &rowError{ReasonParse, fmt.Sprint(err)}
 }
 
 // set stores a modelled field and reports whether name is one.
@@ -177,57 +170,6 @@ func invalidAt(b []byte) int {
 		i += n
 	}
 	return -1
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string literal starting at i.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return i
-}
-
-// skipValue returns the index after the (valid) JSON value starting at i.
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return i
-	}
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\r', '\n':
-			return i
-		}
-	}
-	return i
 }
 
 // unquote returns the contents of a valid JSON string literal.
