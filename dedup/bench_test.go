@@ -3,10 +3,7 @@ package dedup
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"regexp"
-	"runtime"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -39,15 +36,16 @@ var mfondaWords = regexp.MustCompile(`[\w']+(?:\://[\w\./]+){0,1}`)
 func BenchmarkFingerprint(b *testing.B) {
 	docs, n := benchDocs(b)
 	b.Run("sift", func(b *testing.B) {
-		sh, _ := NewShingler(DefaultWordN, DefaultCharN)
+		sh, _ := NewShingler(DefaultWordN, DefaultCharN, DefaultSketchWordN, DefaultSketchCharN)
 		var a Accumulator
+		var fp Fingerprint
 		b.SetBytes(n)
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, d := range docs {
 				a.Reset(4)
-				sh.Hashes(d, a.Add)
-				a.Sig(nil)
+				sh.Add(d, &a)
+				a.Fingerprint(&fp)
 			}
 		}
 	})
@@ -61,63 +59,6 @@ func BenchmarkFingerprint(b *testing.B) {
 			}
 		}
 	})
-}
-
-// sigs returns n pseudo-random signatures with margins, seeded, standing
-// in for precomputed fingerprints of distinct documents; every tenth is a
-// near copy (a few weak bits flipped) of an earlier one.
-func sigs(n int) ([]Sig, [][]int32) {
-	rng := rand.New(rand.NewPCG(9, 9))
-	s := make([]Sig, n)
-	m := make([][]int32, n)
-	for i := range s {
-		m[i] = make([]int32, 256)
-		for j := range m[i] {
-			m[i][j] = int32(rng.IntN(40))
-		}
-		if i%10 == 9 {
-			s[i] = s[rng.IntN(i)]
-			for range 12 {
-				b := rng.IntN(256)
-				s[i][b/64] ^= 1 << (b % 64)
-			}
-			continue
-		}
-		for l := range s[i] {
-			s[i][l] = rng.Uint64()
-		}
-	}
-	return s, m
-}
-
-// BenchmarkIndex queries and inserts 1M precomputed signatures, as the
-// stage does, and reports memory per kept document.
-func BenchmarkIndex(b *testing.B) {
-	const n = 1_000_000
-	s, m := sigs(n)
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("doc-%07d", i)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		x, _ := NewIndex(DefaultIndex)
-		kept := 0
-		for i := range s {
-			if _, _, ok := x.Query(s[i], m[i]); !ok {
-				x.Add(s[i], ids[i])
-				kept++
-			}
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(kept), "B/doc")
-		b.ReportMetric(float64(x.Bytes())/float64(kept), "index-B/doc")
-		runtime.KeepAlive(x)
-	}
 }
 
 // BenchmarkStage runs simhash_dedup end to end on the evaluation corpus

@@ -2,10 +2,13 @@ package dedup
 
 import (
 	"bytes"
+	"html"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -13,10 +16,19 @@ import (
 	"github.com/siftdata/sift/seg"
 )
 
-// The evaluation corpus is assembled from text installed on the machine:
-// Debian packages fortunes and fortunes-zh (English fortunes, Chinese
-// fortunes and classical poems) and /usr/share/doc/*/copyright files, whose
-// licence paragraphs are distinct documents sharing boilerplate.
+// The evaluation corpus is assembled at test time from text installed on
+// the machine (nothing of it is committed): Debian packages fortunes and
+// fortunes-zh (English fortunes; Chinese fortunes and classical poems,
+// consecutive entries joined into paragraphs), the prose of the Go
+// distribution's documentation (/usr/local/go/doc, tags stripped) and
+// /usr/share/doc/*/copyright files, whose licence paragraphs are distinct
+// documents sharing boilerplate.
+
+// Paragraph lengths of the evaluation corpus: "real paragraphs".
+const (
+	minWordsEN = 40  // word-like segments of an English paragraph
+	minCharsZH = 100 // Han/Kana characters of a Chinese paragraph
+)
 
 const fortuneDir = "/usr/share/games/fortunes"
 
@@ -65,6 +77,68 @@ func copyrightParagraphs() []string {
 	return out
 }
 
+var (
+	htmlBlock = regexp.MustCompile(`(?is)<pre.*?</pre>|</?(p|h[1-6]|li|ul|ol|dl|dt|dd|div|table|tr|td|th|blockquote)\b[^>]*>`)
+	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
+	spaces    = regexp.MustCompile(`\s+`)
+)
+
+// goDocParagraphs returns the prose paragraphs of the Go distribution's
+// documentation: HTML block elements and code blocks end a paragraph, and
+// Markdown paragraphs end at blank lines.
+func goDocParagraphs() []string {
+	root := filepath.Join(runtime.GOROOT(), "doc")
+	var out []string
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		var parts []string
+		switch filepath.Ext(path) {
+		case ".html":
+			parts = htmlBlock.Split(string(b), -1)
+		case ".md":
+			parts = strings.Split(string(b), "\n\n")
+		}
+		for _, p := range parts {
+			p = html.UnescapeString(htmlTag.ReplaceAllString(p, " "))
+			out = append(out, strings.TrimSpace(spaces.ReplaceAllString(p, " ")))
+		}
+		return nil
+	})
+	return out
+}
+
+// joinShort joins consecutive entries until each paragraph has at least
+// minChars Han/Kana characters (fortunes-zh entries are short).
+func joinShort(ents []string, minChars int) []string {
+	var out []string
+	cur, n := "", 0
+	for _, e := range ents {
+		cur += e + "\n"
+		n += ideoCount(e)
+		if n >= minChars {
+			out = append(out, strings.TrimSpace(cur))
+			cur, n = "", 0
+		}
+	}
+	return out
+}
+
+func ideoCount(s string) int {
+	n := 0
+	for _, r := range s {
+		if seg.IsIdeo(r) {
+			n++
+		}
+	}
+	return n
+}
+
 // doc is one evaluation document: a base text (cluster = its index) or an
 // edited copy of one.
 type doc struct {
@@ -74,19 +148,18 @@ type doc struct {
 	zh      bool
 }
 
-// baseDocs returns the distinct base documents: paragraphs with at least
-// minWords word-like segments (each Han character counts one), exact
-// duplicates removed, and no two sharing ≥ maxJ of their word 3-shingles
+// baseDocs returns the distinct base documents: paragraphs long enough
+// (long), exact duplicates removed, and no two sharing ≥ maxJ of their word 3-shingles
 // (Jaccard) — closer pairs are near-duplicates already, not ground truth
 // "distinct" documents.
-func baseDocs(texts []string, minWords int, maxJ float64) []string {
-	sh, _ := NewShingler(3, 3)
+func baseDocs(texts []string, long func(string) bool, maxJ float64) []string {
+	sh, _ := NewShingler(3, 3, 3, 3)
 	seen := map[string]bool{}
 	var docs []string
 	var sets [][]uint64
 	post := map[uint64][]int32{}
 	for _, t := range texts {
-		if seg.Count(t) < minWords || seen[t] {
+		if !long(t) || seen[t] {
 			continue
 		}
 		seen[t] = true
@@ -204,9 +277,10 @@ var rates = []float64{0.01, 0.02, 0.03, 0.04, 0.05}
 func evalCorpus(t testing.TB, limit int) []doc {
 	en := fortunes(t, func(n string) bool { return !isChinese(n) })
 	zh := fortunes(t, isChinese)
+	en = append(en, goDocParagraphs()...)
 	en = append(en, copyrightParagraphs()...)
-	enBase := baseDocs(en, 25, 0.5)
-	zhBase := baseDocs(zh, 25, 0.5)
+	enBase := baseDocs(en, func(s string) bool { return seg.Count(s) >= minWordsEN }, 0.5)
+	zhBase := baseDocs(joinShort(zh, minCharsZH), func(s string) bool { return ideoCount(s) >= minCharsZH }, 0.5)
 	rng := rand.New(rand.NewPCG(4, 2))
 	pick := func(b []string) []string {
 		if limit > 0 && len(b) > limit {

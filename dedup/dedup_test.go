@@ -30,7 +30,7 @@ func TestSimhashBytesMatchesMfonda(t *testing.T) {
 }
 
 func TestCompatFeaturesAreMfondaShingles(t *testing.T) {
-	sh, _ := NewShingler(3, 3)
+	sh, _ := NewShingler(3, 3, 3, 3)
 	for _, s := range []string{"The quick brown fox jumps over the lazy dog", "a b", "One, two; THREE four!"} {
 		var got [][]byte
 		sh.CompatFeatures(s, func(f []byte) { got = append(got, bytes.Clone(f)) })
@@ -42,7 +42,7 @@ func TestCompatFeaturesAreMfondaShingles(t *testing.T) {
 }
 
 func TestShinglerRuns(t *testing.T) {
-	sh, _ := NewShingler(2, 2)
+	sh, _ := NewShingler(2, 2, 2, 2)
 	for _, tc := range []struct{ in, want string }{
 		{"Hello, World!", "hello world"},
 		{"ＡＢＣ def", "abc def"},
@@ -64,7 +64,7 @@ func FuzzShingler(f *testing.F) {
 	for _, s := range []string{"Hello world", "中文和English混合。", "ＡＢＣ", "\xff\xfe", "a  b\n\nc"} {
 		f.Add(s)
 	}
-	sh, _ := NewShingler(3, 2)
+	sh, _ := NewShingler(3, 2, 3, 2)
 	f.Fuzz(func(t *testing.T, s string) {
 		var h1, h2 []uint64
 		sh.Hashes(s, func(h uint64) { h1 = append(h1, h) })
@@ -203,9 +203,13 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{WithNgrams(0, 2), "word_ngram"},
 		{WithNgrams(3, 9), "char_ngram"},
-		{WithIndex(IndexConfig{Lanes: 5, Bands: 1, BandBits: 16}), "bits"},
-		{WithIndex(IndexConfig{Lanes: 1, Bands: 8, BandBits: 16}), "bands"},
-		{WithIndex(IndexConfig{Lanes: 1, Bands: 1, BandBits: 30}), "band_bits"},
+		{WithIndex(IndexConfig{Lanes: 5, Bands: 1, BucketBits: 16}), "bits"},
+		{WithIndex(IndexConfig{Lanes: 1, Bands: 8, BucketBits: 16}), "bands"},
+		{WithIndex(IndexConfig{Lanes: 1, Bands: 1, BucketBits: 30}), "bucket_bits"},
+		{WithIndex(IndexConfig{Lanes: 1, Bands: 1, BucketBits: 16, TagBits: 17}), "tag_bits"},
+		{WithIndex(IndexConfig{Lanes: 1, Bands: 1, BucketBits: 16, TagBits: 4, TagDist: 5}), "tag_distance"},
+		{WithIndex(IndexConfig{Lanes: 1, Bands: 1, BucketBits: 16, Probes: 9}), "probes"},
+		{WithIndex(IndexConfig{Lanes: 1, Bands: 1, BucketBits: 16, MinSim: 1.5}), "min_similarity"},
 		{WithRoles(0), "roles"},
 	} {
 		if _, err := NewSimhashDedup(tc.opt); err == nil || !strings.HasPrefix(err.Error(), tc.want) {

@@ -3,6 +3,7 @@ package dedup
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/siftdata/sift"
@@ -30,12 +31,14 @@ type ExactDedup struct {
 	n     normalizer
 	h     *xxh3.Hasher128
 	seen  map[xxh3.Uint128]int32
-	ids   Index // id storage only: no bands
+	ids   idStore
 	c     clusters
+	rep   *Report // final report, taken at Flush before the id file closes
 }
 
 var (
 	_ sift.Sequential = (*ExactDedup)(nil)
+	_ sift.Flusher    = (*ExactDedup)(nil)
 	_ sift.Reporter   = (*ExactDedup)(nil)
 )
 
@@ -82,22 +85,39 @@ func (d *ExactDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBa
 		k := d.Key(v.Text(i))
 		if doc, ok := d.seen[k]; ok {
 			d.c.dup(int(doc))
-			b.RejectDuplicate(i, d.ids.ID(int(doc)), "duplicate", fmt.Sprintf("same %s text (xxh3-128 %016x%016x)", d.norm, k.Hi, k.Lo))
+			keeper, err := d.ids.get(int(doc))
+			if err != nil {
+				return nil, err
+			}
+			b.RejectDuplicate(i, keeper, "duplicate", fmt.Sprintf("same %s text (xxh3-128 %016x%016x)", d.norm, k.Hi, k.Lo))
 			continue
 		}
-		doc, err := d.ids.addID(ids.Value(i))
-		if err != nil {
+		if len(d.seen) == math.MaxInt32 {
+			return nil, ErrIndexFull
+		}
+		if err := d.ids.add(ids.Value(i)); err != nil {
 			return nil, err
 		}
-		d.seen[k] = int32(doc)
+		d.seen[k] = int32(len(d.seen))
 		d.c.kept++
 	}
 	return b.Keep(ctx, b.Rec)
 }
 
+// Flush takes the final report and releases the temporary id file; it
+// holds no rows.
+func (d *ExactDedup) Flush(context.Context, *sift.Batch) (arrow.RecordBatch, error) {
+	r := d.Report().(Report)
+	d.rep = &r
+	return nil, d.ids.close()
+}
+
 // Report returns the cluster statistics.
 func (d *ExactDedup) Report() any {
-	return d.c.report(d.ids.ID, d.ids.Bytes()+int64(len(d.seen))*40)
+	if d.rep != nil {
+		return *d.rep
+	}
+	return d.c.report(d.ids.get, d.ids.bytes()+int64(len(d.seen))*40)
 }
 
 // ExactSpec is the recipe spec of stage "exact_dedup".

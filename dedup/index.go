@@ -10,62 +10,75 @@ import (
 	"math/bits"
 )
 
-// IndexConfig shapes an [Index]. The signature's first Bands×BandBits bits
-// are cut into Bands bands; each band is a hash table keyed by its bits.
+// IndexConfig shapes an [Index]. The signature's first
+// Bands×(BucketBits+TagBits) bits are cut into Bands bands; each band is a
+// table of buckets addressed by BucketBits of its bits, whose entries keep
+// the band's other TagBits bits.
 type IndexConfig struct {
-	Lanes    int // signature width in 64-bit lanes (1 to 4)
-	Bands    int // tables
-	BandBits int // bits per band key (8 to 24)
-	Probes   int // weakest bits of a query band tried both ways: 2^Probes lookups per band
-	MaxDist  int // largest Hamming distance over the whole signature that is a near-duplicate
+	Lanes      int     // signature width in 64-bit lanes (1 to 4)
+	Bands      int     // tables
+	BucketBits int     // band bits addressing a bucket (8 to 20): 2^BucketBits buckets per table
+	TagBits    int     // further band bits kept per entry (0 to 16)
+	TagDist    int     // largest Hamming distance between tags of a candidate
+	Probes     int     // weakest bucket bits of a query tried both ways: 2^Probes buckets per band
+	MinSim     float64 // smallest estimated Jaccard similarity of a near-duplicate (0 to 1)
 }
 
 // DefaultIndex is the configuration measured best on the evaluation corpus
 // (see docs/dedup.md).
-var DefaultIndex = IndexConfig{Lanes: 4, Bands: 16, BandBits: 16, Probes: 3, MaxDist: 60}
+var DefaultIndex = IndexConfig{Lanes: 4, Bands: 8, BucketBits: 16, TagBits: 16, TagDist: 3, Probes: 2, MinSim: 0.5}
 
 func (c IndexConfig) check() error {
 	switch {
 	case c.Lanes < 1 || c.Lanes > maxLanes:
 		return fmt.Errorf("bits: %d not one of 64, 128, 192, 256", c.Lanes*64)
-	case c.BandBits < 8 || c.BandBits > 24:
-		return fmt.Errorf("band_bits: %d not in [8, 24]", c.BandBits)
-	case c.Bands < 1 || c.Bands*c.BandBits > 64*c.Lanes:
-		return fmt.Errorf("bands: %d bands of %d bits do not fit in %d signature bits", c.Bands, c.BandBits, 64*c.Lanes)
-	case c.Probes < 0 || c.Probes > 8 || c.Probes > c.BandBits:
+	case c.BucketBits < 8 || c.BucketBits > 20:
+		return fmt.Errorf("bucket_bits: %d not in [8, 20]", c.BucketBits)
+	case c.TagBits < 0 || c.TagBits > 16:
+		return fmt.Errorf("tag_bits: %d not in [0, 16]", c.TagBits)
+	case c.Bands < 1 || c.Bands*(c.BucketBits+c.TagBits) > 64*c.Lanes:
+		return fmt.Errorf("bands: %d bands of %d bits do not fit in %d signature bits", c.Bands, c.BucketBits+c.TagBits, 64*c.Lanes)
+	case c.TagDist < 0 || c.TagDist > c.TagBits:
+		return fmt.Errorf("tag_distance: %d not in [0, tag_bits]", c.TagDist)
+	case c.Probes < 0 || c.Probes > 8:
 		return fmt.Errorf("probes: %d not in [0, 8]", c.Probes)
-	case c.MaxDist < 0 || c.MaxDist > 64*c.Lanes:
-		return fmt.Errorf("max_distance: %d not in [0, %d]", c.MaxDist, 64*c.Lanes)
+	case !(c.MinSim >= 0 && c.MinSim <= 1):
+		return fmt.Errorf("min_similarity: %v not in [0, 1]", c.MinSim)
 	}
 	return nil
 }
 
-// Index finds near-duplicate signatures among the documents added to it,
-// without comparing against all of them: a document is a candidate when
-// one of its bands equals the query's band with up to Probes of the
-// query's least certain bits flipped (the bits whose SimHash counters were
-// closest to zero are the ones an edit flips). Candidates are verified by
-// Hamming distance over the whole signature.
+// entry is one document in a bucket: its band tag and its number (lo, hi
+// halves), 6 bytes.
+type entry [3]uint16
+
+// Index finds near-duplicates among the documents added to it without
+// comparing against all of them. A document is a candidate when, in one
+// band, its bucket bits equal the query's with up to Probes of the query's
+// least certain bits flipped (the bits whose SimHash votes were closest to
+// a tie are the ones edits flip) and its tag is within TagDist bits of the
+// query's. Candidates are verified by the Jaccard similarity their
+// sketches estimate, which sees features as sets, so shared boilerplate
+// repeated in a document does not pass for similarity.
 //
 // Bands are independent tables over fixed bit ranges, so a distributed
 // index can be partitioned by band (each worker owns some tables and
 // answers candidates) or by block (documents sharded by their first band's
-// key). An Index is not safe for concurrent use.
+// bucket). An Index is not safe for concurrent use.
 //
-// Memory per document: the signature (8 B per lane), 4 B per band for the
-// chain link, the id bytes plus 4 B, and 2^BandBits × 4 B per band of
-// table heads shared by all documents.
+// Memory per document: the sketch (32 B), 6 B per band in bucket entries
+// (plus slack of the growing buckets and 24 B per bucket shared by all
+// documents), and 4 B for the id's offset. Ids are kept in a temporary
+// file past the first 64 KiB, read back only to name a keeper.
 type Index struct {
-	cfg   IndexConfig
-	sigs  []uint64 // Lanes words per document
-	next  []int32  // Bands links per document: next document in the same bucket, -1 for none
-	head  []int32  // Bands × 2^BandBits bucket heads, -1 for empty
-	idEnd []uint32 // end offset of each document's id in ids
-	ids   []byte
+	cfg      IndexConfig
+	sketches []Sketch
+	tab      [][]entry // Bands × 2^BucketBits buckets
+	ids      idStore
 }
 
 // ErrIndexFull is returned when the index cannot take more documents: it
-// holds at most 2^31-1 documents and 4 GiB of ids.
+// holds at most 2^32-1 documents and ids of at most 1 MiB.
 var ErrIndexFull = errors.New("dedup: index full")
 
 // NewIndex returns an empty index. The error names the offending field.
@@ -73,66 +86,53 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	x := &Index{cfg: cfg, head: make([]int32, cfg.Bands<<cfg.BandBits)}
-	for i := range x.head {
-		x.head[i] = -1
-	}
-	return x, nil
+	return &Index{cfg: cfg, tab: make([][]entry, cfg.Bands<<cfg.BucketBits)}, nil
 }
 
 // Config returns the index's configuration.
 func (x *Index) Config() IndexConfig { return x.cfg }
 
 // Len returns the number of documents in the index.
-func (x *Index) Len() int { return len(x.idEnd) }
+func (x *Index) Len() int { return len(x.sketches) }
 
-// ID returns the id of document doc.
-func (x *Index) ID(doc int) string {
-	start := uint32(0)
-	if doc > 0 {
-		start = x.idEnd[doc-1]
-	}
-	return string(x.ids[start:x.idEnd[doc]])
-}
+// ID returns the id of document doc. The error is an I/O error of the
+// temporary id file.
+func (x *Index) ID(doc int) (string, error) { return x.ids.get(doc) }
 
 // Bytes returns the memory the index holds, in bytes.
 func (x *Index) Bytes() int64 {
-	return int64(cap(x.sigs))*8 + int64(cap(x.next))*4 + int64(cap(x.head))*4 + int64(cap(x.idEnd))*4 + int64(cap(x.ids))
-}
-
-func (x *Index) key(s *Sig, band int) uint32 {
-	b := band * x.cfg.BandBits
-	w, off := b/64, b%64
-	k := s[w] >> off
-	if off+x.cfg.BandBits > 64 && w+1 < maxLanes {
-		k |= s[w+1] << (64 - off)
+	n := int64(cap(x.sketches))*SketchBins + int64(cap(x.tab))*24 + x.ids.bytes()
+	for _, b := range x.tab {
+		n += int64(cap(b)) * 6
 	}
-	return uint32(k) & (1<<x.cfg.BandBits - 1)
+	return n
 }
 
-func (x *Index) dist(s *Sig, doc int) int {
-	d := 0
-	for l, w := range x.sigs[doc*x.cfg.Lanes : (doc+1)*x.cfg.Lanes] {
-		d += bits.OnesCount64(w ^ s[l])
+// Close releases the temporary id file. The index must not be used after.
+func (x *Index) Close() error { return x.ids.close() }
+
+// key returns band's bucket and tag bits of s.
+func (x *Index) key(s *Sig, band int) (bucket, tag uint32) {
+	w := x.cfg.BucketBits + x.cfg.TagBits
+	b := band * w
+	k := s[b/64] >> (b % 64)
+	if b%64+w > 64 {
+		k |= s[b/64+1] << (64 - b%64)
 	}
-	return d
+	return uint32(k) & (1<<x.cfg.BucketBits - 1), uint32(k>>x.cfg.BucketBits) & (1<<x.cfg.TagBits - 1)
 }
 
-// Query returns the document nearest to s within MaxDist (the earliest
-// added among equally near ones), its distance, and whether there is one.
-// margin holds the SimHash vote margins of s as [Accumulator.Sig] gives
-// them; nil means no probing beyond exact band matches.
-func (x *Index) Query(s Sig, margin []int32) (doc, dist int, ok bool) {
-	r := x.cfg.BandBits
+// Query returns the document most similar to fp among those within
+// MinSim (the earliest added among equally similar ones), its estimated
+// Jaccard similarity, and whether there is one.
+func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
+	r, bb := x.cfg.BucketBits, x.cfg.BucketBits+x.cfg.TagBits
 	var weak [8]uint32
-	best, bestD := -1, math.MaxInt
+	best, bestSim := -1, -1.0
 	for band := 0; band < x.cfg.Bands; band++ {
-		k := x.key(&s, band)
-		u := 0
-		if margin != nil {
-			u = weakest(margin[band*r:(band+1)*r], x.cfg.Probes, &weak)
-		}
-		heads := x.head[band<<r : (band+1)<<r]
+		k, tag := x.key(&fp.Sig, band)
+		u := weakest(fp.Margin[band*bb:band*bb+r], x.cfg.Probes, &weak)
+		buckets := x.tab[band<<r : (band+1)<<r]
 		for m := 0; m < 1<<u; m++ {
 			pk := k
 			for i := 0; i < u; i++ {
@@ -140,19 +140,24 @@ func (x *Index) Query(s Sig, margin []int32) (doc, dist int, ok bool) {
 					pk ^= weak[i]
 				}
 			}
-			for d := heads[pk]; d >= 0; d = x.next[int(d)*x.cfg.Bands+band] {
-				if dd := x.dist(&s, int(d)); dd <= x.cfg.MaxDist && (dd < bestD || dd == bestD && int(d) < best) {
-					best, bestD = int(d), dd
+			for _, e := range buckets[pk] {
+				if bits.OnesCount32(uint32(e[0])^tag) > x.cfg.TagDist {
+					continue
+				}
+				d := int(e[1]) | int(e[2])<<16
+				if s := x.sketches[d].Jaccard(&fp.Sketch); s >= x.cfg.MinSim && (s > bestSim || s == bestSim && d < best) {
+					best, bestSim = d, s
 				}
 			}
 		}
 	}
-	return best, bestD, best >= 0
+	return best, bestSim, best >= 0
 }
 
 // weakest puts in out the bit masks of the u bits with the smallest
 // margins (ties to the lower bit) and returns u.
-func weakest(margin []int32, u int, out *[8]uint32) int {
+func weakest(margin []uint8, u int, out *[8]uint32) int {
+	u = min(u, len(margin))
 	var taken uint32
 	for i := 0; i < u; i++ {
 		j := -1
@@ -167,57 +172,63 @@ func weakest(margin []int32, u int, out *[8]uint32) int {
 	return u
 }
 
-// Add appends a document with signature s and the given id, and returns
-// its number.
-func (x *Index) Add(s Sig, id string) (int, error) {
-	doc, err := x.addID(id)
-	if err != nil {
-		return 0, err
-	}
-	x.sigs = append(x.sigs, s[:x.cfg.Lanes]...)
-	r := x.cfg.BandBits
-	for band := 0; band < x.cfg.Bands; band++ {
-		h := &x.head[band<<r+int(x.key(&s, band))]
-		x.next = append(x.next, *h)
-		*h = int32(doc)
-	}
-	return doc, nil
-}
-
-func (x *Index) addID(id string) (int, error) {
-	doc := len(x.idEnd)
-	if doc == math.MaxInt32 || uint64(len(x.ids))+uint64(len(id)) > math.MaxUint32 {
+// Add appends a document with fingerprint fp and the given id, and
+// returns its number.
+func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
+	doc := x.Len()
+	if doc == math.MaxUint32 {
 		return 0, ErrIndexFull
 	}
-	x.ids = append(x.ids, id...)
-	x.idEnd = append(x.idEnd, uint32(len(x.ids)))
+	if err := x.ids.add(id); err != nil {
+		return 0, err
+	}
+	x.sketches = append(x.sketches, fp.Sketch)
+	for band := 0; band < x.cfg.Bands; band++ {
+		k, tag := x.key(&fp.Sig, band)
+		x.insert(band, k, tag, doc)
+	}
 	return doc, nil
 }
 
-const indexMagic = "SIFTSIM1"
+func (x *Index) insert(band int, bucket, tag uint32, doc int) {
+	b := &x.tab[band<<x.cfg.BucketBits+int(bucket)]
+	*b = append(*b, entry{uint16(tag), uint16(doc), uint16(doc >> 16)})
+}
 
-// WriteTo writes the index's configuration, signatures and ids; tables are
-// rebuilt on load. extra is stored alongside (the stage stores its feature
-// settings there) and given back by [ReadIndex].
+const indexMagic = "SIFTSIM2"
+
+// WriteTo writes the index: configuration, per document its sketch and id,
+// then per band every document's band bits. extra is stored alongside (the
+// stage stores its feature settings there) and given back by [ReadIndex].
 func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(indexMagic)
+	c := x.cfg
 	var buf []byte
-	for _, v := range []int{x.cfg.Lanes, x.cfg.Bands, x.cfg.BandBits, x.cfg.Probes, x.cfg.MaxDist, len(extra), x.Len()} {
+	for _, v := range []int{c.Lanes, c.Bands, c.BucketBits, c.TagBits, c.TagDist, c.Probes, int(math.Float64bits(c.MinSim)), len(extra), x.Len()} {
 		buf = binary.AppendUvarint(buf, uint64(v))
 	}
 	buf = append(buf, extra...)
 	bw.Write(buf)
 	for doc := 0; doc < x.Len(); doc++ {
-		buf = buf[:0]
-		for _, v := range x.sigs[doc*x.cfg.Lanes : (doc+1)*x.cfg.Lanes] {
-			buf = binary.LittleEndian.AppendUint64(buf, v)
-		}
-		id := x.ID(doc)
-		buf = binary.AppendUvarint(buf, uint64(len(id)))
-		buf = append(buf, id...)
-		if _, err := bw.Write(buf); err != nil {
+		id, err := x.ID(doc)
+		if err != nil {
 			return err
+		}
+		buf = append(buf[:0], x.sketches[doc][:]...)
+		buf = binary.AppendUvarint(buf, uint64(len(id)))
+		bw.Write(append(buf, id...))
+	}
+	keys := make([]uint32, x.Len())
+	for band := 0; band < c.Bands; band++ {
+		for k, b := range x.tab[band<<c.BucketBits : (band+1)<<c.BucketBits] {
+			for _, e := range b {
+				keys[int(e[1])|int(e[2])<<16] = uint32(k) | uint32(e[0])<<c.BucketBits
+			}
+		}
+		for _, k := range keys {
+			buf = binary.LittleEndian.AppendUint32(buf[:0], k)
+			bw.Write(buf)
 		}
 	}
 	return bw.Flush()
@@ -234,42 +245,51 @@ func ReadIndex(r io.Reader) (*Index, []byte, error) {
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != indexMagic {
 		return nil, nil, ErrBadIndex
 	}
-	var hdr [7]int
+	var hdr [9]uint64
 	for i := range hdr {
 		v, err := binary.ReadUvarint(br)
-		if err != nil || v > math.MaxInt32 {
+		if err != nil || i != 6 && v > math.MaxUint32 {
 			return nil, nil, fmt.Errorf("%w: header", ErrBadIndex)
 		}
-		hdr[i] = int(v)
+		hdr[i] = v
 	}
-	x, err := NewIndex(IndexConfig{Lanes: hdr[0], Bands: hdr[1], BandBits: hdr[2], Probes: hdr[3], MaxDist: hdr[4]})
+	x, err := NewIndex(IndexConfig{Lanes: int(hdr[0]), Bands: int(hdr[1]), BucketBits: int(hdr[2]), TagBits: int(hdr[3]),
+		TagDist: int(hdr[4]), Probes: int(hdr[5]), MinSim: math.Float64frombits(hdr[6])})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadIndex, err)
 	}
-	extra := make([]byte, hdr[5])
+	extra := make([]byte, hdr[7])
 	if _, err := io.ReadFull(br, extra); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadIndex, err)
 	}
-	sb := make([]byte, 8*x.cfg.Lanes)
+	n := int(hdr[8])
 	var id []byte
-	for doc := 0; doc < hdr[6]; doc++ {
-		var s Sig
-		if _, err := io.ReadFull(br, sb); err != nil {
+	for doc := 0; doc < n; doc++ {
+		var sk Sketch
+		if _, err := io.ReadFull(br, sk[:]); err != nil {
 			return nil, nil, fmt.Errorf("%w: document %d: %v", ErrBadIndex, doc, err)
 		}
-		for l := range x.cfg.Lanes {
-			s[l] = binary.LittleEndian.Uint64(sb[8*l:])
-		}
-		n, err := binary.ReadUvarint(br)
-		if err != nil || n > math.MaxUint32 {
+		l, err := binary.ReadUvarint(br)
+		if err != nil || l > maxID {
 			return nil, nil, fmt.Errorf("%w: document %d id", ErrBadIndex, doc)
 		}
-		id = append(id[:0], make([]byte, n)...)
+		id = append(id[:0], make([]byte, l)...)
 		if _, err := io.ReadFull(br, id); err != nil {
 			return nil, nil, fmt.Errorf("%w: document %d id: %v", ErrBadIndex, doc, err)
 		}
-		if _, err := x.Add(s, string(id)); err != nil {
+		if err := x.ids.add(string(id)); err != nil {
 			return nil, nil, err
+		}
+		x.sketches = append(x.sketches, sk)
+	}
+	var kb [4]byte
+	for band := 0; band < x.cfg.Bands; band++ {
+		for doc := 0; doc < n; doc++ {
+			if _, err := io.ReadFull(br, kb[:]); err != nil {
+				return nil, nil, fmt.Errorf("%w: band %d: %v", ErrBadIndex, band, err)
+			}
+			k := binary.LittleEndian.Uint32(kb[:])
+			x.insert(band, k&(1<<x.cfg.BucketBits-1), k>>x.cfg.BucketBits&(1<<x.cfg.TagBits-1), doc)
 		}
 	}
 	return x, extra, nil

@@ -8,6 +8,47 @@ type Sig [maxLanes]uint64
 
 const maxLanes = 4
 
+// SketchBins is the number of one-permutation MinHash bins of a [Sketch].
+const SketchBins = 32
+
+// Sketch is a b-bit one-permutation MinHash of a document's feature set:
+// bin i holds 8 bits of the smallest feature hash falling in bin i, or 0
+// when no feature did. Unlike SimHash, it sees the features as a set, so
+// repeated boilerplate counts once; [Sketch.Jaccard] estimates the
+// Jaccard similarity of two feature sets from it.
+type Sketch [SketchBins]uint8
+
+// Jaccard estimates the Jaccard similarity of the feature sets behind s
+// and t: the share of equal bins among the bins not empty in both,
+// corrected for the 1/255 chance that two different minima share their
+// 8 bits.
+func (s *Sketch) Jaccard(t *Sketch) float64 {
+	eq, n := 0, 0
+	for i, a := range s {
+		b := t[i]
+		if a|b == 0 {
+			continue
+		}
+		n++
+		if a == b {
+			eq++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	const c = 1.0 / 255
+	return max(0, (float64(eq)/float64(n)-c)/(1-c))
+}
+
+// Fingerprint is what the [Index] needs of a document: its SimHash, how
+// firmly each SimHash bit was voted, and its set sketch.
+type Fingerprint struct {
+	Sig    Sig
+	Margin [maxLanes * 64]uint8 // |2·ones − n| of bit i: feature votes it is away from flipping, saturated at 255
+	Sketch Sketch
+}
+
 // laneTab[b] has bit i of b in byte i: adding laneTab[byte] to a uint64
 // counts eight SimHash bits at once, one per byte lane.
 var laneTab = func() (t [256]uint64) {
@@ -19,23 +60,40 @@ var laneTab = func() (t [256]uint64) {
 	return t
 }()
 
-// Accumulator sums feature hashes into SimHash bit counters. Each 64-bit
-// lane of the signature counts the bits of an independent hash derived from
-// the feature hash. The zero value is not usable: call Reset.
+// Accumulator sums feature hashes into SimHash bit counters ([Accumulator.Add])
+// and a [Sketch] ([Accumulator.AddSet]). Each 64-bit lane of the signature counts the bits of an
+// independent hash derived from the feature hash. The zero value is not
+// usable: call Reset.
 type Accumulator struct {
 	lanes int
 	n     int                 // features added
 	pend  int                 // features in the byte counters
 	bytes [maxLanes][8]uint64 // 8-bit counters, flushed before they overflow
 	ones  [maxLanes * 64]int32
+	mins  [SketchBins]uint64
 }
 
 // Reset clears a and sets the signature width to 64×lanes bits (1 to 4).
 func (a *Accumulator) Reset(lanes int) {
-	*a = Accumulator{lanes: lanes}
+	a.lanes, a.n, a.pend = lanes, 0, 0
+	a.bytes = [maxLanes][8]uint64{}
+	a.ones = [maxLanes * 64]int32{}
+	for i := range a.mins {
+		a.mins[i] = math.MaxUint64
+	}
 }
 
-// Add counts one feature hash.
+// sketchSeed decorrelates the sketch's hash from the SimHash lanes.
+const sketchSeed = 0x2545F4914F6CDD1D
+
+// AddSet adds one feature hash to the sketch.
+func (a *Accumulator) AddSet(h uint64) {
+	if g := mix64(h ^ sketchSeed); g < a.mins[g>>59] {
+		a.mins[g>>59] = g
+	}
+}
+
+// Add counts one feature hash in the SimHash.
 func (a *Accumulator) Add(h uint64) {
 	for l := 0; l < a.lanes; l++ {
 		if l > 0 {
@@ -75,9 +133,9 @@ func (a *Accumulator) Len() int { return a.n }
 
 // Sig returns the signature: bit i is set when at least half the features
 // have bit i set (github.com/mfonda/simhash's rule: v[i] >= 0). If margin
-// is not nil, margin[i] receives |2·ones − n|, how many feature votes bit i
-// is away from flipping.
-func (a *Accumulator) Sig(margin []int32) Sig {
+// is not nil, margin[i] receives |2·ones − n| saturated at 255, how many
+// feature votes bit i is away from flipping.
+func (a *Accumulator) Sig(margin []uint8) Sig {
 	a.flush()
 	var s Sig
 	for i := 0; i < a.lanes*64; i++ {
@@ -88,10 +146,21 @@ func (a *Accumulator) Sig(margin []int32) Sig {
 			d = -d
 		}
 		if margin != nil {
-			margin[i] = d
+			margin[i] = uint8(min(d, 255))
 		}
 	}
 	return s
+}
+
+// Fingerprint fills fp with the signature, its margins and the sketch.
+func (a *Accumulator) Fingerprint(fp *Fingerprint) {
+	fp.Sig = a.Sig(fp.Margin[:])
+	for i, m := range a.mins {
+		fp.Sketch[i] = 0
+		if m != math.MaxUint64 {
+			fp.Sketch[i] = uint8(1 + m%255)
+		}
+	}
 }
 
 // SimhashBytes returns the 64-bit SimHash of features with FNV-1 hashing,
@@ -104,8 +173,3 @@ func SimhashBytes(features [][]byte) uint64 {
 	}
 	return a.Sig(nil)[0]
 }
-
-// cosine estimates the cosine similarity of two feature vectors whose
-// SimHashes of n bits differ in d bits: each bit differs with probability
-// angle/π.
-func cosine(d, n int) float64 { return math.Cos(math.Pi * float64(d) / float64(n)) }

@@ -1,7 +1,6 @@
 package dedup
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -41,10 +40,10 @@ func (c *clusters) dup(keeper int) {
 	}
 }
 
-func (c *clusters) report(id func(int) string, bytes int64) Report {
+func (c *clusters) report(id func(int) (string, error), bytes int64) Report {
 	r := Report{Kept: c.kept, Duplicates: c.nd, Clusters: int64(len(c.dups)), LargestCluster: c.largest, IndexBytes: bytes}
 	if c.largest > 0 {
-		r.LargestKeeper = id(int(c.keeper))
+		r.LargestKeeper, _ = id(int(c.keeper)) // empty if the id file fails
 	}
 	return r
 }
@@ -55,14 +54,14 @@ func (c *clusters) report(id func(int) string, bytes int64) Report {
 // [sift.Sequential] stage: which rows are kept depends only on the input
 // order. Rows with no features (empty text) are kept and not indexed.
 type SimhashDedup struct {
-	sh     *Shingler
-	x      *Index
-	roles  sift.Roles
-	save   string
-	margin []int32
-	acc    Accumulator
-	c      clusters
-	refLen int
+	sh    *Shingler
+	x     *Index
+	roles sift.Roles
+	save  string
+	fp    Fingerprint
+	acc   Accumulator
+	c     clusters
+	rep   *Report // final report, taken at Flush before the id file closes
 }
 
 var (
@@ -75,15 +74,22 @@ var (
 type SimhashOption func(*simhashConf)
 
 type simhashConf struct {
-	wordN, charN int
-	idx          IndexConfig
-	roles        sift.Roles
-	ref, save    string
+	n         [4]int // word, char, sketch word, sketch char n-gram sizes
+	idx       IndexConfig
+	roles     sift.Roles
+	ref, save string
 }
 
-// WithNgrams sets the shingle sizes (default DefaultWordN, DefaultCharN).
+// WithNgrams sets the SimHash shingle sizes (default DefaultWordN,
+// DefaultCharN).
 func WithNgrams(word, char int) SimhashOption {
-	return func(c *simhashConf) { c.wordN, c.charN = word, char }
+	return func(c *simhashConf) { c.n[0], c.n[1] = word, char }
+}
+
+// WithSketchNgrams sets the sketch shingle sizes (default
+// DefaultSketchWordN, DefaultSketchCharN).
+func WithSketchNgrams(word, char int) SimhashOption {
+	return func(c *simhashConf) { c.n[2], c.n[3] = word, char }
 }
 
 // WithIndex sets the signature and index shape (default DefaultIndex).
@@ -104,7 +110,7 @@ func WithSave(path string) SimhashOption { return func(c *simhashConf) { c.save 
 // NewSimhashDedup returns a near-duplicate filter. Errors name the
 // offending field.
 func NewSimhashDedup(opts ...SimhashOption) (*SimhashDedup, error) {
-	c := simhashConf{wordN: DefaultWordN, charN: DefaultCharN, idx: DefaultIndex, roles: sift.AllRoles}
+	c := simhashConf{n: [4]int{DefaultWordN, DefaultCharN, DefaultSketchWordN, DefaultSketchCharN}, idx: DefaultIndex, roles: sift.AllRoles}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -123,12 +129,14 @@ func NewSimhashDedup(opts ...SimhashOption) (*SimhashDedup, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reference: %s: %w", c.ref, err)
 		}
-		if len(extra) != 2 {
+		if len(extra) != len(c.n) {
 			return nil, fmt.Errorf("reference: %s: %w: no shingle settings", c.ref, ErrBadIndex)
 		}
-		c.wordN, c.charN = int(extra[0]), int(extra[1])
+		for i, v := range extra {
+			c.n[i] = int(v)
+		}
 	}
-	sh, err := NewShingler(c.wordN, c.charN)
+	sh, err := NewShingler(c.n[0], c.n[1], c.n[2], c.n[3])
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +145,7 @@ func NewSimhashDedup(opts ...SimhashOption) (*SimhashDedup, error) {
 			return nil, err
 		}
 	}
-	return &SimhashDedup{sh: sh, x: x, roles: c.roles, save: c.save, refLen: x.Len(),
-		margin: make([]int32, 64*x.cfg.Lanes)}, nil
+	return &SimhashDedup{sh: sh, x: x, roles: c.roles, save: c.save}, nil
 }
 
 // Sequential marks the stage as stateful.
@@ -149,22 +156,24 @@ func (*SimhashDedup) Sequential() {}
 func (d *SimhashDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
 	v := sift.NewTextView(b.Rec, d.roles)
 	ids := v.Cols().ID
-	bits := 64 * d.x.cfg.Lanes
 	for i := 0; i < int(b.Rec.NumRows()); i++ {
 		d.acc.Reset(d.x.cfg.Lanes)
-		d.sh.Hashes(v.Text(i), d.acc.Add)
+		d.sh.Add(v.Text(i), &d.acc)
 		if d.acc.Len() == 0 {
 			b.Count("no_features", 1)
 			continue
 		}
-		s := d.acc.Sig(d.margin)
-		if k, dist, ok := d.x.Query(s, d.margin); ok {
+		d.acc.Fingerprint(&d.fp)
+		if k, sim, ok := d.x.Query(&d.fp); ok {
 			d.c.dup(k)
-			b.RejectDuplicate(i, d.x.ID(k), "near_duplicate",
-				fmt.Sprintf("hamming %d/%d, est. cosine %.3f", dist, bits, cosine(dist, bits)))
+			keeper, err := d.x.ID(k)
+			if err != nil {
+				return nil, err
+			}
+			b.RejectDuplicate(i, keeper, "near_duplicate", fmt.Sprintf("est. jaccard %.2f", sim))
 			continue
 		}
-		if _, err := d.x.Add(s, ids.Value(i)); err != nil {
+		if _, err := d.x.Add(&d.fp, ids.Value(i)); err != nil {
 			return nil, err
 		}
 		d.c.kept++
@@ -172,33 +181,53 @@ func (d *SimhashDedup) Process(ctx context.Context, b *sift.Batch) (arrow.Record
 	return b.Keep(ctx, b.Rec)
 }
 
-// Flush saves the index if asked to; it holds no rows.
+// Flush saves the index if asked to, takes the final report and releases
+// the index's temporary id file; it holds no rows.
 func (d *SimhashDedup) Flush(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
-	if d.save == "" {
-		return nil, nil
+	r := d.Report().(Report)
+	d.rep = &r
+	if d.save != "" {
+		if err := d.saveIndex(); err != nil {
+			d.x.Close()
+			return nil, fmt.Errorf("save: %w", err)
+		}
 	}
-	var buf bytes.Buffer
-	if err := d.x.WriteTo(&buf, []byte{byte(d.sh.wordN), byte(d.sh.charN)}); err != nil {
-		return nil, err
+	return nil, d.x.Close()
+}
+
+func (d *SimhashDedup) saveIndex() error {
+	f, err := os.Create(d.save)
+	if err != nil {
+		return err
 	}
-	if err := os.WriteFile(d.save, buf.Bytes(), 0o644); err != nil {
-		return nil, fmt.Errorf("save: %w", err)
+	if err := d.x.WriteTo(f, []byte{byte(d.sh.n[0][0]), byte(d.sh.n[0][1]), byte(d.sh.n[1][0]), byte(d.sh.n[1][1])}); err != nil {
+		f.Close()
+		return err
 	}
-	return nil, nil
+	return f.Close()
 }
 
 // Report returns the cluster statistics.
-func (d *SimhashDedup) Report() any { return d.c.report(d.x.ID, d.x.Bytes()) }
+func (d *SimhashDedup) Report() any {
+	if d.rep != nil {
+		return *d.rep
+	}
+	return d.c.report(d.x.ID, d.x.Bytes())
+}
 
 // SimhashSpec is the recipe spec of stage "simhash_dedup".
 type SimhashSpec struct {
-	WordNgram   int      `yaml:"word_ngram" doc:"words per shingle in spaced text"`
-	CharNgram   int      `yaml:"char_ngram" doc:"characters per shingle in Han/Kana runs"`
+	WordNgram   int      `yaml:"word_ngram" doc:"words per SimHash feature in spaced text"`
+	CharNgram   int      `yaml:"char_ngram" doc:"characters per SimHash feature in Han/Kana runs"`
+	SketchWord  int      `yaml:"sketch_word_ngram" doc:"words per sketch (Jaccard) feature in spaced text"`
+	SketchChar  int      `yaml:"sketch_char_ngram" doc:"characters per sketch (Jaccard) feature in Han/Kana runs"`
 	Bits        int      `yaml:"bits" doc:"signature bits: 64, 128, 192 or 256"`
 	Bands       int      `yaml:"bands" doc:"index tables (bands of the signature)"`
-	BandBits    int      `yaml:"band_bits" doc:"signature bits per band"`
-	Probes      int      `yaml:"probes" doc:"least certain bits per band tried both ways (2^probes lookups per band)"`
-	MaxDistance int      `yaml:"max_distance" doc:"largest Hamming distance (over all bits) counted as a near-duplicate"`
+	BucketBits  int      `yaml:"bucket_bits" doc:"band bits addressing a bucket (2^bucket_bits buckets per band)"`
+	TagBits     int      `yaml:"tag_bits" doc:"further band bits kept per entry and compared with tolerance"`
+	TagDistance int      `yaml:"tag_distance" doc:"largest Hamming distance between the tags of a candidate"`
+	Probes      int      `yaml:"probes" doc:"least certain bucket bits per band tried both ways (2^probes buckets per band)"`
+	MinSim      float64  `yaml:"min_similarity" doc:"smallest estimated Jaccard similarity (of feature sets) of a near-duplicate"`
 	Roles       []string `yaml:"roles" doc:"conversation roles compared; empty for all"`
 	Reference   string   `yaml:"reference" doc:"saved index of an earlier corpus to deduplicate against (its settings win)"`
 	Save        string   `yaml:"save" doc:"write the index here at the end of the run, for a later reference"`
@@ -207,8 +236,8 @@ type SimhashSpec struct {
 func init() {
 	d := DefaultIndex
 	recipe.Register("simhash_dedup", "Drops near-duplicates of earlier kept rows (SimHash), naming the keeper.",
-		SimhashSpec{WordNgram: DefaultWordN, CharNgram: DefaultCharN, Bits: 64 * d.Lanes, Bands: d.Bands,
-			BandBits: d.BandBits, Probes: d.Probes, MaxDistance: d.MaxDist},
+		SimhashSpec{WordNgram: DefaultWordN, CharNgram: DefaultCharN, SketchWord: DefaultSketchWordN, SketchChar: DefaultSketchCharN, Bits: 64 * d.Lanes, Bands: d.Bands,
+			BucketBits: d.BucketBits, TagBits: d.TagBits, TagDistance: d.TagDist, Probes: d.Probes, MinSim: d.MinSim},
 		func(s SimhashSpec, env recipe.Env) (sift.Stage, error) {
 			roles, err := sift.ParseRoles(s.Roles, sift.AllRoles)
 			if err != nil {
@@ -217,8 +246,9 @@ func init() {
 			if s.Bits%64 != 0 {
 				return nil, fmt.Errorf("bits: %d not one of 64, 128, 192, 256", s.Bits)
 			}
-			opts := []SimhashOption{WithNgrams(s.WordNgram, s.CharNgram), WithRoles(roles),
-				WithIndex(IndexConfig{Lanes: s.Bits / 64, Bands: s.Bands, BandBits: s.BandBits, Probes: s.Probes, MaxDist: s.MaxDistance})}
+			opts := []SimhashOption{WithNgrams(s.WordNgram, s.CharNgram), WithSketchNgrams(s.SketchWord, s.SketchChar), WithRoles(roles),
+				WithIndex(IndexConfig{Lanes: s.Bits / 64, Bands: s.Bands, BucketBits: s.BucketBits, TagBits: s.TagBits,
+					TagDist: s.TagDistance, Probes: s.Probes, MinSim: s.MinSim})}
 			if s.Reference != "" {
 				opts = append(opts, WithReference(env.Path(s.Reference)))
 			}
