@@ -2,6 +2,9 @@ package dedup
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"context"
 	"regexp"
 	"testing"
@@ -59,6 +62,77 @@ func BenchmarkFingerprint(b *testing.B) {
 			}
 		}
 	})
+}
+
+// synthFingerprints returns n seeded pseudo-random fingerprints standing
+// in for precomputed ones of distinct documents; every tenth is a near
+// copy of an earlier one: a few of its weakest SimHash bits flipped and a
+// quarter of its sketch bins changed.
+func synthFingerprints(n int) []Fingerprint {
+	rng := rand.New(rand.NewPCG(9, 9))
+	fps := make([]Fingerprint, n)
+	for i := range fps {
+		fp := &fps[i]
+		if i%10 == 9 {
+			*fp = fps[rng.IntN(i)]
+			for j := range fp.Margin {
+				if fp.Margin[j] < 2 && rng.IntN(3) == 0 {
+					fp.Sig[j/64] ^= 1 << (j % 64)
+				}
+			}
+			for range SketchBins / 4 {
+				fp.Sketch[rng.IntN(SketchBins)] = uint8(1 + rng.IntN(255))
+			}
+			continue
+		}
+		for l := range fp.Sig {
+			fp.Sig[l] = rng.Uint64()
+		}
+		for j := range fp.Margin {
+			fp.Margin[j] = uint8(rng.IntN(16))
+		}
+		for j := range fp.Sketch {
+			fp.Sketch[j] = uint8(1 + rng.IntN(255))
+		}
+	}
+	return fps
+}
+
+// BenchmarkIndex queries and inserts 1M precomputed fingerprints, as the
+// stage does, and reports documents per second and memory per kept
+// document: B/doc is the growth of the heap (index, ids and their file's
+// buffers; the file itself is on disk), index-B/doc what Index.Bytes
+// counts.
+func BenchmarkIndex(b *testing.B) {
+	const n = 1_000_000
+	fps := synthFingerprints(n)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("doc-%07d", i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		x, _ := NewIndex(DefaultIndex)
+		kept, found := 0, 0
+		for i := range fps {
+			if _, _, ok := x.Query(&fps[i]); ok {
+				found++
+				continue
+			}
+			x.Add(&fps[i], ids[i])
+			kept++
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(kept), "B/doc")
+		b.ReportMetric(float64(x.Bytes())/float64(kept), "index-B/doc")
+		b.ReportMetric(float64(found)/float64(n/10), "found/copies")
+		x.Close()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
 
 // BenchmarkStage runs simhash_dedup end to end on the evaluation corpus

@@ -123,11 +123,11 @@ func TestTune(t *testing.T) {
 	}
 	docs := evalCorpus(t, 0)
 	t.Logf("%d documents", len(docs))
-	for _, n := range [][4]int{{1, 1, 3, 3}, {1, 2, 3, 3}, {2, 2, 3, 3}, {1, 1, 2, 2}} {
+	for _, n := range [][4]int{{1, 1, 3, 3}} {
 		fps := fingerprints(t, docs, n, 4)
 		for _, cfg := range []IndexConfig{
-			{4, 8, 16, 16, 3, 2, 0.5}, {4, 8, 16, 16, 4, 2, 0.5}, {4, 8, 16, 16, 4, 3, 0.5},
-			{4, 8, 16, 16, 4, 3, 0.45}, {4, 8, 16, 16, 4, 3, 0.55}, {4, 10, 16, 8, 2, 3, 0.5}, {4, 12, 16, 4, 1, 3, 0.5},
+			{4, 8, 16, 16, 3, 2, 0.5}, {4, 8, 16, 16, 3, 1, 0.5}, {4, 8, 16, 16, 3, 0, 0.5}, {4, 6, 16, 16, 3, 1, 0.5},
+			{4, 6, 16, 16, 3, 2, 0.5}, {4, 8, 16, 16, 2, 1, 0.5}, {4, 8, 16, 16, 3, 1, 0.47}, {4, 8, 16, 16, 3, 1, 0.53},
 		} {
 			sc := evaluate(t, docs, fps, cfg)
 			t.Logf("n=%v %+v: recall %.4f en %.4f zh %.4f (en5 %.4f) precision %.5f wrong %d/%d", n, cfg, sc.recall(""), sc.recall("en"), sc.recall("zh"), sc.recall("en 5"), sc.precision(), sc.wrong, sc.rejected)

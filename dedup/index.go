@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"unsafe"
 )
 
 // IndexConfig shapes an [Index]. The signature's first
@@ -26,7 +27,7 @@ type IndexConfig struct {
 
 // DefaultIndex is the configuration measured best on the evaluation corpus
 // (see docs/dedup.md).
-var DefaultIndex = IndexConfig{Lanes: 4, Bands: 8, BucketBits: 16, TagBits: 16, TagDist: 3, Probes: 2, MinSim: 0.5}
+var DefaultIndex = IndexConfig{Lanes: 3, Bands: 6, BucketBits: 16, TagBits: 16, TagDist: 3, Probes: 2, MinSim: 0.5}
 
 func (c IndexConfig) check() error {
 	switch {
@@ -52,6 +53,22 @@ func (c IndexConfig) check() error {
 // halves), 6 bytes.
 type entry [3]uint16
 
+// block is one cache line of a bucket's entries. next holds the bucket's
+// previous block (0: none) above blockShift and the number of entries
+// used below. A bucket's newest block is first.
+type block struct {
+	e    [blockLen]entry
+	next uint32
+}
+
+const (
+	blockLen   = 10
+	blockShift = 4
+	blockMask  = 1<<blockShift - 1
+	maxBlocks  = 1 << (32 - blockShift)
+	pageShift  = 12 // blocks per arena page: 4096 (256 KiB)
+)
+
 // Index finds near-duplicates among the documents added to it without
 // comparing against all of them. A document is a candidate when, in one
 // band, its bucket bits equal the query's with up to Probes of the query's
@@ -66,19 +83,27 @@ type entry [3]uint16
 // answers candidates) or by block (documents sharded by their first band's
 // bucket). An Index is not safe for concurrent use.
 //
+// Buckets are chains of 64-byte blocks of 10 entries in a paged arena, so
+// a probe costs about one cache miss and the index grows without copying.
 // Memory per document: the sketch (32 B), 6 B per band in bucket entries
-// (plus slack of the growing buckets and 24 B per bucket shared by all
-// documents), and 4 B for the id's offset. Ids are kept in a temporary
+// (plus the free slots of each bucket's newest block, and 4 B of chain
+// head per bucket shared by all documents), and 4 B for the id's offset. Ids are kept in a temporary
 // file past the first 64 KiB, read back only to name a keeper.
 type Index struct {
 	cfg      IndexConfig
 	sketches []Sketch
-	tab      [][]entry // Bands × 2^BucketBits buckets
+	head     []uint32  // Bands × 2^BucketBits buckets: newest block, 0 for none
+	pages    [][]block // arena; block i is pages[i>>pageShift][i&(1<<pageShift-1)], block 0 unused
+	nblocks  uint32
 	ids      idStore
+
+	wave, tags []uint32 // Query's scratch: blocks to read and their bands' tags
+	cands      []uint32
+	sink       uint32
 }
 
 // ErrIndexFull is returned when the index cannot take more documents: it
-// holds at most 2^32-1 documents and ids of at most 1 MiB.
+// holds at most 2^32-2 documents and ids of at most 1 MiB.
 var ErrIndexFull = errors.New("dedup: index full")
 
 // NewIndex returns an empty index. The error names the offending field.
@@ -86,7 +111,7 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	return &Index{cfg: cfg, tab: make([][]entry, cfg.Bands<<cfg.BucketBits)}, nil
+	return &Index{cfg: cfg, head: make([]uint32, cfg.Bands<<cfg.BucketBits), nblocks: 1}, nil
 }
 
 // Config returns the index's configuration.
@@ -101,11 +126,8 @@ func (x *Index) ID(doc int) (string, error) { return x.ids.get(doc) }
 
 // Bytes returns the memory the index holds, in bytes.
 func (x *Index) Bytes() int64 {
-	n := int64(cap(x.sketches))*SketchBins + int64(cap(x.tab))*24 + x.ids.bytes()
-	for _, b := range x.tab {
-		n += int64(cap(b)) * 6
-	}
-	return n
+	return int64(cap(x.sketches))*SketchBins + int64(cap(x.head))*4 + int64(cap(x.pages))*24 +
+		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) + x.ids.bytes()
 }
 
 // Close releases the temporary id file. The index must not be used after.
@@ -125,14 +147,18 @@ func (x *Index) key(s *Sig, band int) (bucket, tag uint32) {
 // Query returns the document most similar to fp among those within
 // MinSim (the earliest added among equally similar ones), its estimated
 // Jaccard similarity, and whether there is one.
+//
+// The buckets of all bands are walked in waves, one block each per wave,
+// and the blocks of a wave are touched before they are read: the loads are
+// independent, so their cache misses overlap instead of adding up.
 func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	r, bb := x.cfg.BucketBits, x.cfg.BucketBits+x.cfg.TagBits
+	x.wave, x.tags = x.wave[:0], x.tags[:0]
 	var weak [8]uint32
-	best, bestSim := -1, -1.0
 	for band := 0; band < x.cfg.Bands; band++ {
 		k, tag := x.key(&fp.Sig, band)
 		u := weakest(fp.Margin[band*bb:band*bb+r], x.cfg.Probes, &weak)
-		buckets := x.tab[band<<r : (band+1)<<r]
+		heads := x.head[band<<r : (band+1)<<r]
 		for m := 0; m < 1<<u; m++ {
 			pk := k
 			for i := 0; i < u; i++ {
@@ -140,19 +166,47 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 					pk ^= weak[i]
 				}
 			}
-			for _, e := range buckets[pk] {
-				if bits.OnesCount32(uint32(e[0])^tag) > x.cfg.TagDist {
-					continue
+			if bi := heads[pk]; bi != 0 {
+				x.wave = append(x.wave, bi)
+				x.tags = append(x.tags, tag)
+			}
+		}
+	}
+	best, bestSim := -1, -1.0
+	for len(x.wave) > 0 {
+		var touch uint32
+		for _, bi := range x.wave {
+			touch += x.block(bi).next
+		}
+		x.sink += touch
+		x.cands = x.cands[:0]
+		next, nextTags := x.wave[:0], x.tags[:0]
+		for i, bi := range x.wave {
+			bl, tag := x.block(bi), x.tags[i]
+			for _, e := range bl.e[:bl.next&blockMask] {
+				if bits.OnesCount32(uint32(e[0])^tag) <= x.cfg.TagDist {
+					x.cands = append(x.cands, uint32(e[1])|uint32(e[2])<<16)
 				}
-				d := int(e[1]) | int(e[2])<<16
-				if s := x.sketches[d].Jaccard(&fp.Sketch); s >= x.cfg.MinSim && (s > bestSim || s == bestSim && d < best) {
-					best, bestSim = d, s
-				}
+			}
+			if n := bl.next >> blockShift; n != 0 {
+				next, nextTags = append(next, n), append(nextTags, tag)
+			}
+		}
+		x.wave, x.tags = next, nextTags
+		for _, d := range x.cands {
+			touch += uint32(x.sketches[d][0])
+		}
+		x.sink += touch
+		for _, d := range x.cands {
+			if s := x.sketches[d].Jaccard(&fp.Sketch); s >= x.cfg.MinSim && (s > bestSim || s == bestSim && int(d) < best) {
+				best, bestSim = int(d), s
 			}
 		}
 	}
 	return best, bestSim, best >= 0
 }
+
+func (x *Index) block(i uint32) *block { return &x.pages[i>>pageShift][i&(1<<pageShift-1)] }
 
 // weakest puts in out the bit masks of the u bits with the smallest
 // margins (ties to the lower bit) and returns u.
@@ -176,7 +230,7 @@ func weakest(margin []uint8, u int, out *[8]uint32) int {
 // returns its number.
 func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 	doc := x.Len()
-	if doc == math.MaxUint32 {
+	if doc == math.MaxUint32 || x.nblocks > maxBlocks-uint32(x.cfg.Bands) {
 		return 0, ErrIndexFull
 	}
 	if err := x.ids.add(id); err != nil {
@@ -191,8 +245,22 @@ func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 }
 
 func (x *Index) insert(band int, bucket, tag uint32, doc int) {
-	b := &x.tab[band<<x.cfg.BucketBits+int(bucket)]
-	*b = append(*b, entry{uint16(tag), uint16(doc), uint16(doc >> 16)})
+	h := &x.head[band<<x.cfg.BucketBits+int(bucket)]
+	e := entry{uint16(tag), uint16(doc), uint16(doc >> 16)}
+	if *h != 0 {
+		if bl := x.block(*h); bl.next&blockMask < blockLen {
+			bl.e[bl.next&blockMask] = e
+			bl.next++
+			return
+		}
+	}
+	if x.nblocks>>pageShift == uint32(len(x.pages)) {
+		x.pages = append(x.pages, make([]block, 1<<pageShift))
+	}
+	bl := x.block(x.nblocks)
+	bl.e[0] = e
+	bl.next, *h = *h<<blockShift|1, x.nblocks
+	x.nblocks++
 }
 
 const indexMagic = "SIFTSIM2"
@@ -221,9 +289,12 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 	}
 	keys := make([]uint32, x.Len())
 	for band := 0; band < c.Bands; band++ {
-		for k, b := range x.tab[band<<c.BucketBits : (band+1)<<c.BucketBits] {
-			for _, e := range b {
-				keys[int(e[1])|int(e[2])<<16] = uint32(k) | uint32(e[0])<<c.BucketBits
+		for k, bi := range x.head[band<<c.BucketBits : (band+1)<<c.BucketBits] {
+			for ; bi != 0; bi = x.block(bi).next >> blockShift {
+				bl := x.block(bi)
+				for _, e := range bl.e[:bl.next&blockMask] {
+					keys[uint32(e[1])|uint32(e[2])<<16] = uint32(k) | uint32(e[0])<<c.BucketBits
+				}
 			}
 		}
 		for _, k := range keys {
