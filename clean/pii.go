@@ -83,6 +83,7 @@ type Redactor struct {
 	allow    map[string]bool
 	publicIP bool
 	roles    sift.Roles
+	tags     map[string]bool // NAME of every <NAME> tag the operators may write
 	naive    bool // every pattern over the whole text; the benchmark baseline
 }
 
@@ -200,38 +201,43 @@ func newRedactor(c piiConfig) (*Redactor, error) {
 		}
 		known[e] = true
 	}
+	var defs []builtin
 	for _, b := range builtins {
-		if !known[b.entity] {
-			continue
+		if known[b.entity] {
+			defs = append(defs, b)
 		}
-		rc, err := compile(b, c.timeout)
-		if err != nil {
-			panic(fmt.Sprintf("clean: built-in pattern %s: %v", b.name, err)) // a bug, caught by any test
-		}
-		r.add(rc)
 	}
+	names := slices.Clone(PIIEntities)
 	for i, u := range c.custom {
 		if u.Entity == "" || strings.ContainsAny(u.Entity, "<>: ") {
 			return nil, fmt.Errorf("recognizers[%d].name: %q must be non-empty without <>: or spaces", i, u.Entity)
 		}
-		if slices.Contains(PIIEntities, u.Entity) {
-			return nil, fmt.Errorf("recognizers[%d].name: %q is a built-in entity", i, u.Entity)
+		if slices.Contains(names, u.Entity) {
+			return nil, fmt.Errorf("recognizers[%d].name: %q is taken", i, u.Entity)
 		}
 		b, err := customBuiltin(u)
 		if err != nil {
 			return nil, fmt.Errorf("recognizers[%d].%w", i, err)
 		}
-		rc, err := compile(b, c.timeout)
-		if err != nil {
-			return nil, fmt.Errorf("recognizers[%d].pattern: %w", i, err)
-		}
 		for _, w := range u.Context {
-			rc.context = append(rc.context, strings.ToLower(w))
+			b.context = append(b.context, strings.ToLower(w))
 		}
 		if u.Operator != "" {
 			c.ops[u.Entity] = u.Operator
 		}
 		known[u.Entity] = true
+		names = append(names, u.Entity)
+		defs = append(defs, b)
+	}
+	r.tags = map[string]bool{}
+	for _, n := range names {
+		r.tags[strings.ToUpper(n)] = true
+	}
+	for _, b := range defs {
+		rc, err := compile(b, c.timeout)
+		if err != nil {
+			panic(fmt.Sprintf("clean: pattern %s: %v", b.name, err)) // built-ins are tested, custom ones checked above
+		}
 		r.add(rc)
 	}
 	for _, e := range slices.Sorted(maps.Keys(c.ops)) {

@@ -62,6 +62,7 @@ type builtin struct {
 	group        int // capture group that is the value; 0 for the whole match
 	valid        func(v string, r *Redactor) bool
 	trig         trigger
+	context      []string // lower-cased words, one of which must occur near a match
 	literals     []string // for trigLiteral: the prefixes the value starts with
 	anchor       byte     // the literals' byte the prefilter looks for (the rarest in prose)
 	// plausible, if set, tells a look-alike from noise before valid checks
@@ -133,7 +134,6 @@ type recognizer struct {
 	builtin
 	re      *regexp2.Regexp
 	anch    *regexp2.Regexp // re anchored at the start position (\G), for triggers that know it
-	context []string        // lower-cased words; one must occur near the match
 	rank    int             // position of the entity in precedence order
 }
 
@@ -352,6 +352,9 @@ func validJWT(v string, _ *Redactor) bool {
 // customBuiltin turns a user recognizer into a builtin scanning whole texts.
 func customBuiltin(c PIIRecognizer) (builtin, error) {
 	b := builtin{name: c.Entity, entity: c.Entity, pattern: c.Pattern, trig: trigAll}
+	if _, err := regexp2.Compile(c.Pattern, regexp2.None); err != nil {
+		return b, fmt.Errorf("pattern: %w", err)
+	}
 	if c.Validator != "" {
 		f, ok := validators[c.Validator]
 		if !ok {

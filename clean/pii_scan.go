@@ -57,9 +57,9 @@ func (sc *scratch) runeAt(i int) int {
 // bytes [alo, ahi) of s and passes validation. With anchor ≥ 0 only a match
 // starting at rune anchor is tried.
 func (r *Redactor) run(rc *recognizer, s string, alo, ahi, anchor int, sc *scratch) error {
-	re, pos := rc.re, 0
-	if anchor >= 0 {
-		re, pos = rc.anch, anchor
+	re, pos := rc.anch, anchor
+	if anchor < 0 {
+		re, pos = rc.re, sc.runeAt(alo) // no value starts before alo
 	}
 	for pos <= len(sc.runes) {
 		m, err := re.FindRunesMatchStartingAt(sc.runes, pos)
@@ -74,7 +74,7 @@ func (r *Redactor) run(rc *recognizer, s string, alo, ahi, anchor int, sc *scrat
 			g = m.GroupByNumber(rc.group)
 		}
 		st, en := sc.lo+sc.offs[g.Index], sc.lo+sc.offs[g.Index+g.Length]
-		ok := st >= alo && en <= ahi && en > st
+		ok := st >= alo && en <= ahi && en > st && !r.nextToTag(s, st, en)
 		if ok && rc.plausible != nil && !rc.plausible(s[st:en]) {
 			ok = false
 		} else if ok && rc.valid != nil && !rc.valid(s[st:en], r) {
@@ -111,6 +111,39 @@ func (r *Redactor) window(s string, alo, ahi int, rc *recognizer, sc *scratch) e
 func (r *Redactor) anchored(rc *recognizer, s string, i, hi int, sc *scratch) error {
 	sc.load(s, back(s, i, 2), fwd(s, hi, 2))
 	return r.run(rc, s, i, hi, sc.runeAt(i), sc)
+}
+
+// nextToTag reports whether s[st:en] touches a replacement tag, perhaps
+// across one separator. The value the tag replaced may have been what kept
+// this one from matching (the digit before "::1", say), and redacting
+// twice must change nothing.
+func (r *Redactor) nextToTag(s string, st, en int) bool {
+	if st > 0 && strings.IndexByte(".-:", s[st-1]) >= 0 {
+		st--
+	}
+	if en < len(s) && strings.IndexByte(".-:", s[en]) >= 0 {
+		en++
+	}
+	if st > 0 && s[st-1] == '>' {
+		if k := strings.LastIndexByte(s[max(0, st-64):st-1], '<'); k >= 0 && r.isTag(s[max(0, st-64)+k+1:st-1]) {
+			return true
+		}
+	}
+	if en < len(s) && s[en] == '<' {
+		if k := strings.IndexByte(s[en+1:min(len(s), en+64)], '>'); k >= 0 && r.isTag(s[en+1:en+1+k]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTag reports whether t is the inside of a tag: NAME or NAME:8 hex digits.
+func (r *Redactor) isTag(t string) bool {
+	name, h, ok := strings.Cut(t, ":")
+	if ok && (len(h) != 8 || strings.Trim(h, "0123456789abcdef") != "") {
+		return false
+	}
+	return r.tags[name]
 }
 
 func back(s string, i, n int) int {
