@@ -582,11 +582,11 @@ type PIISpec struct {
 
 // CustomPIISpec is one custom recognizer of a [PIISpec].
 type CustomPIISpec struct {
-	Name      string   `yaml:"name"`
-	Pattern   string   `yaml:"pattern"`
-	Validator string   `yaml:"validator"`
-	Context   []string `yaml:"context"`
-	Action    string   `yaml:"action"`
+	Name      string   `yaml:"name" doc:"entity name: stats key, tag <NAME>, reject reason pii_<name>"`
+	Pattern   string   `yaml:"pattern" doc:"regexp2 (.NET syntax) pattern; the whole match is the value"`
+	Validator string   `yaml:"validator" doc:"optional check of the match: luhn, mod97 or mod11_2"`
+	Context   []string `yaml:"context" doc:"if set, one of these words must occur within 64 characters of the match"`
+	Action    string   `yaml:"action" doc:"operator for this entity; empty for the stage's operator"`
 }
 
 func init() {
