@@ -84,7 +84,7 @@ type Redactor struct {
 	publicIP bool
 	roles    sift.Roles
 	tags     map[string]bool // NAME of every <NAME> tag the operators may write
-	naive    bool // every pattern over the whole text; the benchmark baseline
+	naive    bool            // every pattern over the whole text; the benchmark baseline
 }
 
 var _ sift.Stage = (*Redactor)(nil)

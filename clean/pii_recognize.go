@@ -132,9 +132,9 @@ const (
 // recognizer is a compiled recognizer.
 type recognizer struct {
 	builtin
-	re      *regexp2.Regexp
-	anch    *regexp2.Regexp // re anchored at the start position (\G), for triggers that know it
-	rank    int             // position of the entity in precedence order
+	re   *regexp2.Regexp
+	anch *regexp2.Regexp // re anchored at the start position (\G), for triggers that know it
+	rank int             // position of the entity in precedence order
 }
 
 func compile(b builtin, timeout time.Duration) (*recognizer, error) {
