@@ -125,7 +125,7 @@ var builtins = []builtin{
 const (
 	maxNumeric   = 64       // longest numeric match (phone, card, id, IPv4)
 	numericChunk = 256      // numeric windows are cut into chunks this long
-	maxToken     = 512      // email, token and URL windows
+	maxToken     = 512      // token windows (keys, JWTs)
 	maxPEM       = 16 << 10 // private-key blocks
 )
 

@@ -190,9 +190,16 @@ const longRun = 19
 
 // detect returns the matches in s after allowlist, context and overlap
 // resolution, sorted by start. The result aliases sc.
-func (r *Redactor) detect(s string, sc *scratch) ([]match, error) {
+func (r *Redactor) detect(s string, sc *scratch) (_ []match, err error) {
+	defer func() {
+		// A failure on one row (a regexp2 bug, say) rejects that row as
+		// pii_error instead of ending the run. The panic value is not
+		// quoted: it might hold text.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: internal error (%T)", errPIIMatch, p)
+		}
+	}()
 	sc.cands, sc.vetos = sc.cands[:0], sc.vetos[:0]
-	var err error
 	if r.naive {
 		err = r.scanNaive(s, sc)
 	} else {

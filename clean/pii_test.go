@@ -235,6 +235,14 @@ func TestPIIRejects(t *testing.T) {
 			t.Errorf("counts %v", counts)
 		}
 	})
+	t.Run("panic", func(t *testing.T) {
+		r := mustRedactor(t).(*Redactor)
+		r.emailRec.valid = func(string, *Redactor) bool { panic("bug") }
+		out, rejects, _ := redactRows(t, r, "call 13812345678", "mail bob@example.com")
+		if out[0] != "call <PHONE>" || len(rejects) != 1 || rejects[0].Reason != "pii_error" || rejects[0].ID != "row1" {
+			t.Fatalf("out %q rejects %+v", out, rejects)
+		}
+	})
 	t.Run("timeout", func(t *testing.T) {
 		// A catastrophic custom pattern times out on one row only.
 		st := mustRedactor(t, WithPIITimeout(20*time.Millisecond),
