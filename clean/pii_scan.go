@@ -89,10 +89,10 @@ func (r *Redactor) run(rc *recognizer, s string, alo, ahi, anchor int, sc *scrat
 		if anchor >= 0 {
 			return nil
 		}
+		// Go on from the next character, not the match end: overlapping
+		// candidates are all collected and resolve decides, so the result
+		// does not depend on where a window starts.
 		pos = m.Index + 1
-		if ok {
-			pos = m.Index + max(m.Length, 1)
-		}
 		if pos < len(sc.offs) && sc.lo+sc.offs[pos] >= ahi {
 			return nil // no room left for a match in range
 		}
