@@ -16,6 +16,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/klauspost/compress/zstd"
@@ -349,4 +350,28 @@ func FuzzJSONLReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestIPCStreamInput(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	b := sift.NewBuilder(mem)
+	for i := range 5 {
+		s := fmt.Sprint("row ", i)
+		b.Append(sift.Row{ID: fmt.Sprint(i), Text: &s})
+	}
+	rec := b.NewBatch()
+	b.Release()
+	defer rec.Release()
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(rec.Schema()), ipc.WithAllocator(mem))
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	p := write(t, t.TempDir(), "in.arrows", buf.String())
+	rows, rej := readAll(t, mem, 2, p)
+	if len(rej) != 0 || len(rows) != 5 || rows[4] != `{"id":"4","text":"row 4"}` {
+		t.Errorf("rows %q rejects %v", rows, rej)
+	}
 }
