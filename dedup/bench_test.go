@@ -2,11 +2,11 @@ package dedup
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"context"
 	"regexp"
+	"runtime"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -46,7 +46,7 @@ func BenchmarkFingerprint(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, d := range docs {
-				a.Reset(4)
+				a.Reset(DefaultIndex.Lanes)
 				sh.Add(d, &a)
 				a.Fingerprint(&fp)
 			}

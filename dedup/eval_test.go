@@ -126,8 +126,7 @@ func TestTune(t *testing.T) {
 	for _, n := range [][4]int{{1, 1, 3, 3}} {
 		fps := fingerprints(t, docs, n, 4)
 		for _, cfg := range []IndexConfig{
-			{4, 8, 16, 16, 3, 2, 0.5}, {4, 8, 16, 16, 3, 1, 0.5}, {4, 8, 16, 16, 3, 0, 0.5}, {4, 6, 16, 16, 3, 1, 0.5},
-			{4, 6, 16, 16, 3, 2, 0.5}, {4, 8, 16, 16, 2, 1, 0.5}, {4, 8, 16, 16, 3, 1, 0.47}, {4, 8, 16, 16, 3, 1, 0.53},
+			{2, 4, 16, 16, 3, 3, 0.5}, {1, 2, 16, 16, 3, 4, 0.5}, {1, 4, 16, 0, 0, 3, 0.5}, {1, 4, 16, 0, 0, 4, 0.5}, {1, 3, 16, 5, 1, 4, 0.5},
 		} {
 			sc := evaluate(t, docs, fps, cfg)
 			t.Logf("n=%v %+v: recall %.4f en %.4f zh %.4f (en5 %.4f) precision %.5f wrong %d/%d", n, cfg, sc.recall(""), sc.recall("en"), sc.recall("zh"), sc.recall("en 5"), sc.precision(), sc.wrong, sc.rejected)

@@ -33,9 +33,16 @@ const maxN = 8
 type Shingler struct {
 	n    [2][2]int // [simhash, sketch][spaced, ideographic] sizes
 	norm normalizer
+	hs   []uint64 // token hashes of the text
+	pos  [][2]int // compat: token byte ranges of the text
+	runs []tokenRun
 	tok  []byte // compat: bytes of the current window
-	win  [maxN]uint64
-	pos  [maxN][2]int // compat: token byte ranges in the window
+}
+
+// tokenRun is a range of tokens of one script class.
+type tokenRun struct {
+	end  int // one past its last token
+	ideo bool
 }
 
 // NewShingler returns a Shingler with wordN words (charN characters in
@@ -57,26 +64,25 @@ func NewShingler(wordN, charN, sketchWordN, sketchCharN int) (*Shingler, error) 
 // text order. Repeated features are reported each time. Token hashes are
 // XXH3; a shingle's hash mixes its token hashes in order.
 func (x *Shingler) Hashes(s string, fn func(h uint64)) {
-	x.tokens(x.norm.normalize(s), xxh3.HashString, func(kind int, w []uint64, _ []byte) {
+	x.tokens(x.norm.normalize(s), sink{fn: func(kind int, w []uint64, _ []byte) {
 		if kind == 0 {
 			fn(shingleHash(w))
 		}
-	})
+	}})
 }
 
 // Add adds the features of s to a: SimHash features with [Accumulator.Add]
 // and sketch features with [Accumulator.AddSet].
 func (x *Shingler) Add(s string, a *Accumulator) {
-	x.tokens(x.norm.normalize(s), xxh3.HashString, func(kind int, w []uint64, _ []byte) {
-		if kind == 0 {
-			a.Add(shingleHash(w))
-		} else {
-			a.AddSet(shingleHash(w))
-		}
-	})
+	x.tokens(x.norm.normalize(s), sink{acc: a})
 }
 
+// shingleHash combines token hashes; a single token's hash (XXH3, well
+// mixed already) stands for itself.
 func shingleHash(w []uint64) uint64 {
+	if len(w) == 1 {
+		return w[0]
+	}
 	h := w[0]
 	for _, t := range w[1:] {
 		h = h*0x9E3779B97F4A7C15 + t
@@ -88,75 +94,92 @@ func shingleHash(w []uint64) uint64 {
 // github.com/mfonda/simhash spells a shingle: its tokens joined by one
 // space (what simhash.Shingle builds). feat is valid only during the call.
 func (x *Shingler) CompatFeatures(s string, fn func(feat []byte)) {
-	x.tokens(x.norm.normalize(s), nil, func(kind int, _ []uint64, feat []byte) {
+	x.tokens(x.norm.normalize(s), sink{compat: true, fn: func(kind int, _ []uint64, feat []byte) {
 		if kind == 0 {
 			fn(feat)
 		}
-	})
+	}})
 }
 
-// tokens walks the word-like segments of normalized text t in runs of the
-// same script class and calls emit for every window of SimHash (kind 0)
-// and sketch (kind 1) size. With hash nil it builds the window's text
-// instead (compat mode, SimHash features only).
-func (x *Shingler) tokens(t string, hash func(string) uint64, emit func(kind int, w []uint64, feat []byte)) {
-	var n [2]int
-	filled, ideo, started := 0, false, false
-	flushShort := func() {
-		for k := range n {
-			if filled > 0 && filled < n[k] && (k == 0 || hash != nil) {
-				x.emit(t, k, filled, filled, hash == nil, emit)
-			}
-		}
-		filled = 0
-	}
+// sink receives the windows of [Shingler.tokens]: an Accumulator directly
+// (the hot path, no indirect calls), or fn with the window's token hashes,
+// or in compat mode with the window's text (SimHash windows only).
+type sink struct {
+	acc    *Accumulator
+	compat bool
+	fn     func(kind int, w []uint64, feat []byte)
+}
+
+// tokens splits normalized text t into word-like tokens, grouped in runs
+// of the same script class, and sends every window of SimHash (kind 0)
+// and sketch (kind 1) size to out, run by run. Tokens are collected first
+// so that the window loops run without the iterator's indirect calls.
+func (x *Shingler) tokens(t string, out sink) {
+	x.hs, x.pos, x.runs = x.hs[:0], x.pos[:0], x.runs[:0]
+	n := 0
 	for sg := range seg.Segments(t) {
 		if !sg.Kind.WordLike() {
 			continue
 		}
-		isIdeo := sg.Kind == seg.Ideo
-		if !started || isIdeo != ideo {
-			flushShort()
-			started, ideo = true, isIdeo
-			c := 0
-			if ideo {
-				c = 1
-			}
-			n = [2]int{x.n[0][c], x.n[1][c]}
+		if ideo := sg.Kind == seg.Ideo; len(x.runs) == 0 || x.runs[len(x.runs)-1].ideo != ideo {
+			x.runs = append(x.runs, tokenRun{n, ideo})
 		}
-		if filled == maxN {
-			copy(x.win[:], x.win[1:])
-			copy(x.pos[:], x.pos[1:])
-			filled--
-		}
-		if hash != nil {
-			x.win[filled] = hash(t[sg.Start:sg.End])
-		}
-		x.pos[filled] = [2]int{sg.Start, sg.End}
-		filled++
-		for k := range n {
-			if filled >= n[k] && (k == 0 || hash != nil) {
-				x.emit(t, k, filled, n[k], hash == nil, emit)
-			}
+		n++
+		x.runs[len(x.runs)-1].end = n
+		if out.compat {
+			x.pos = append(x.pos, [2]int{sg.Start, sg.End})
+		} else {
+			x.hs = append(x.hs, xxh3.HashString(t[sg.Start:sg.End]))
 		}
 	}
-	flushShort()
+	start := 0
+	for _, r := range x.runs {
+		c := 0
+		if r.ideo {
+			c = 1
+		}
+		for kind := range 2 {
+			if out.compat && kind == 1 {
+				continue
+			}
+			w := min(x.n[kind][c], r.end-start) // a short run is one window
+			switch {
+			case out.acc != nil && kind == 0 && w == 1:
+				for _, h := range x.hs[start:r.end] {
+					out.acc.Add(h)
+				}
+			case out.acc != nil && kind == 0:
+				for i := start + w; i <= r.end; i++ {
+					out.acc.Add(shingleHash(x.hs[i-w : i]))
+				}
+			case out.acc != nil:
+				for i := start + w; i <= r.end; i++ {
+					out.acc.AddSet(shingleHash(x.hs[i-w : i]))
+				}
+			default:
+				for i := start + w; i <= r.end; i++ {
+					x.emit(t, out, kind, i-w, i)
+				}
+			}
+		}
+		start = r.end
+	}
 }
 
-// emit reports the window of the last n of the filled tokens.
-func (x *Shingler) emit(t string, kind, filled, n int, compat bool, emit func(int, []uint64, []byte)) {
-	if !compat {
-		emit(kind, x.win[filled-n:filled], nil)
+// emit sends the window of tokens [from, to) to out.fn.
+func (x *Shingler) emit(t string, out sink, kind, from, to int) {
+	if !out.compat {
+		out.fn(kind, x.hs[from:to], nil)
 		return
 	}
 	x.tok = x.tok[:0]
-	for i := filled - n; i < filled; i++ {
-		if i > filled-n {
+	for i := from; i < to; i++ {
+		if i > from {
 			x.tok = append(x.tok, ' ')
 		}
 		x.tok = append(x.tok, t[x.pos[i][0]:x.pos[i][1]]...)
 	}
-	emit(kind, nil, x.tok)
+	out.fn(kind, nil, x.tok)
 }
 
 // mix64 is the MurmurHash3 finalizer: a bijection that spreads every input

@@ -27,7 +27,7 @@ type IndexConfig struct {
 
 // DefaultIndex is the configuration measured best on the evaluation corpus
 // (see docs/dedup.md).
-var DefaultIndex = IndexConfig{Lanes: 3, Bands: 6, BucketBits: 16, TagBits: 16, TagDist: 3, Probes: 2, MinSim: 0.5}
+var DefaultIndex = IndexConfig{Lanes: 2, Bands: 4, BucketBits: 16, TagBits: 16, TagDist: 3, Probes: 3, MinSim: 0.5}
 
 func (c IndexConfig) check() error {
 	switch {

@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"encoding/binary"
 	"unicode/utf8"
 	"unsafe"
 
@@ -19,12 +20,9 @@ type normalizer struct {
 
 // normalize returns s in NFKC, case folded. Pure-ASCII text only has its
 // letters lowered; that is what NFKC + folding does to ASCII. The result
-// aliases s or the normalizer's buffer and is valid until the next call.
+// aliases the normalizer's buffer and is valid until the next call.
 func (n *normalizer) normalize(s string) string {
 	if isASCII(s) {
-		if !hasUpper(s) {
-			return s
-		}
 		n.fb = append(n.fb[:0], s...)
 		lowerASCII(n.fb)
 		return unsafe.String(unsafe.SliceData(n.fb), len(n.fb))
@@ -37,8 +35,17 @@ func (n *normalizer) normalize(s string) string {
 	return unsafe.String(unsafe.SliceData(n.fb), len(n.fb))
 }
 
+const hi = 0x8080808080808080
+
+// isASCII reports whether s is pure ASCII, eight bytes at a time.
 func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return false
 		}
@@ -46,18 +53,19 @@ func isASCII(s string) bool {
 	return true
 }
 
-func hasUpper(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return true
-		}
-	}
-	return false
-}
-
+// lowerASCII lowers the letters of ASCII b, eight bytes at a time: a byte
+// plus 0x3f reaches 0x80 iff it is ≥ 'A', plus 0x25 iff it is > 'Z', and
+// no sum of ASCII bytes carries into the next byte.
 func lowerASCII(b []byte) {
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
+	const ones = 0x0101010101010101
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		upper := ((x + 0x3f*ones) ^ (x + 0x25*ones)) & hi
+		binary.LittleEndian.PutUint64(b[i:], x|upper>>2)
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
 			b[i] = c + 'a' - 'A'
 		}
 	}

@@ -83,13 +83,10 @@ func (a *Accumulator) Reset(lanes int) {
 	}
 }
 
-// sketchSeed decorrelates the sketch's hash from the SimHash lanes.
-const sketchSeed = 0x2545F4914F6CDD1D
-
-// AddSet adds one feature hash to the sketch.
+// AddSet adds one feature hash to the sketch. Its top bits choose the bin.
 func (a *Accumulator) AddSet(h uint64) {
-	if g := mix64(h ^ sketchSeed); g < a.mins[g>>59] {
-		a.mins[g>>59] = g
+	if h < a.mins[h>>59] {
+		a.mins[h>>59] = h
 	}
 }
 

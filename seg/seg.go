@@ -1,6 +1,7 @@
 package seg
 
 import (
+	"encoding/binary"
 	"iter"
 	"unicode"
 	"unicode/utf8"
@@ -32,27 +33,60 @@ type Segment struct {
 // Segments yields every segment of s in order. The segments tile s exactly:
 // concatenating s[Start:End] over all of them gives s back.
 func Segments(s string) iter.Seq[Segment] {
-	return func(yield func(Segment) bool) {
-		if isASCII(s) {
-			asciiSegments(s, yield)
+	return func(yield func(Segment) bool) { segments(s, yield) }
+}
+
+// segments cuts s into chunks at certain word boundaries (after an ASCII
+// space, before an ASCII character other than a space: no UAX #29 rule
+// joins or looks across such a pair) and segments the pure-ASCII chunks
+// with the fast ASCII rules, the others with the full UAX #29 rules.
+func segments(s string, yield func(Segment) bool) {
+	for start := 0; start < len(s); {
+		j := start + asciiPrefix(s[start:])
+		if j == len(s) {
+			asciiSegmentsAt(s[start:], start, yield)
 			return
 		}
-		unicodeSegments(s, yield)
+		i := j // the ASCII chunk ends at the last cut at or before j
+		for i > start && !cut(s, i) {
+			i--
+		}
+		if i > start && !asciiSegmentsAt(s[start:i], start, yield) {
+			return
+		}
+		k := j + 1 // the other chunk ends at the first cut after j
+		for k < len(s) && !cut(s, k) {
+			k++
+		}
+		if !unicodeSegmentsAt(s[i:k], i, yield) {
+			return
+		}
+		start = k
 	}
+}
+
+// cut reports whether a chunk may end before s[i].
+func cut(s string, i int) bool { return s[i-1] == ' ' && s[i] != ' ' && s[i] < utf8.RuneSelf }
+
+// asciiPrefix returns the length of the longest pure-ASCII prefix of s.
+func asciiPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			break
+		}
+	}
+	return i
 }
 
 // Count returns the number of word-like segments in s.
 func Count(s string) int {
 	n := 0
-	if isASCII(s) {
-		asciiSegments(s, func(sg Segment) bool {
-			if sg.Kind.WordLike() {
-				n++
-			}
-			return true
-		})
-		return n
-	}
 	for sg := range Segments(s) {
 		if sg.Kind.WordLike() {
 			n++
@@ -75,20 +109,18 @@ func Words(s string) iter.Seq[string] {
 // IsIdeo reports whether r is written without spaces between words: Han,
 // Hiragana or Katakana (including the prolonged sound mark).
 func IsIdeo(r rune) bool {
-	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
+	return r >= 0x2E80 && // the first Han (CJK radicals); Hiragana and Katakana come later
+		unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
 		unicode.Is(unicode.Katakana, r) || r == 'ー'
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
+func isASCII(s string) bool { return asciiPrefix(s) == len(s) }
 
-func unicodeSegments(s string, yield func(Segment) bool) {
+func unicodeSegments(s string, yield func(Segment) bool) { unicodeSegmentsAt(s, 0, yield) }
+
+// unicodeSegmentsAt segments s by UAX #29, reporting offsets plus off. It
+// returns false if yield did.
+func unicodeSegmentsAt(s string, off int, yield func(Segment) bool) bool {
 	it := words.FromString(s)
 	pos := 0
 	for it.Next() {
@@ -99,15 +131,16 @@ func unicodeSegments(s string, yield func(Segment) bool) {
 		if IsIdeo(r) || containsIdeo(tok) {
 			// Split ideographic runs one character each; anything else
 			// inside the token (rare: joined letters) stays one segment.
-			if !splitIdeo(s, start, end, yield) {
-				return
+			if !splitIdeo(s, start, end, off, yield) {
+				return false
 			}
 			continue
 		}
-		if !yield(Segment{start, end, classify(tok)}) {
-			return
+		if !yield(Segment{off + start, off + end, classify(tok)}) {
+			return false
 		}
 	}
+	return true
 }
 
 func containsIdeo(tok string) bool {
@@ -119,12 +152,12 @@ func containsIdeo(tok string) bool {
 	return false
 }
 
-func splitIdeo(s string, start, end int, yield func(Segment) bool) bool {
+func splitIdeo(s string, start, end, off int, yield func(Segment) bool) bool {
 	i := start
 	for i < end {
 		r, n := utf8.DecodeRuneInString(s[i:end])
 		if IsIdeo(r) {
-			if !yield(Segment{i, i + n, Ideo}) {
+			if !yield(Segment{off + i, off + i + n, Ideo}) {
 				return false
 			}
 			i += n
@@ -138,7 +171,7 @@ func splitIdeo(s string, start, end int, yield func(Segment) bool) bool {
 			}
 			j += n2
 		}
-		if !yield(Segment{i, j, classify(s[i:j])}) {
+		if !yield(Segment{off + i, off + j, classify(s[i:j])}) {
 			return false
 		}
 		i = j
@@ -206,71 +239,66 @@ var asciiClass = func() (t [128]uint8) {
 }()
 
 // asciiSegments applies the UAX #29 word rules to pure-ASCII s.
-func asciiSegments(s string, yield func(Segment) bool) {
-	cls := func(i int) uint8 {
-		if i < len(s) {
-			return asciiClass[s[i]]
-		}
-		return cOther
-	}
+func asciiSegments(s string, yield func(Segment) bool) { asciiSegmentsAt(s, 0, yield) }
+
+// asciiSegmentsAt is asciiSegments reporting offsets plus off. It returns
+// false if yield did.
+func asciiSegmentsAt(s string, off int, yield func(Segment) bool) bool {
 	i := 0
 	for i < len(s) {
 		start := i
-		c := cls(i)
-		switch c {
-		case cLetter, cDigit, cExtend:
-			digit := c == cDigit
-			letters := c == cLetter
-			i++
+		c := asciiClass[s[i]&0x7f]
+		i++
+		if c == cLetter || c == cDigit || c == cExtend {
+			seen := 1 << c // classes in the segment
 			for i < len(s) {
-				n := cls(i)
+				n := asciiClass[s[i]&0x7f]
 				if n == cLetter || n == cDigit || n == cExtend {
-					digit = digit || n == cDigit
-					letters = letters || n == cLetter
+					seen |= 1 << n
 					i++
 					continue
 				}
 				// WB6/7 and WB11/12: a single mid char between two
 				// letters, or between two digits.
-				prev, next := cls(i-1), cls(i+1)
-				if (n == cMidLetter || n == cMidNumLet) && prev == cLetter && next == cLetter {
-					i += 2
-					continue
-				}
-				if (n == cMidNum || n == cMidNumLet) && prev == cDigit && next == cDigit {
-					i += 2
-					continue
+				if i+1 < len(s) {
+					prev, next := asciiClass[s[i-1]&0x7f], asciiClass[s[i+1]&0x7f]
+					if (n == cMidLetter || n == cMidNumLet) && prev == cLetter && next == cLetter ||
+						(n == cMidNum || n == cMidNumLet) && prev == cDigit && next == cDigit {
+						i += 2
+						continue
+					}
 				}
 				break
 			}
 			k := Word
-			if digit {
+			if seen&(1<<cDigit) != 0 {
 				k = Number
-			} else if !letters {
+			} else if seen&(1<<cLetter) == 0 {
 				k = Punct // a run of '_' alone
 			}
-			if !yield(Segment{start, i, k}) {
-				return
+			if !yield(Segment{off + start, off + i, k}) {
+				return false
 			}
 			continue
-		case cSpace:
-			for i < len(s) && cls(i) == cSpace {
-				i++
-			}
-		case cCR:
-			i++
-			if cls(i) == cLF {
-				i++
-			}
-		default:
-			i++
 		}
 		k := Punct
-		if c == cSpace || c == cCR || c == cLF || c == cNewline {
+		switch c {
+		case cSpace:
+			for i < len(s) && s[i] == ' ' {
+				i++
+			}
+			k = Space
+		case cCR:
+			if i < len(s) && s[i] == '\n' {
+				i++
+			}
+			k = Space
+		case cLF, cNewline:
 			k = Space
 		}
-		if !yield(Segment{start, i, k}) {
-			return
+		if !yield(Segment{off + start, off + i, k}) {
+			return false
 		}
 	}
+	return true
 }
