@@ -114,8 +114,12 @@ func RewriteText(mem memory.Allocator, rec arrow.RecordBatch, roles Roles, fn Re
 	c := v.c
 	n := int(rec.NumRows())
 
+	// Rewrites rarely change sizes much: reserve the input's sizes up front.
 	tb := array.NewStringBuilder(mem)
 	defer tb.Release()
+	to := c.Text.ValueOffsets()
+	tb.Reserve(n)
+	tb.ReserveData(int(to[len(to)-1] - to[0]))
 	textChanged := false
 	for i := 0; i < n; i++ {
 		if !c.Text.IsValid(i) {
@@ -135,6 +139,13 @@ func RewriteText(mem memory.Allocator, rec arrow.RecordBatch, roles Roles, fn Re
 	defer lb.Release()
 	sb := lb.ValueBuilder().(*array.StructBuilder)
 	rb, cb := sb.FieldBuilder(0).(*array.StringBuilder), sb.FieldBuilder(1).(*array.StringBuilder)
+	if k := c.Content.Len(); k > 0 {
+		ro, co := c.Role.ValueOffsets(), c.Content.ValueOffsets()
+		rb.Reserve(k)
+		rb.ReserveData(int(ro[len(ro)-1] - ro[0]))
+		cb.Reserve(k)
+		cb.ReserveData(int(co[len(co)-1] - co[0]))
+	}
 	msgChanged := false
 	for i := 0; i < n; i++ {
 		if !c.Messages.IsValid(i) {
