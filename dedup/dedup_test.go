@@ -14,6 +14,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/mfonda/simhash"
 	"github.com/siftdata/sift"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestSimhashBytesMatchesMfonda(t *testing.T) {
@@ -219,4 +221,20 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := NewExactDedup("nfc", sift.AllRoles); err == nil || !strings.HasPrefix(err.Error(), "normalize") {
 		t.Errorf("error %v", err)
 	}
+}
+
+// FuzzNormalize checks the piecewise normalizer (ASCII spans lowered,
+// other spans folded) against NFKC and case folding of the whole text.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"Straße ÉTÉ Ǆ x", "İstanbul ΣΑΣ ﬁ", "ＡＢＣ abc", "e\u0301 A\u030A", "\xff\xfeA"} {
+		f.Add(s)
+	}
+	var n normalizer
+	fold := cases.Fold()
+	f.Fuzz(func(t *testing.T, s string) {
+		want := fold.String(norm.NFKC.String(s))
+		if got := n.normalize(s); got != want {
+			t.Fatalf("%q: normalized %q, want %q", s, got, want)
+		}
+	})
 }

@@ -31,26 +31,42 @@ func (n *normalizer) normalize(s string) string {
 		n.fold, n.foldInit = cases.Fold(), true
 	}
 	n.nb = norm.NFKC.AppendString(n.nb[:0], s)
-	n.fb, _, _ = transform.Append(n.fold, n.fb[:0], n.nb)
+	// Case folding maps each rune on its own, so ASCII spans are lowered
+	// by lowerASCII and only the others go through the (slower) folder.
+	// ASCII bytes never occur inside a multi-byte rune.
+	n.fb = n.fb[:0]
+	for b := n.nb; len(b) > 0; {
+		i := asciiPrefix(unsafe.String(unsafe.SliceData(b), len(b)))
+		n.fb = append(n.fb, b[:i]...)
+		lowerASCII(n.fb[len(n.fb)-i:])
+		b = b[i:]
+		j := 0
+		for j < len(b) && b[j] >= utf8.RuneSelf {
+			j++
+		}
+		n.fb, _, _ = transform.Append(n.fold, n.fb, b[:j])
+		b = b[j:]
+	}
 	return unsafe.String(unsafe.SliceData(n.fb), len(n.fb))
 }
 
 const hi = 0x8080808080808080
 
-// isASCII reports whether s is pure ASCII, eight bytes at a time.
-func isASCII(s string) bool {
+func isASCII(s string) bool { return asciiPrefix(s) == len(s) }
+
+// asciiPrefix returns the length of the longest pure-ASCII prefix of s,
+// checking eight bytes at a time.
+func asciiPrefix(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&hi != 0 {
-			return false
+		// An unaligned 8-byte load; the byte order does not matter.
+		if *(*uint64)(unsafe.Pointer(unsafe.StringData(s[i:])))&hi != 0 {
+			break
 		}
 	}
-	for ; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
+	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
 	}
-	return true
+	return i
 }
 
 // lowerASCII lowers the letters of ASCII b, eight bytes at a time: a byte

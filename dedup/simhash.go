@@ -76,8 +76,8 @@ type Accumulator struct {
 // Reset clears a and sets the signature width to 64×lanes bits (1 to 4).
 func (a *Accumulator) Reset(lanes int) {
 	a.lanes, a.n, a.pend = lanes, 0, 0
-	a.bytes = [maxLanes][8]uint64{}
-	a.ones = [maxLanes * 64]int32{}
+	clear(a.bytes[:lanes])
+	clear(a.ones[:64*lanes])
 	for i := range a.mins {
 		a.mins[i] = math.MaxUint64
 	}
@@ -135,16 +135,18 @@ func (a *Accumulator) Len() int { return a.n }
 func (a *Accumulator) Sig(margin []uint8) Sig {
 	a.flush()
 	var s Sig
-	for i := 0; i < a.lanes*64; i++ {
-		d := 2*a.ones[i] - int32(a.n)
-		if d >= 0 {
-			s[i/64] |= 1 << (i % 64)
-		} else {
-			d = -d
+	n := int32(a.n)
+	for l := 0; l < a.lanes; l++ {
+		var w uint64
+		for i, ones := range a.ones[l*64 : l*64+64] {
+			d := 2*ones - n
+			neg := d >> 31 // -1 if d < 0, else 0
+			w |= uint64(neg+1) << i
+			if margin != nil {
+				margin[l*64+i] = uint8(min((d^neg)-neg, 255))
+			}
 		}
-		if margin != nil {
-			margin[i] = uint8(min(d, 255))
-		}
+		s[l] = w
 	}
 	return s
 }

@@ -1,10 +1,10 @@
 package seg
 
 import (
-	"encoding/binary"
 	"iter"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/clipperhouse/uax29/v2/words"
 )
@@ -72,7 +72,8 @@ func cut(s string, i int) bool { return s[i-1] == ' ' && s[i] != ' ' && s[i] < u
 func asciiPrefix(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+		// An unaligned 8-byte load; the byte order does not matter.
+		if *(*uint64)(unsafe.Pointer(unsafe.StringData(s[i:])))&0x8080808080808080 != 0 {
 			break
 		}
 	}
@@ -241,6 +242,9 @@ var asciiClass = func() (t [128]uint8) {
 // asciiSegments applies the UAX #29 word rules to pure-ASCII s.
 func asciiSegments(s string, yield func(Segment) bool) { asciiSegmentsAt(s, 0, yield) }
 
+// isWordClass reports whether ASCII class c is cLetter, cDigit or cExtend.
+func isWordClass(c uint8) bool { return c-cLetter <= cExtend-cLetter }
+
 // asciiSegmentsAt is asciiSegments reporting offsets plus off. It returns
 // false if yield did.
 func asciiSegmentsAt(s string, off int, yield func(Segment) bool) bool {
@@ -249,11 +253,11 @@ func asciiSegmentsAt(s string, off int, yield func(Segment) bool) bool {
 		start := i
 		c := asciiClass[s[i]&0x7f]
 		i++
-		if c == cLetter || c == cDigit || c == cExtend {
+		if isWordClass(c) {
 			seen := 1 << c // classes in the segment
 			for i < len(s) {
 				n := asciiClass[s[i]&0x7f]
-				if n == cLetter || n == cDigit || n == cExtend {
+				if isWordClass(n) {
 					seen |= 1 << n
 					i++
 					continue
