@@ -33,36 +33,36 @@ var (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if _, err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run() (*recipe.Report, error) {
 	dir, err := os.MkdirTemp("", "sift-quickstart-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for name, data := range map[string][]byte{"sample.jsonl": sample, "recipe.yaml": recipeYAML} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	r, err := recipe.Load(filepath.Join(dir, "recipe.yaml"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep, err := recipe.Run(context.Background(), r, recipe.RunOptions{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out, err := json.MarshalIndent(rep.Stats, "", "  ")
 	if err != nil {
-		return err
+		return rep, err
 	}
 	fmt.Printf("%s\n\nsift quickstart: %d rows in, %d added, %d out, %d rejected\n", out,
 		rep.Stats.RowsIn, rep.Stats.RowsAdded, rep.Stats.RowsOut, rep.Stats.RowsRejected)
 	fmt.Printf("outputs in %s:\n  %s\n  %s\n  %s\n", dir, rep.Output, rep.Rejects, filepath.Join(dir, "out", "report.json"))
-	return nil
+	return rep, nil
 }
