@@ -98,41 +98,44 @@ func synthFingerprints(n int) []Fingerprint {
 	return fps
 }
 
-// BenchmarkIndex queries and inserts 1M precomputed fingerprints, as the
-// stage does, and reports documents per second and memory per kept
-// document: B/doc is the growth of the heap (index, ids and their file's
-// buffers; the file itself is on disk), index-B/doc what Index.Bytes
-// counts.
+// BenchmarkIndex queries and inserts 1M (and 100k) precomputed
+// fingerprints, as the stage does, and reports documents per second and
+// memory per kept document: B/doc is the growth of the heap (index, ids
+// and their file's buffers; the file itself is on disk), index-B/doc what
+// Index.Bytes counts.
 func BenchmarkIndex(b *testing.B) {
-	const n = 1_000_000
-	fps := synthFingerprints(n)
-	ids := make([]string, n)
+	fps := synthFingerprints(1_000_000)
+	ids := make([]string, len(fps))
 	for i := range ids {
 		ids[i] = fmt.Sprintf("doc-%07d", i)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		x, _ := NewIndex(DefaultIndex)
-		kept, found := 0, 0
-		for i := range fps {
-			if _, _, ok := x.Query(&fps[i]); ok {
-				found++
-				continue
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				x, _ := NewIndex(DefaultIndex)
+				kept, found := 0, 0
+				for i := range fps[:n] {
+					if _, _, ok := x.Query(&fps[i]); ok {
+						found++
+						continue
+					}
+					x.Add(&fps[i], ids[i])
+					kept++
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(kept), "B/doc")
+				b.ReportMetric(float64(x.Bytes())/float64(kept), "index-B/doc")
+				b.ReportMetric(float64(found)/float64(n/10), "found/copies")
+				x.Close()
 			}
-			x.Add(&fps[i], ids[i])
-			kept++
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(kept), "B/doc")
-		b.ReportMetric(float64(x.Bytes())/float64(kept), "index-B/doc")
-		b.ReportMetric(float64(found)/float64(n/10), "found/copies")
-		x.Close()
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+		})
 	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
 
 // BenchmarkStage runs simhash_dedup end to end on the evaluation corpus

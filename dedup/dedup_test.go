@@ -238,3 +238,55 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func TestIDStoreSpills(t *testing.T) {
+	var s idStore
+	defer s.close()
+	var want []string
+	for i := range 3 * idBlock {
+		id := fmt.Sprintf("%s-%d", strings.Repeat("x", i%40), i)
+		want = append(want, id)
+		if err := s.add(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.f == nil || s.tailOff == 0 || len(s.tail) >= idTail {
+		t.Fatalf("ids did not spill: file %v, %d bytes on disk, %d in memory", s.f != nil, s.tailOff, len(s.tail))
+	}
+	for i, w := range want {
+		if got, err := s.get(i); err != nil || got != w {
+			t.Fatalf("id %d: %q, %v; want %q", i, got, err, w)
+		}
+	}
+}
+
+func TestSketchJaccard(t *testing.T) {
+	sh, _ := NewShingler(1, 1, 3, 3)
+	var a Accumulator
+	sketch := func(s string) Sketch {
+		var fp Fingerprint
+		a.Reset(2)
+		sh.Add(s, &a)
+		a.Fingerprint(&fp)
+		return fp.Sketch
+	}
+	var words []string
+	for i := range 200 {
+		words = append(words, fmt.Sprint("w", i))
+	}
+	base := strings.Join(words, " ")
+	same, half := sketch(base), sketch(strings.Join(words[:100], " "))
+	other := sketch(strings.ReplaceAll(base, "w", "v"))
+	// Repeating a text does not change its shingle set.
+	if j := same.Jaccard(ptr(sketch(base + " " + base))); j < 0.9 {
+		t.Errorf("text and text twice: %.2f", j)
+	}
+	if j := same.Jaccard(&half); j < 0.3 || j > 0.7 {
+		t.Errorf("text and its first half: %.2f, want about 0.5", j)
+	}
+	if j := same.Jaccard(&other); j > 0.1 {
+		t.Errorf("unrelated texts: %.2f", j)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

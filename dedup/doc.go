@@ -10,12 +10,15 @@
 //
 // Features come from package seg: the text is NFKC normalized and case
 // folded, punctuation and spacing are ignored, spaced text gives word
-// n-grams and Han/Kana runs give character n-grams ([Shingler]). Feature
-// hashes (XXH3) are summed into a SimHash of up to 256 bits
-// ([Accumulator]); [SimhashBytes] is the bit-identical equivalent of
-// github.com/mfonda/simhash for comparison. The [Index] finds candidates by
-// banded tables probed with the query's least certain bits flipped and
-// verifies them by Hamming distance over the whole signature.
+// n-grams and Han/Kana runs give character n-grams ([Shingler]), one size
+// for the SimHash (default: single words and characters, which stay close
+// under edits) and one for a set sketch (default: 3-grams). Feature hashes
+// (XXH3) are summed into a SimHash of up to 256 bits and kept in a 32-byte
+// one-permutation MinHash [Sketch] ([Accumulator]); [SimhashBytes] is the
+// bit-identical equivalent of github.com/mfonda/simhash for comparison.
+// The [Index] finds candidates in banded bucket tables probed with the
+// query's least certain SimHash bits flipped, and verifies them by the
+// Jaccard similarity their sketches estimate.
 //
 // Importing the package registers both stages with the recipe registry.
 package dedup

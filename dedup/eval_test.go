@@ -123,10 +123,10 @@ func TestTune(t *testing.T) {
 	}
 	docs := evalCorpus(t, 0)
 	t.Logf("%d documents", len(docs))
-	for _, n := range [][4]int{{1, 1, 3, 3}} {
+	for _, n := range [][4]int{{1, 1, 3, 3}, {2, 2, 3, 3}, {3, 2, 3, 3}, {1, 1, 2, 2}} {
 		fps := fingerprints(t, docs, n, 4)
 		for _, cfg := range []IndexConfig{
-			{2, 4, 16, 16, 3, 3, 0.5}, {1, 2, 16, 16, 3, 4, 0.5}, {1, 4, 16, 0, 0, 3, 0.5}, {1, 4, 16, 0, 0, 4, 0.5}, {1, 3, 16, 5, 1, 4, 0.5},
+			DefaultIndex, {2, 4, 16, 16, 3, 2, 0.5}, {2, 4, 16, 16, 3, 3, 0.45}, {2, 4, 16, 16, 3, 3, 0.55}, {3, 6, 16, 16, 3, 2, 0.5},
 		} {
 			sc := evaluate(t, docs, fps, cfg)
 			t.Logf("n=%v %+v: recall %.4f en %.4f zh %.4f (en5 %.4f) precision %.5f wrong %d/%d", n, cfg, sc.recall(""), sc.recall("en"), sc.recall("zh"), sc.recall("en 5"), sc.precision(), sc.wrong, sc.rejected)
