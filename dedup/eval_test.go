@@ -109,7 +109,13 @@ func TestQuality(t *testing.T) {
 	}
 	docs := evalCorpus(t, limit)
 	sc := evaluate(t, docs, fingerprints(t, docs, [4]int{DefaultWordN, DefaultCharN, DefaultSketchWordN, DefaultSketchCharN}, DefaultIndex.Lanes), DefaultIndex)
-	t.Logf("%d documents\n%s", len(docs), sc.table())
+	base := map[bool]int{}
+	for _, d := range docs {
+		if d.rate == 0 {
+			base[d.zh]++
+		}
+	}
+	t.Logf("%d documents (%d English, %d Chinese base documents)\n%s", len(docs), base[false], base[true], sc.table())
 	if r, p := sc.recall(""), sc.precision(); r < 0.97 || p < 0.999 {
 		t.Errorf("recall %.4f precision %.5f, want ≥ 0.97 and ≥ 0.999", r, p)
 	}
