@@ -128,23 +128,46 @@ func (s *jsonScanner) number() bool {
 	return true
 }
 
-func (s *jsonScanner) enter() bool {
+// open enters a container at s.i and reports whether it is empty (closed
+// at once by end).
+func (s *jsonScanner) open(end byte) (ok, empty bool) {
 	s.depth++
-	return s.depth <= maxDepth
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == end {
+		s.i++
+		s.depth--
+		return s.depth < maxDepth, true
+	}
+	return s.depth <= maxDepth, false
+}
+
+// next consumes the separator after an element: more reports a ',', and
+// done the container's end.
+func (s *jsonScanner) next(end byte) (more, done bool) {
+	s.ws()
+	if s.i >= len(s.b) {
+		return false, false
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		s.ws()
+		return true, false
+	case end:
+		s.i++
+		s.depth--
+		return false, true
+	}
+	return false, false
 }
 
 // object scans an object; member, if not nil, gets each member's key and
 // value literals.
 func (s *jsonScanner) object(member func(key, val []byte) bool) bool {
-	if !s.enter() {
-		return false
-	}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		s.depth--
-		return true
+	ok, empty := s.open('}')
+	if !ok || empty {
+		return ok
 	}
 	for {
 		if s.i >= len(s.b) || s.b[s.i] != '"' {
@@ -162,59 +185,26 @@ func (s *jsonScanner) object(member func(key, val []byte) bool) bool {
 		s.i++
 		s.ws()
 		v := s.i
-		if !s.value() {
+		if !s.value() || member != nil && !member(key, s.b[v:s.i]) {
 			return false
 		}
-		if member != nil && !member(key, s.b[v:s.i]) {
-			return false
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.ws()
-		case '}':
-			s.i++
-			s.depth--
-			return true
-		default:
-			return false
+		if more, done := s.next('}'); !more {
+			return done
 		}
 	}
 }
 
 func (s *jsonScanner) array() bool {
-	if !s.enter() {
-		return false
-	}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		s.depth--
-		return true
+	ok, empty := s.open(']')
+	if !ok || empty {
+		return ok
 	}
 	for {
 		if !s.value() {
 			return false
 		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.ws()
-		case ']':
-			s.i++
-			s.depth--
-			return true
-		default:
-			return false
+		if more, done := s.next(']'); !more {
+			return done
 		}
 	}
 }
