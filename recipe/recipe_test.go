@@ -87,3 +87,15 @@ func TestDefsListParams(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	f.Add("input: a.jsonl\noutput: b.parquet\nstages:\n  - length_filter: {min: 3}\n")
+	f.Add("stages: [length_filter, {length_filter: {unit: chars}, workers: 2}]\n")
+	f.Add("stages:\n  - : x\n")
+	f.Fuzz(func(t *testing.T, y string) {
+		r, err := recipe.Parse([]byte(y), "")
+		if err == nil {
+			r.Steps(recipe.Env{}) // must not panic either
+		}
+	})
+}
