@@ -31,12 +31,12 @@ const maxN = 8
 //
 // A Shingler keeps buffers between calls and is not safe for concurrent use.
 type Shingler struct {
-	n    [2][2]int // [simhash, sketch][spaced, ideographic] sizes
-	norm normalizer
-	hs   []uint64 // token hashes of the text
-	pos  [][2]int // compat: token byte ranges of the text
-	runs []tokenRun
-	tok  []byte // compat: bytes of the current window
+	n     [2][2]int // [simhash, sketch][spaced, ideographic] sizes
+	norm  normalizer
+	words []seg.Segment // tokens of the text
+	hs    []uint64      // their hashes
+	runs  []tokenRun
+	tok   []byte // compat: bytes of the current window
 }
 
 // tokenRun is a range of tokens of one script class.
@@ -113,23 +113,28 @@ type sink struct {
 // tokens splits normalized text t into word-like tokens, grouped in runs
 // of the same script class, and sends every window of SimHash (kind 0)
 // and sketch (kind 1) size to out, run by run. Tokens are collected first
-// so that the window loops run without the iterator's indirect calls.
+// so that the window loops run without indirect calls.
 func (x *Shingler) tokens(t string, out sink) {
-	x.hs, x.pos, x.runs = x.hs[:0], x.pos[:0], x.runs[:0]
-	n := 0
-	for sg := range seg.Segments(t) {
-		if !sg.Kind.WordLike() {
-			continue
-		}
-		if ideo := sg.Kind == seg.Ideo; len(x.runs) == 0 || x.runs[len(x.runs)-1].ideo != ideo {
-			x.runs = append(x.runs, tokenRun{n, ideo})
-		}
-		n++
-		x.runs[len(x.runs)-1].end = n
-		if out.compat {
-			x.pos = append(x.pos, [2]int{sg.Start, sg.End})
-		} else {
+	x.words = seg.AppendWords(x.words[:0], t)
+	x.hs, x.runs = x.hs[:0], x.runs[:0]
+	if len(x.words) == 0 {
+		return
+	}
+	ideo := false
+	for _, sg := range x.words {
+		ideo = ideo || sg.Kind == seg.Ideo
+		if !out.compat {
 			x.hs = append(x.hs, xxh3.HashString(t[sg.Start:sg.End]))
+		}
+	}
+	if !ideo { // spaced text only: one run
+		x.runs = append(x.runs, tokenRun{end: len(x.words)})
+	} else {
+		for n, sg := range x.words {
+			if ideo := sg.Kind == seg.Ideo; len(x.runs) == 0 || x.runs[len(x.runs)-1].ideo != ideo {
+				x.runs = append(x.runs, tokenRun{n, ideo})
+			}
+			x.runs[len(x.runs)-1].end = n + 1
 		}
 	}
 	start := 0
@@ -145,9 +150,7 @@ func (x *Shingler) tokens(t string, out sink) {
 			w := min(x.n[kind][c], r.end-start) // a short run is one window
 			switch {
 			case out.acc != nil && kind == 0 && w == 1:
-				for _, h := range x.hs[start:r.end] {
-					out.acc.Add(h)
-				}
+				out.acc.AddAll(x.hs[start:r.end])
 			case out.acc != nil && kind == 0:
 				for i := start + w; i <= r.end; i++ {
 					out.acc.Add(shingleHash(x.hs[i-w : i]))
@@ -177,7 +180,7 @@ func (x *Shingler) emit(t string, out sink, kind, from, to int) {
 		if i > from {
 			x.tok = append(x.tok, ' ')
 		}
-		x.tok = append(x.tok, t[x.pos[i][0]:x.pos[i][1]]...)
+		x.tok = append(x.tok, t[x.words[i].Start:x.words[i].End]...)
 	}
 	out.fn(kind, nil, x.tok)
 }

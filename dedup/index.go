@@ -55,18 +55,30 @@ type entry [3]uint16
 
 // block is one cache line of a bucket's entries. next holds the bucket's
 // previous block (0: none) above blockShift and the number of entries
-// used below. A bucket's newest block is first.
+// used below. A bucket's newest block is first. A bucket's first (oldest)
+// block is a small one, a quarter line, so that the many buckets of a
+// young index holding an entry or two do not hold a whole line each.
 type block struct {
 	e    [blockLen]entry
 	next uint32
 }
 
+type smallBlock struct {
+	e    [smallLen]entry
+	next uint32
+}
+
+// A block reference is an index into the arena of blocks, or with
+// smallRef set into the arena of small blocks.
 const (
 	blockLen   = 10
+	smallLen   = 2
 	blockShift = 4
 	blockMask  = 1<<blockShift - 1
-	maxBlocks  = 1 << (32 - blockShift)
-	pageShift  = 12 // blocks per arena page: 4096 (256 KiB)
+	smallRef   = 1 << (31 - blockShift)
+	maxBlocks  = smallRef // per arena
+	pageShift  = 12       // blocks per arena page: 4096 (256 KiB, small: 64 KiB)
+	pageMask   = 1<<pageShift - 1
 )
 
 // Index finds near-duplicates among the documents added to it without
@@ -83,18 +95,22 @@ const (
 // answers candidates) or by block (documents sharded by their first band's
 // bucket). An Index is not safe for concurrent use.
 //
-// Buckets are chains of 64-byte blocks of 10 entries in a paged arena, so
-// a probe costs about one cache miss and the index grows without copying.
-// Memory per document: the sketch (32 B), 6 B per band in bucket entries
-// (plus the free slots of each bucket's newest block, and 4 B of chain
-// head per bucket shared by all documents), and 4 B for the id's offset. Ids are kept in a temporary
-// file past the first 64 KiB, read back only to name a keeper.
+// Buckets are chains of blocks in paged arenas, a 16-byte block of 2
+// entries and then 64-byte blocks of 10, so a probe costs about one cache
+// miss per block and the index grows without copying. Memory per
+// document: the sketch (32 B), 6 B per band in bucket entries (plus the
+// free slots of each bucket's newest block, and 4 B of chain head per
+// bucket shared by all documents), and 4 B for the id's offset. Ids are
+// kept in a temporary file past the first 64 KiB, read back only to name
+// a keeper.
 type Index struct {
 	cfg      IndexConfig
 	sketches []Sketch
-	head     []uint32  // Bands × 2^BucketBits buckets: newest block, 0 for none
-	pages    [][]block // arena; block i is pages[i>>pageShift][i&(1<<pageShift-1)], block 0 unused
+	head     []uint32       // Bands × 2^BucketBits buckets: newest block, 0 for none
+	pages    [][]block      // arena; block i is pages[i>>pageShift][i&pageMask], block 0 unused
+	spages   [][]smallBlock // arena of small blocks
 	nblocks  uint32
+	nsmall   uint32
 	ids      idStore
 
 	wave, tags []uint32 // Query's scratch: blocks to read and their bands' tags
@@ -126,8 +142,9 @@ func (x *Index) ID(doc int) (string, error) { return x.ids.get(doc) }
 
 // Bytes returns the memory the index holds, in bytes.
 func (x *Index) Bytes() int64 {
-	return int64(cap(x.sketches))*SketchBins + int64(cap(x.head))*4 + int64(cap(x.pages))*24 +
-		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) + x.ids.bytes()
+	return int64(cap(x.sketches))*SketchBins + int64(cap(x.head))*4 + int64(cap(x.pages)+cap(x.spages))*24 +
+		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) +
+		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.ids.bytes()
 }
 
 // Close releases the temporary id file. The index must not be used after.
@@ -176,19 +193,20 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	for len(x.wave) > 0 {
 		var touch uint32
 		for _, bi := range x.wave {
-			touch += x.block(bi).next
+			touch += *x.next(bi)
 		}
 		x.sink += touch
 		x.cands = x.cands[:0]
 		next, nextTags := x.wave[:0], x.tags[:0]
 		for i, bi := range x.wave {
-			bl, tag := x.block(bi), x.tags[i]
-			for _, e := range bl.e[:bl.next&blockMask] {
+			es, n := x.entries(bi)
+			tag := x.tags[i]
+			for _, e := range es {
 				if bits.OnesCount32(uint32(e[0])^tag) <= x.cfg.TagDist {
 					x.cands = append(x.cands, uint32(e[1])|uint32(e[2])<<16)
 				}
 			}
-			if n := bl.next >> blockShift; n != 0 {
+			if n != 0 {
 				next, nextTags = append(next, n), append(nextTags, tag)
 			}
 		}
@@ -206,7 +224,27 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	return best, bestSim, best >= 0
 }
 
-func (x *Index) block(i uint32) *block { return &x.pages[i>>pageShift][i&(1<<pageShift-1)] }
+// next returns the next word of block ref: the chain's next block and the
+// block's entry count.
+func (x *Index) next(ref uint32) *uint32 {
+	if ref&smallRef != 0 {
+		ref &^= smallRef
+		return &x.spages[ref>>pageShift][ref&pageMask].next
+	}
+	return &x.pages[ref>>pageShift][ref&pageMask].next
+}
+
+// entries returns the used entries of block ref and the chain's next
+// block (0: none).
+func (x *Index) entries(ref uint32) ([]entry, uint32) {
+	if ref&smallRef != 0 {
+		ref &^= smallRef
+		b := &x.spages[ref>>pageShift][ref&pageMask]
+		return b.e[:b.next&blockMask], b.next >> blockShift
+	}
+	b := &x.pages[ref>>pageShift][ref&pageMask]
+	return b.e[:b.next&blockMask], b.next >> blockShift
+}
 
 // weakest puts in out the bit masks of the u bits with the smallest
 // margins (ties to the lower bit) and returns u.
@@ -230,7 +268,7 @@ func weakest(margin []uint8, u int, out *[8]uint32) int {
 // returns its number.
 func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 	doc := x.Len()
-	if doc == math.MaxUint32 || x.nblocks > maxBlocks-uint32(x.cfg.Bands) {
+	if doc == math.MaxUint32 || x.nblocks > maxBlocks-uint32(x.cfg.Bands) || x.nsmall > maxBlocks-uint32(x.cfg.Bands) {
 		return 0, ErrIndexFull
 	}
 	if err := x.ids.add(id); err != nil {
@@ -247,19 +285,27 @@ func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 func (x *Index) insert(band int, bucket, tag uint32, doc int) {
 	h := &x.head[band<<x.cfg.BucketBits+int(bucket)]
 	e := entry{uint16(tag), uint16(doc), uint16(doc >> 16)}
-	if *h != 0 {
-		if bl := x.block(*h); bl.next&blockMask < blockLen {
-			bl.e[bl.next&blockMask] = e
-			bl.next++
-			return
+	if *h == 0 { // a new bucket: a small block
+		if x.nsmall>>pageShift == uint32(len(x.spages)) {
+			x.spages = append(x.spages, make([]smallBlock, 1<<pageShift))
 		}
+		b := &x.spages[x.nsmall>>pageShift][x.nsmall&pageMask]
+		b.e[0], b.next, *h = e, 1, x.nsmall|smallRef
+		x.nsmall++
+		return
+	}
+	es, _ := x.entries(*h)
+	if n := len(es); n < cap(es) {
+		es[:n+1][n] = e
+		*x.next(*h)++
+		return
 	}
 	if x.nblocks>>pageShift == uint32(len(x.pages)) {
 		x.pages = append(x.pages, make([]block, 1<<pageShift))
 	}
-	bl := x.block(x.nblocks)
-	bl.e[0] = e
-	bl.next, *h = *h<<blockShift|1, x.nblocks
+	b := &x.pages[x.nblocks>>pageShift][x.nblocks&pageMask]
+	b.e[0] = e
+	b.next, *h = *h<<blockShift|1, x.nblocks
 	x.nblocks++
 }
 
@@ -290,9 +336,10 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 	keys := make([]uint32, x.Len())
 	for band := 0; band < c.Bands; band++ {
 		for k, bi := range x.head[band<<c.BucketBits : (band+1)<<c.BucketBits] {
-			for ; bi != 0; bi = x.block(bi).next >> blockShift {
-				bl := x.block(bi)
-				for _, e := range bl.e[:bl.next&blockMask] {
+			for bi != 0 {
+				var es []entry
+				es, bi = x.entries(bi)
+				for _, e := range es {
 					keys[uint32(e[1])|uint32(e[2])<<16] = uint32(k) | uint32(e[0])<<c.BucketBits
 				}
 			}

@@ -1,7 +1,7 @@
 package dedup
 
 import (
-	"encoding/binary"
+	"slices"
 	"unicode/utf8"
 	"unsafe"
 
@@ -22,9 +22,9 @@ type normalizer struct {
 // letters lowered; that is what NFKC + folding does to ASCII. The result
 // aliases the normalizer's buffer and is valid until the next call.
 func (n *normalizer) normalize(s string) string {
-	if isASCII(s) {
-		n.fb = append(n.fb[:0], s...)
-		lowerASCII(n.fb)
+	fb, i := appendLowerASCII(n.fb[:0], s)
+	n.fb = fb
+	if i == len(s) {
 		return unsafe.String(unsafe.SliceData(n.fb), len(n.fb))
 	}
 	if !n.foldInit {
@@ -32,13 +32,11 @@ func (n *normalizer) normalize(s string) string {
 	}
 	n.nb = norm.NFKC.AppendString(n.nb[:0], s)
 	// Case folding maps each rune on its own, so ASCII spans are lowered
-	// by lowerASCII and only the others go through the (slower) folder.
-	// ASCII bytes never occur inside a multi-byte rune.
+	// by appendLowerASCII and only the others go through the (slower)
+	// folder. ASCII bytes never occur inside a multi-byte rune.
 	n.fb = n.fb[:0]
 	for b := n.nb; len(b) > 0; {
-		i := asciiPrefix(unsafe.String(unsafe.SliceData(b), len(b)))
-		n.fb = append(n.fb, b[:i]...)
-		lowerASCII(n.fb[len(n.fb)-i:])
+		n.fb, i = appendLowerASCII(n.fb, unsafe.String(unsafe.SliceData(b), len(b)))
 		b = b[i:]
 		j := 0
 		for j < len(b) && b[j] >= utf8.RuneSelf {
@@ -52,37 +50,38 @@ func (n *normalizer) normalize(s string) string {
 
 const hi = 0x8080808080808080
 
-func isASCII(s string) bool { return asciiPrefix(s) == len(s) }
-
-// asciiPrefix returns the length of the longest pure-ASCII prefix of s,
-// checking eight bytes at a time.
-func asciiPrefix(s string) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		// An unaligned 8-byte load; the byte order does not matter.
-		if *(*uint64)(unsafe.Pointer(unsafe.StringData(s[i:])))&hi != 0 {
-			break
-		}
-	}
-	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
-	}
-	return i
+// load64 returns the 8 bytes of s from i on: an unaligned load, in the
+// machine's byte order (which the callers' byte-wise arithmetic ignores).
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return *(*uint64)(unsafe.Pointer(unsafe.StringData(s[i:])))
 }
 
-// lowerASCII lowers the letters of ASCII b, eight bytes at a time: a byte
-// plus 0x3f reaches 0x80 iff it is ≥ 'A', plus 0x25 iff it is > 'Z', and
-// no sum of ASCII bytes carries into the next byte.
-func lowerASCII(b []byte) {
+// appendLowerASCII appends the longest pure-ASCII prefix of s to dst with
+// its letters lowered and returns dst and the prefix's length: one pass
+// that checks, copies and lowers eight bytes at a time. A byte plus 0x3f
+// reaches 0x80 iff it is ≥ 'A', plus 0x25 iff it is > 'Z', and no sum of
+// ASCII bytes carries into the next byte.
+func appendLowerASCII(dst []byte, s string) ([]byte, int) {
 	const ones = 0x0101010101010101
+	n := len(dst)
+	dst = slices.Grow(dst, len(s))[:n+len(s)]
+	out := dst[n:]
 	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		upper := ((x + 0x3f*ones) ^ (x + 0x25*ones)) & hi
-		binary.LittleEndian.PutUint64(b[i:], x|upper>>2)
-	}
-	for ; i < len(b); i++ {
-		if c := b[i]; 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s, i)
+		if x&hi != 0 {
+			break
 		}
+		upper := ((x + 0x3f*ones) ^ (x + 0x25*ones)) & hi
+		*(*uint64)(unsafe.Pointer(&out[i])) = x | upper>>2
 	}
+	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return dst[:n+i], i
 }

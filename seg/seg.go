@@ -2,6 +2,7 @@ package seg
 
 import (
 	"iter"
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -36,33 +37,61 @@ func Segments(s string) iter.Seq[Segment] {
 	return func(yield func(Segment) bool) { segments(s, yield) }
 }
 
-// segments cuts s into chunks at certain word boundaries (after an ASCII
-// space, before an ASCII character other than a space: no UAX #29 rule
-// joins or looks across such a pair) and segments the pure-ASCII chunks
-// with the fast ASCII rules, the others with the full UAX #29 rules.
+// segments segments the chunks of s (see chunk): pure-ASCII ones with the
+// fast ASCII rules, the others with the full UAX #29 rules.
 func segments(s string, yield func(Segment) bool) {
 	for start := 0; start < len(s); {
-		j := start + asciiPrefix(s[start:])
-		if j == len(s) {
-			asciiSegmentsAt(s[start:], start, yield)
-			return
-		}
-		i := j // the ASCII chunk ends at the last cut at or before j
-		for i > start && !cut(s, i) {
-			i--
-		}
+		i, k := chunk(s, start)
 		if i > start && !asciiSegmentsAt(s[start:i], start, yield) {
 			return
 		}
-		k := j + 1 // the other chunk ends at the first cut after j
-		for k < len(s) && !cut(s, k) {
-			k++
-		}
-		if !unicodeSegmentsAt(s[i:k], i, yield) {
+		if k > i && !unicodeSegmentsAt(s[i:k], i, yield) {
 			return
 		}
 		start = k
 	}
+}
+
+// AppendWords appends the word-like segments of s to dst, in order, and
+// returns the extended slice: the segments of [Segments] whose
+// [Kind.WordLike] is true, found without a call per segment, so it is the
+// faster way to collect words.
+func AppendWords(dst []Segment, s string) []Segment {
+	for start := 0; start < len(s); {
+		i, k := chunk(s, start)
+		dst = asciiWordsAt(dst, s[start:i], start)
+		if k > i {
+			unicodeSegmentsAt(s[i:k], i, func(sg Segment) bool {
+				if sg.Kind.WordLike() {
+					dst = append(dst, sg)
+				}
+				return true
+			})
+		}
+		start = k
+	}
+	return dst
+}
+
+// chunk cuts s from start into a pure-ASCII chunk s[start:i] (possibly
+// empty) and a chunk s[i:k] holding the next non-ASCII byte (empty when
+// the rest of s is ASCII, i = k = len(s)). Chunks end at word boundaries
+// no UAX #29 rule joins or looks across: after an ASCII space, before an
+// ASCII character other than a space.
+func chunk(s string, start int) (i, k int) {
+	j := start + asciiPrefix(s[start:])
+	if j == len(s) {
+		return j, j
+	}
+	i = j // the ASCII chunk ends at the last cut at or before j
+	for i > start && !cut(s, i) {
+		i--
+	}
+	k = j + 1 // the other chunk ends at the first cut after j
+	for k < len(s) && !cut(s, k) {
+		k++
+	}
+	return i, k
 }
 
 // cut reports whether a chunk may end before s[i].
@@ -305,4 +334,136 @@ func asciiSegmentsAt(s string, off int, yield func(Segment) bool) bool {
 		}
 	}
 	return true
+}
+
+// Flags of ASCII bytes for asciiWordsAt. A mid flag shifted right by
+// midShift is the flag of the class it joins: fMidLetter joins letters,
+// fMidNum digits.
+const (
+	fLetter = 1 << iota
+	fDigit
+	fExtend
+	fMidLetter // ':', '.', '\''
+	fMidNum    // ',', ';', '.', '\''
+
+	fWord    = fLetter | fDigit | fExtend
+	midShift = 3
+)
+
+var asciiFlags = func() (t [256]uint8) {
+	for c, cl := range asciiClass {
+		switch cl {
+		case cLetter:
+			t[c] = fLetter
+		case cDigit:
+			t[c] = fDigit
+		case cExtend:
+			t[c] = fExtend
+		case cMidLetter:
+			t[c] = fMidLetter
+		case cMidNumLet:
+			t[c] = fMidLetter | fMidNum
+		case cMidNum:
+			t[c] = fMidNum
+		}
+	}
+	return t
+}()
+
+// asciiWordsAt appends the word-like segments of pure-ASCII s, at offsets
+// plus off, to dst: the rules of asciiSegmentsAt, computed 64 bytes at a
+// time as bit masks (bit j for byte j of a block), so that finding a word
+// costs no mispredicted branch. A word is a maximal run of word bytes
+// (letters, digits, '_') and joining mid bytes.
+func asciiWordsAt(dst []Segment, s string, off int) []Segment {
+	var (
+		pad   [blockBytes + 1]byte
+		prev  uint64 // flags of the previous 8 bytes (the last in the top byte)
+		in    uint64 // 1 if the previous block ended inside a word
+		start int    // the open word's start
+		rare  bool   // the open word holds a digit or '_' (in earlier blocks)
+	)
+	for p := 0; p < len(s); p += blockBytes {
+		blk := s[p:min(p+blockBytes+1, len(s))]
+		if len(blk) <= blockBytes { // the last block: zero bytes after s join nothing
+			copy(pad[:], blk)
+			clear(pad[len(blk):])
+			blk = unsafe.String(&pad[0], len(pad))
+		}
+		var w, r uint64
+		w, r, prev = blockMasks(blk, prev)
+		cont := w<<1 | in
+		starts, ends := w&^cont, cont&^w
+		for ends != 0 {
+			if in == 0 {
+				start, rare = p+bits.TrailingZeros64(starts), false
+				starts &= starts - 1
+			}
+			in = 0
+			end := p + bits.TrailingZeros64(ends)
+			ends &= ends - 1
+			if !rare && r&(1<<(end-p)-1)>>max(start-p, 0) == 0 {
+				dst = append(dst, Segment{off + start, off + end, Word})
+			} else if k := asciiWordKind(s[start:end]); k != Punct {
+				dst = append(dst, Segment{off + start, off + end, k})
+			}
+		}
+		in = w >> 63
+		if starts != 0 {
+			start, rare = p+bits.TrailingZeros64(starts), false
+		}
+		rare = rare || in == 1 && r>>max(start-p, 0) != 0
+	}
+	if in == 1 { // a word ends at the end of s, a multiple of blockBytes long
+		if k := asciiWordKind(s[start:]); k != Punct {
+			dst = append(dst, Segment{off + start, off + len(s), k})
+		}
+	}
+	return dst
+}
+
+// asciiWordKind returns the kind of ASCII word w: Number if it holds a
+// digit, Word if it holds a letter, else Punct ('_' alone).
+func asciiWordKind(w string) Kind {
+	var seen uint8
+	for i := 0; i < len(w); i++ {
+		seen |= asciiFlags[w[i]]
+	}
+	switch {
+	case seen&fDigit != 0:
+		return Number
+	case seen&fLetter != 0:
+		return Word
+	}
+	return Punct
+}
+
+const blockBytes = 64
+
+// blockMasks returns, for the first 64 bytes of b (which has one more), the
+// mask of bytes in words (word bytes and joining mid bytes) and the mask of
+// digits and '_' (rare: words without them are Words), and the flags of
+// its last 8 bytes for the next block. prev has the flags of the 8 bytes
+// before b.
+func blockMasks(b string, prev uint64) (w, r, last uint64) {
+	const ones = 0x0101010101010101
+	_ = b[blockBytes]
+	for g := 0; g < blockBytes; g += 8 {
+		f := uint64(asciiFlags[b[g]]) | uint64(asciiFlags[b[g+1]])<<8 | uint64(asciiFlags[b[g+2]])<<16 |
+			uint64(asciiFlags[b[g+3]])<<24 | uint64(asciiFlags[b[g+4]])<<32 | uint64(asciiFlags[b[g+5]])<<40 |
+			uint64(asciiFlags[b[g+6]])<<48 | uint64(asciiFlags[b[g+7]])<<56 // flag bytes of b[g:g+8]
+		before := f<<8 | prev>>56
+		after := f>>8 | uint64(asciiFlags[b[g+8]])<<56
+		join := f >> midShift & before & after & ((fLetter | fDigit) * ones)
+		w |= movemask(f&(fWord*ones)|join) << g
+		r |= movemask(f&((fDigit|fExtend)*ones)) << g
+		prev = f
+	}
+	return w, r, prev
+}
+
+// movemask returns bit k set iff byte k of x (each below 0x80) is not 0.
+func movemask(x uint64) uint64 {
+	const ones = 0x0101010101010101
+	return ((x + 0x7f*ones) & (0x80 * ones) >> 7) * 0x0102040810204080 >> 56
 }

@@ -87,6 +87,47 @@ func FuzzASCIIPathMatchesUAX29(f *testing.F) {
 	})
 }
 
+// wordsOf filters Segments(s) to its word-like segments.
+func wordsOf(s string) []Segment {
+	var out []Segment
+	for sg := range Segments(s) {
+		if sg.Kind.WordLike() {
+			out = append(out, sg)
+		}
+	}
+	return out
+}
+
+func TestAppendWords(t *testing.T) {
+	for _, tc := range []struct{ name, in string }{
+		{"empty", ""},
+		{"english", "The quick brown fox jumps."},
+		{"mid", "can't a:b 1,000.50 3;4 x.y. .5 a'"},
+		{"underscore", "snake_case __ _x x_ _1"},
+		{"chinese", "我爱北京天安门"},
+		{"mixed", "我用Go写代码 v1.2 naïve café, e\u0301t\u00e9"},
+		{"newlines", "a\r\nb\tc\v\fd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := AppendWords([]Segment{{1, 2, Word}}, tc.in)
+			if want := append([]Segment{{1, 2, Word}}, wordsOf(tc.in)...); !slices.Equal(got, want) {
+				t.Errorf("AppendWords(%q) = %v, want %v", tc.in, got, want)
+			}
+		})
+	}
+}
+
+func FuzzAppendWordsMatchesSegments(f *testing.F) {
+	for _, s := range []string{"can't stop", "1,000.5", "a:b:c", "e.g. x_y", "__a", "a__", "'x'", "Go语言 v1.2", "é.b a.é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := AppendWords(nil, s), wordsOf(s); !slices.Equal(got, want) {
+			t.Fatalf("%q: AppendWords %v, Segments %v", s, got, want)
+		}
+	})
+}
+
 func BenchmarkCount(b *testing.B) {
 	en := "The quick brown fox jumps over the lazy dog, doesn't it? Prices rose 3.5% in 2024. "
 	zh := "机器学习是人工智能的一个分支，它使计算机能够从数据中学习。"
@@ -100,6 +141,14 @@ func BenchmarkCount(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				Count(s)
+			}
+		})
+		b.Run(bc.name+"/append", func(b *testing.B) {
+			var buf []Segment
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = AppendWords(buf[:0], s)
 			}
 		})
 	}
