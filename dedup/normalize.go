@@ -30,20 +30,23 @@ func (n *normalizer) normalize(s string) string {
 	if !n.foldInit {
 		n.fold, n.foldInit = cases.Fold(), true
 	}
-	n.nb = norm.NFKC.AppendString(n.nb[:0], s)
+	if norm.NFKC.QuickSpanString(s) < len(s) { // most text is in NFKC already
+		n.nb = norm.NFKC.AppendString(n.nb[:0], s)
+		s = unsafe.String(unsafe.SliceData(n.nb), len(n.nb))
+	}
 	// Case folding maps each rune on its own, so ASCII spans are lowered
 	// by appendLowerASCII and only the others go through the (slower)
 	// folder. ASCII bytes never occur inside a multi-byte rune.
 	n.fb = n.fb[:0]
-	for b := n.nb; len(b) > 0; {
-		n.fb, i = appendLowerASCII(n.fb, unsafe.String(unsafe.SliceData(b), len(b)))
-		b = b[i:]
+	for len(s) > 0 {
+		n.fb, i = appendLowerASCII(n.fb, s)
+		s = s[i:]
 		j := 0
-		for j < len(b) && b[j] >= utf8.RuneSelf {
+		for j < len(s) && s[j] >= utf8.RuneSelf {
 			j++
 		}
-		n.fb, _, _ = transform.Append(n.fold, n.fb, b[:j])
-		b = b[j:]
+		n.fb, _, _ = transform.Append(n.fold, n.fb, unsafe.Slice(unsafe.StringData(s), j))
+		s = s[j:]
 	}
 	return unsafe.String(unsafe.SliceData(n.fb), len(n.fb))
 }
