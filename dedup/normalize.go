@@ -20,12 +20,13 @@ type normalizer struct {
 
 // normalize returns s in NFKC, case folded. Pure-ASCII text only has its
 // letters lowered; that is what NFKC + folding does to ASCII. The result
-// aliases the normalizer's buffer and is valid until the next call.
+// aliases the normalizer's buffer, which has 16 bytes of capacity after
+// it, and is valid until the next call.
 func (n *normalizer) normalize(s string) string {
 	fb, i := appendLowerASCII(n.fb[:0], s)
 	n.fb = fb
 	if i == len(s) {
-		return unsafe.String(unsafe.SliceData(n.fb), len(n.fb))
+		return n.result()
 	}
 	if !n.foldInit {
 		n.fold, n.foldInit = cases.Fold(), true
@@ -48,6 +49,13 @@ func (n *normalizer) normalize(s string) string {
 		n.fb, _, _ = transform.Append(n.fold, n.fb, unsafe.Slice(unsafe.StringData(s), j))
 		s = s[j:]
 	}
+	return n.result()
+}
+
+// result returns the normalized text in n.fb, with 16 bytes of capacity
+// after it: the token hash reads a token's 16 bytes at once.
+func (n *normalizer) result() string {
+	n.fb = slices.Grow(n.fb, 16)
 	return unsafe.String(unsafe.SliceData(n.fb), len(n.fb))
 }
 

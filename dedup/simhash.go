@@ -85,9 +85,8 @@ func (a *Accumulator) Reset(lanes int) {
 
 // AddSet adds one feature hash to the sketch. Its top bits choose the bin.
 func (a *Accumulator) AddSet(h uint64) {
-	if h < a.mins[h>>59] {
-		a.mins[h>>59] = h
-	}
+	m := &a.mins[h>>59]
+	*m = min(*m, h) // no branch: whether a hash is a new minimum is a coin toss
 }
 
 // Add counts one feature hash in the SimHash.
@@ -117,13 +116,14 @@ func (a *Accumulator) Add(h uint64) {
 // one, but faster: a lane's eight byte counters stay in registers over up
 // to 255 hashes, where Add updates them in memory.
 func (a *Accumulator) AddAll(hs []uint64) {
-	var cur [255]uint64
+	var cur [255]uint64 // hashes of the lane before
 	for len(hs) > 0 {
-		n := copy(cur[:], hs)
+		n := min(len(hs), len(cur))
+		src := hs[:n]
 		hs = hs[n:]
 		for l := 0; l < a.lanes; l++ {
 			var c0, c1, c2, c3, c4, c5, c6, c7 uint64
-			for i, h := range cur[:n] {
+			for i, h := range src {
 				if l > 0 {
 					h = mix64(h + 0x9E3779B97F4A7C15)
 					cur[i] = h
@@ -138,6 +138,7 @@ func (a *Accumulator) AddAll(hs []uint64) {
 				c7 += laneTab[byte(h>>56)]
 			}
 			a.count(l, &[8]uint64{c0, c1, c2, c3, c4, c5, c6, c7})
+			src = cur[:n]
 		}
 		a.n += n
 	}
