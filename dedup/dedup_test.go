@@ -31,6 +31,33 @@ func TestSimhashBytesMatchesMfonda(t *testing.T) {
 	}
 }
 
+func TestAddAllMatchesAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, n := range []int{0, 1, 15, 16, 17, 239, 240, 241, 255, 256, 1000} {
+		for lanes := 1; lanes <= maxLanes; lanes++ {
+			hs := make([]uint64, n)
+			for i := range hs {
+				hs[i] = rng.Uint64()
+				if i%5 == 0 || n == 240 {
+					hs[i] = ^uint64(0) // all bits set: the largest counts
+				}
+			}
+			var one, all Accumulator
+			one.Reset(lanes)
+			all.Reset(lanes)
+			for _, h := range hs {
+				one.Add(h)
+			}
+			all.AddAll(hs[:n/2])
+			all.AddAll(hs[n/2:])
+			var m1, m2 [maxLanes * 64]uint8
+			if s1, s2 := one.Sig(m1[:]), all.Sig(m2[:]); s1 != s2 || m1 != m2 || one.Len() != all.Len() {
+				t.Fatalf("%d hashes, %d lanes: AddAll %x, Add %x", n, lanes, s2, s1)
+			}
+		}
+	}
+}
+
 func TestCompatFeaturesAreMfondaShingles(t *testing.T) {
 	sh, _ := NewShingler(3, 3, 3, 3)
 	for _, s := range []string{"The quick brown fox jumps over the lazy dog", "a b", "One, two; THREE four!"} {

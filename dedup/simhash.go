@@ -113,35 +113,81 @@ func (a *Accumulator) Add(h uint64) {
 }
 
 // AddAll counts the feature hashes hs in the SimHash, as Add does one by
-// one, but faster: a lane's eight byte counters stay in registers over up
-// to 255 hashes, where Add updates them in memory.
+// one, but faster (see countBits).
 func (a *Accumulator) AddAll(hs []uint64) {
-	var cur [255]uint64 // hashes of the lane before
+	var cur [addChunk]uint64 // the hashes of the lane before
 	for len(hs) > 0 {
-		n := min(len(hs), len(cur))
+		n := min(len(hs), addChunk)
 		src := hs[:n]
 		hs = hs[n:]
 		for l := 0; l < a.lanes; l++ {
-			var c0, c1, c2, c3, c4, c5, c6, c7 uint64
-			for i, h := range src {
-				if l > 0 {
-					h = mix64(h + 0x9E3779B97F4A7C15)
-					cur[i] = h
+			if l > 0 {
+				for i, h := range src {
+					cur[i] = mix64(h + 0x9E3779B97F4A7C15)
 				}
-				c0 += laneTab[byte(h)]
-				c1 += laneTab[byte(h>>8)]
-				c2 += laneTab[byte(h>>16)]
-				c3 += laneTab[byte(h>>24)]
-				c4 += laneTab[byte(h>>32)]
-				c5 += laneTab[byte(h>>40)]
-				c6 += laneTab[byte(h>>48)]
-				c7 += laneTab[byte(h>>56)]
+				src = cur[:n]
 			}
-			a.count(l, &[8]uint64{c0, c1, c2, c3, c4, c5, c6, c7})
-			src = cur[:n]
+			a.countBits(l, src)
 		}
 		a.n += n
 	}
+}
+
+// addChunk is the most hashes countBits takes: 15 groups of 16, so that a
+// bit's count, 16·(≤ 15) + (≤ 15), fits a byte counter.
+const addChunk = 240
+
+// countBits adds the bits of up to addChunk hashes to lane l's counters. A
+// carry-save adder tree (Harley–Seal) sums each group of 16 hashes into
+// bit planes of weight 1, 2, 4, 8 and a carry-out of weight 16 with a few
+// word operations per hash; only the carry-outs and, at the end, the
+// planes are spread into byte counters.
+func (a *Accumulator) countBits(l int, hs []uint64) {
+	var ones, twos, fours, eights uint64
+	var c16 [8]uint64
+	for len(hs) > 0 {
+		var pad [16]uint64 // the last group, padded with zero hashes
+		g := &pad
+		if len(hs) >= 16 {
+			g = (*[16]uint64)(hs)
+		} else {
+			copy(pad[:], hs)
+		}
+		hs = hs[min(16, len(hs)):]
+		var twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens uint64
+		twosA, ones = csa(ones, g[0], g[1])
+		twosB, ones = csa(ones, g[2], g[3])
+		foursA, twos = csa(twos, twosA, twosB)
+		twosA, ones = csa(ones, g[4], g[5])
+		twosB, ones = csa(ones, g[6], g[7])
+		foursB, twos = csa(twos, twosA, twosB)
+		eightsA, fours = csa(fours, foursA, foursB)
+		twosA, ones = csa(ones, g[8], g[9])
+		twosB, ones = csa(ones, g[10], g[11])
+		foursA, twos = csa(twos, twosA, twosB)
+		twosA, ones = csa(ones, g[12], g[13])
+		twosB, ones = csa(ones, g[14], g[15])
+		foursB, twos = csa(twos, twosA, twosB)
+		eightsB, fours = csa(fours, foursA, foursB)
+		sixteens, eights = csa(eights, eightsA, eightsB)
+		for k := range c16 {
+			c16[k] += laneTab[byte(sixteens>>(8*k))]
+		}
+	}
+	var c [8]uint64
+	for k := range c {
+		sh := 8 * k
+		c[k] = c16[k]<<4 + laneTab[byte(eights>>sh)]<<3 + laneTab[byte(fours>>sh)]<<2 +
+			laneTab[byte(twos>>sh)]<<1 + laneTab[byte(ones>>sh)]
+	}
+	a.count(l, &c)
+}
+
+// csa is a carry-save adder of three bit vectors: the carries and sums of
+// their bitwise sums.
+func csa(a, b, c uint64) (carry, sum uint64) {
+	u := a ^ b
+	return a&b | u&c, u ^ c
 }
 
 // count adds byte counters c of lane l to its bit counters.
