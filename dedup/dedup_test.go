@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/mfonda/simhash"
 	"github.com/siftdata/sift"
+	"github.com/zeebo/xxh3"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -55,6 +56,22 @@ func TestAddAllMatchesAdd(t *testing.T) {
 				t.Fatalf("%d hashes, %d lanes: AddAll %x, Add %x", n, lanes, s2, s1)
 			}
 		}
+	}
+}
+
+func TestHashSet(t *testing.T) {
+	var s hashSet
+	key := func(i int) xxh3.Uint128 { return xxh3.HashString128(fmt.Sprint(i)) }
+	const n = 10000
+	for round := range 2 {
+		for i := range n {
+			if doc, dup := s.add(key(i)); doc != i || dup != (round == 1) {
+				t.Fatalf("round %d: add(key %d) = %d, %v", round, i, doc, dup)
+			}
+		}
+	}
+	if b := float64(s.bytes()) / n; b > 28 {
+		t.Errorf("%.1f B per hash", b)
 	}
 }
 

@@ -145,8 +145,8 @@ const addChunk = 240
 func (a *Accumulator) countBits(l int, hs []uint64) {
 	var ones, twos, fours, eights uint64
 	var c16 [8]uint64
+	var pad [16]uint64 // the last group, padded with zero hashes
 	for len(hs) > 0 {
-		var pad [16]uint64 // the last group, padded with zero hashes
 		g := &pad
 		if len(hs) >= 16 {
 			g = (*[16]uint64)(hs)
