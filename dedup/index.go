@@ -105,7 +105,8 @@ const (
 // a keeper.
 type Index struct {
 	cfg      IndexConfig
-	sketches []Sketch
+	sketches [][]Sketch // pages of 1<<pageShift, so that they grow without slack
+	ndocs    int
 	head     []uint32       // Bands × 2^BucketBits buckets: newest block, 0 for none
 	pages    [][]block      // arena; block i is pages[i>>pageShift][i&pageMask], block 0 unused
 	spages   [][]smallBlock // arena of small blocks
@@ -134,7 +135,18 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 func (x *Index) Config() IndexConfig { return x.cfg }
 
 // Len returns the number of documents in the index.
-func (x *Index) Len() int { return len(x.sketches) }
+func (x *Index) Len() int { return x.ndocs }
+
+func (x *Index) sketch(doc uint32) *Sketch { return &x.sketches[doc>>pageShift][doc&pageMask] }
+
+// addSketch appends document sk's sketch.
+func (x *Index) addSketch(sk *Sketch) {
+	if x.ndocs&pageMask == 0 {
+		x.sketches = append(x.sketches, make([]Sketch, 1<<pageShift))
+	}
+	*x.sketch(uint32(x.ndocs)) = *sk
+	x.ndocs++
+}
 
 // ID returns the id of document doc. The error is an I/O error of the
 // temporary id file.
@@ -142,7 +154,7 @@ func (x *Index) ID(doc int) (string, error) { return x.ids.get(doc) }
 
 // Bytes returns the memory the index holds, in bytes.
 func (x *Index) Bytes() int64 {
-	return int64(cap(x.sketches))*SketchBins + int64(cap(x.head))*4 + int64(cap(x.pages)+cap(x.spages))*24 +
+	return int64(len(x.sketches))<<pageShift*SketchBins + int64(cap(x.head))*4 + int64(cap(x.sketches)+cap(x.pages)+cap(x.spages))*24 +
 		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) +
 		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.ids.bytes()
 }
@@ -212,11 +224,11 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		}
 		x.wave, x.tags = next, nextTags
 		for _, d := range x.cands {
-			touch += uint32(x.sketches[d][0])
+			touch += uint32(x.sketch(d)[0])
 		}
 		x.sink += touch
 		for _, d := range x.cands {
-			if s := x.sketches[d].Jaccard(&fp.Sketch); s >= x.cfg.MinSim && (s > bestSim || s == bestSim && int(d) < best) {
+			if s := x.sketch(d).Jaccard(&fp.Sketch); s >= x.cfg.MinSim && (s > bestSim || s == bestSim && int(d) < best) {
 				best, bestSim = int(d), s
 			}
 		}
@@ -274,7 +286,7 @@ func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 	if err := x.ids.add(id); err != nil {
 		return 0, err
 	}
-	x.sketches = append(x.sketches, fp.Sketch)
+	x.addSketch(&fp.Sketch)
 	for band := 0; band < x.cfg.Bands; band++ {
 		k, tag := x.key(&fp.Sig, band)
 		x.insert(band, k, tag, doc)
@@ -329,7 +341,7 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 		if err != nil {
 			return err
 		}
-		buf = append(buf[:0], x.sketches[doc][:]...)
+		buf = append(buf[:0], x.sketch(uint32(doc))[:]...)
 		buf = binary.AppendUvarint(buf, uint64(len(id)))
 		bw.Write(append(buf, id...))
 	}
@@ -398,7 +410,7 @@ func ReadIndex(r io.Reader) (*Index, []byte, error) {
 		if err := x.ids.add(string(id)); err != nil {
 			return nil, nil, err
 		}
-		x.sketches = append(x.sketches, sk)
+		x.addSketch(&sk)
 	}
 	var kb [4]byte
 	for band := 0; band < x.cfg.Bands; band++ {
