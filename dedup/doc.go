@@ -13,7 +13,7 @@
 // n-grams and Han/Kana runs give character n-grams ([Shingler]), one size
 // for the SimHash (default: single words and characters, which stay close
 // under edits) and one for a set sketch (default: 3-grams). Feature hashes
-// (XXH3) are summed into a SimHash of up to 256 bits and kept in a 32-byte
+// (XXH3 mixing) are summed into a SimHash of up to 256 bits and kept in a 32-byte
 // one-permutation MinHash [Sketch] ([Accumulator]); [SimhashBytes] is the
 // bit-identical equivalent of github.com/mfonda/simhash for comparison.
 // The [Index] finds candidates in banded bucket tables probed with the

@@ -30,6 +30,7 @@ type ExactDedup struct {
 	roles sift.Roles
 	n     normalizer
 	h     *xxh3.Hasher128
+	words []seg.Segment
 	seen  hashSet
 	ids   idStore
 	c     clusters
@@ -67,11 +68,10 @@ func (d *ExactDedup) Key(s string) xxh3.Uint128 {
 	}
 	t := d.n.normalize(s)
 	d.h.Reset()
-	for sg := range seg.Segments(t) {
-		if sg.Kind.WordLike() {
-			d.h.WriteString(t[sg.Start:sg.End])
-			d.h.Write([]byte{0})
-		}
+	d.words = seg.AppendWords(d.words[:0], t)
+	for _, sg := range d.words {
+		d.h.WriteString(t[sg.Start:sg.End])
+		d.h.Write([]byte{0})
 	}
 	return d.h.Sum128()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"slices"
 	"unsafe"
 
 	"github.com/siftdata/sift/seg"
@@ -147,10 +148,13 @@ func (x *Shingler) tokens(t string, out sink) {
 		return
 	}
 	ideo := false
-	for _, sg := range x.words {
+	if !out.compat {
+		x.hs = slices.Grow(x.hs, len(x.words))[:len(x.words)]
+	}
+	for i, sg := range x.words {
 		ideo = ideo || sg.Kind == seg.Ideo
 		if !out.compat {
-			x.hs = append(x.hs, tokenHash(t, sg.Start, sg.End))
+			x.hs[i] = tokenHash(t, sg.Start, sg.End)
 		}
 	}
 	if !ideo { // spaced text only: one run
