@@ -41,7 +41,7 @@ func Segments(s string) iter.Seq[Segment] {
 // fast ASCII rules, the others with the full UAX #29 rules.
 func segments(s string, yield func(Segment) bool) {
 	for start := 0; start < len(s); {
-		i, k := chunk(s, start)
+		i, k := chunk(s, start, start)
 		if i > start && !asciiSegmentsAt(s[start:i], start, yield) {
 			return
 		}
@@ -58,16 +58,29 @@ func segments(s string, yield func(Segment) bool) {
 // faster way to collect words.
 func AppendWords(dst []Segment, s string) []Segment {
 	for start := 0; start < len(s); {
-		i, k := chunk(s, start)
-		dst = asciiWordsAt(dst, s[start:i], start)
-		if k > i {
-			unicodeSegmentsAt(s[i:k], i, func(sg Segment) bool {
-				if sg.Kind.WordLike() {
-					dst = append(dst, sg)
-				}
-				return true
-			})
+		// Take the rest as ASCII up to a block holding a non-ASCII byte at
+		// q, keep the words before the last cut r before it, and go on from
+		// r as segments does.
+		n := len(dst)
+		var q int
+		if dst, q = asciiWordsAt(dst, s[start:], start); q == len(s) {
+			break
 		}
+		r := q
+		for r > start && !cut(s, r) {
+			r--
+		}
+		for len(dst) > n && dst[len(dst)-1].End > r {
+			dst = dst[:len(dst)-1]
+		}
+		i, k := chunk(s, start, q)
+		dst, _ = asciiWordsAt(dst, s[r:i], r)
+		unicodeSegmentsAt(s[i:k], i, func(sg Segment) bool {
+			if sg.Kind.WordLike() {
+				dst = append(dst, sg)
+			}
+			return true
+		})
 		start = k
 	}
 	return dst
@@ -77,9 +90,9 @@ func AppendWords(dst []Segment, s string) []Segment {
 // empty) and a chunk s[i:k] holding the next non-ASCII byte (empty when
 // the rest of s is ASCII, i = k = len(s)). Chunks end at word boundaries
 // no UAX #29 rule joins or looks across: after an ASCII space, before an
-// ASCII character other than a space.
-func chunk(s string, start int) (i, k int) {
-	j := start + asciiPrefix(s[start:])
+// ASCII character other than a space. s[start:from] is known to be ASCII.
+func chunk(s string, start, from int) (i, k int) {
+	j := from + asciiPrefix(s[from:])
 	if j == len(s) {
 		return j, j
 	}
@@ -343,14 +356,18 @@ const (
 	fLetter = 1 << iota
 	fDigit
 	fExtend
-	fMidLetter // ':', '.', '\''
-	fMidNum    // ',', ';', '.', '\''
+	fMidLetter        // ':', '.', '\''
+	fMidNum           // ',', ';', '.', '\''
+	fHigh      = 0x80 // not ASCII
 
 	fWord    = fLetter | fDigit | fExtend
 	midShift = 3
 )
 
 var asciiFlags = func() (t [256]uint8) {
+	for c := utf8.RuneSelf; c < len(t); c++ {
+		t[c] = fHigh
+	}
 	for c, cl := range asciiClass {
 		switch cl {
 		case cLetter:
@@ -370,12 +387,14 @@ var asciiFlags = func() (t [256]uint8) {
 	return t
 }()
 
-// asciiWordsAt appends the word-like segments of pure-ASCII s, at offsets
-// plus off, to dst: the rules of asciiSegmentsAt, computed 64 bytes at a
-// time as bit masks (bit j for byte j of a block), so that finding a word
-// costs no mispredicted branch. A word is a maximal run of word bytes
-// (letters, digits, '_') and joining mid bytes.
-func asciiWordsAt(dst []Segment, s string, off int) []Segment {
+// asciiWordsAt appends the word-like segments of s, at offsets plus off,
+// to dst by the rules of asciiSegmentsAt, computed 64 bytes at a time as
+// bit masks (bit j for byte j of a block), so that finding a word costs no
+// mispredicted branch. A word is a maximal run of word bytes (letters,
+// digits, '_') and joining mid bytes. It stops at the first block holding
+// a non-ASCII byte and returns its offset (plus off), having appended the
+// words ending before it; or off+len(s) when s is ASCII.
+func asciiWordsAt(dst []Segment, s string, off int) ([]Segment, int) {
 	var (
 		pad   [blockBytes + 1]byte
 		prev  uint64 // flags of the previous 8 bytes (the last in the top byte)
@@ -390,8 +409,11 @@ func asciiWordsAt(dst []Segment, s string, off int) []Segment {
 			clear(pad[len(blk):])
 			blk = unsafe.String(&pad[0], len(pad))
 		}
-		var w, r uint64
-		w, r, prev = blockMasks(blk, prev)
+		w, r, high, last := blockMasks(blk, prev)
+		if high != 0 {
+			return dst, off + p
+		}
+		prev = last
 		cont := w<<1 | in
 		starts, ends := w&^cont, cont&^w
 		for ends != 0 {
@@ -419,7 +441,7 @@ func asciiWordsAt(dst []Segment, s string, off int) []Segment {
 			dst = append(dst, Segment{off + start, off + len(s), k})
 		}
 	}
-	return dst
+	return dst, off + len(s)
 }
 
 // asciiWordKind returns the kind of ASCII word w: Number if it holds a
@@ -441,11 +463,11 @@ func asciiWordKind(w string) Kind {
 const blockBytes = 64
 
 // blockMasks returns, for the first 64 bytes of b (which has one more), the
-// mask of bytes in words (word bytes and joining mid bytes) and the mask of
-// digits and '_' (rare: words without them are Words), and the flags of
-// its last 8 bytes for the next block. prev has the flags of the 8 bytes
-// before b.
-func blockMasks(b string, prev uint64) (w, r, last uint64) {
+// mask of bytes in words (word bytes and joining mid bytes), the mask of
+// digits and '_' (rare: words without them are Words), a value not 0 if a
+// byte is not ASCII, and the flags of its last 8 bytes for the next block.
+// prev has the flags of the 8 bytes before b.
+func blockMasks(b string, prev uint64) (w, r, high, last uint64) {
 	const ones = 0x0101010101010101
 	_ = b[blockBytes]
 	for g := 0; g < blockBytes; g += 8 {
@@ -457,9 +479,10 @@ func blockMasks(b string, prev uint64) (w, r, last uint64) {
 		join := f >> midShift & before & after & ((fLetter | fDigit) * ones)
 		w |= movemask(f&(fWord*ones)|join) << g
 		r |= movemask(f&((fDigit|fExtend)*ones)) << g
+		high |= f
 		prev = f
 	}
-	return w, r, prev
+	return w, r, high & (fHigh * ones), prev
 }
 
 // movemask returns bit k set iff byte k of x (each below 0x80) is not 0.

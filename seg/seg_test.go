@@ -2,7 +2,9 @@ package seg
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -114,6 +116,28 @@ func TestAppendWords(t *testing.T) {
 				t.Errorf("AppendWords(%q) = %v, want %v", tc.in, got, want)
 			}
 		})
+	}
+}
+
+// TestAppendWordsLong checks AppendWords on random texts of hundreds of
+// bytes, whose words and non-ASCII runs fall at every position of the
+// 64-byte blocks.
+func TestAppendWordsLong(t *testing.T) {
+	pieces := []string{"word", "Go", "v1.2", "1,000", "a_b", "_", "can't", "x.", ":", "'", " ", "  ", "\n", "\r\n", ",",
+		"naïve", "中文", "é", "—", "コンピュータ", "e\u0301", "🇫🇷", strings.Repeat("long", 20)}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 3000 {
+		var b strings.Builder
+		for b.Len() < 50+rng.IntN(400) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+			if rng.IntN(3) == 0 {
+				b.WriteByte(' ')
+			}
+		}
+		s := b.String()
+		if got, want := AppendWords(nil, s), wordsOf(s); !slices.Equal(got, want) {
+			t.Fatalf("%q: AppendWords %v, Segments %v", s, got, want)
+		}
 	}
 }
 
