@@ -33,7 +33,8 @@ func benchDocs(b *testing.B) ([]string, int64) {
 var mfondaWords = regexp.MustCompile(`[\w']+(?:\://[\w\./]+){0,1}`)
 
 // BenchmarkFingerprint compares sift's fingerprint (NFKC + case fold,
-// segmentation, word 3-shingles, 256-bit SimHash) with the textbook
+// segmentation, words into a 128-bit SimHash, word 3-grams into the
+// sketch: the defaults) with the textbook
 // pipeline of github.com/mfonda/simhash (lower case, regexp words,
 // simhash.Shingle(3), 64-bit SimhashBytes) on the same documents.
 func BenchmarkFingerprint(b *testing.B) {
