@@ -66,7 +66,7 @@ func NewShingler(wordN, charN, sketchWordN, sketchCharN int) (*Shingler, error) 
 
 // Hashes calls fn with the 64-bit hash of every SimHash feature of s, in
 // text order. Repeated features are reported each time. Token hashes are
-// XXH3's (see tokenHash); a shingle's hash mixes its token hashes in order.
+// XXH3's (see hashTokens); a shingle's hash mixes its token hashes in order.
 func (x *Shingler) Hashes(s string, fn func(h uint64)) {
 	x.tokens(x.norm.normalize(s), sink{fn: func(kind int, w []uint64, _ []byte) {
 		if kind == 0 {
@@ -81,27 +81,30 @@ func (x *Shingler) Add(s string, a *Accumulator) {
 	x.tokens(x.norm.normalize(s), sink{acc: a})
 }
 
-// tokenHash returns the hash of token t[start:end]. Tokens of up to 16
-// bytes (nearly all) take XXH3's mixing of 9 to 16 bytes, applied to the
-// token zero-padded to 16 bytes and its length, with no branch on the
-// length; longer tokens are hashed by XXH3. t must have 16 bytes of
+// hashTokens puts in hs[i] the hash of token words[i] of t. Tokens of up
+// to 16 bytes (nearly all) take XXH3's mixing of 9 to 16 bytes, applied
+// to the token zero-padded to 16 bytes and its length, with no branch on
+// the length; longer tokens are hashed by XXH3. t must have 16 bytes of
 // capacity after its end, which the normalizer's result has.
-func tokenHash(t string, start, end int) uint64 {
-	l := end - start
-	if l > 16 {
-		return xxh3.HashString(t[start:end])
+func hashTokens(hs []uint64, t string, words []seg.Segment) {
+	for i, sg := range words {
+		l := sg.End - sg.Start
+		if l > 16 {
+			hs[i] = xxh3.HashString(t[sg.Start:sg.End])
+			continue
+		}
+		b := unsafe.Slice(unsafe.StringData(t[sg.Start:]), 16)
+		lo := binary.LittleEndian.Uint64(b) & (1<<(8*min(l, 8)) - 1)
+		hi := binary.LittleEndian.Uint64(b[8:]) & (1<<(8*max(l-8, 0)) - 1)
+		// XXH3's 64-bit hash of 9 to 16 bytes with its default secret.
+		lo ^= 0x1f67b3b7a4a44072 ^ 0x78e5c0cc4ee679cb
+		hi ^= 0x2172ffcc7dd05a82 ^ 0x8e2443f7744608b8
+		m1, m0 := bits.Mul64(lo, hi)
+		x := uint64(l) + bits.ReverseBytes64(lo) + hi + (m1 ^ m0)
+		x ^= x >> 37
+		x *= 0x165667919e3779f9
+		hs[i] = x ^ x>>32
 	}
-	b := unsafe.Slice(unsafe.StringData(t[start:]), 16)
-	lo := binary.LittleEndian.Uint64(b) & (1<<(8*min(l, 8)) - 1)
-	hi := binary.LittleEndian.Uint64(b[8:]) & (1<<(8*max(l-8, 0)) - 1)
-	// XXH3's 64-bit hash of 9 to 16 bytes with its default secret.
-	lo ^= 0x1f67b3b7a4a44072 ^ 0x78e5c0cc4ee679cb
-	hi ^= 0x2172ffcc7dd05a82 ^ 0x8e2443f7744608b8
-	m1, m0 := bits.Mul64(lo, hi)
-	x := uint64(l) + bits.ReverseBytes64(lo) + hi + (m1 ^ m0)
-	x ^= x >> 37
-	x *= 0x165667919e3779f9
-	return x ^ x>>32
 }
 
 // shingleHash combines token hashes; a single token's hash (XXH3, well
@@ -147,14 +150,15 @@ func (x *Shingler) tokens(t string, out sink) {
 	if len(x.words) == 0 {
 		return
 	}
-	ideo := false
 	if !out.compat {
 		x.hs = slices.Grow(x.hs, len(x.words))[:len(x.words)]
+		hashTokens(x.hs, t, x.words)
 	}
-	for i, sg := range x.words {
-		ideo = ideo || sg.Kind == seg.Ideo
-		if !out.compat {
-			x.hs[i] = tokenHash(t, sg.Start, sg.End)
+	ideo := false
+	for _, sg := range x.words {
+		if sg.Kind == seg.Ideo {
+			ideo = true
+			break
 		}
 	}
 	if !ideo { // spaced text only: one run

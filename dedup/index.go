@@ -321,7 +321,7 @@ func (x *Index) insert(band int, bucket, tag uint32, doc int) {
 	x.nblocks++
 }
 
-const indexMagic = "SIFTSIM3" // 3: token hashes of tokenHash
+const indexMagic = "SIFTSIM3" // 3: token hashes of hashTokens
 
 // WriteTo writes the index: configuration, per document its sketch and id,
 // then per band every document's band bits. extra is stored alongside (the
