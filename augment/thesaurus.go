@@ -245,7 +245,7 @@ func ReadTSV(r io.Reader) (*Thesaurus, error) {
 		}
 		f := strings.Split(line, "\t")
 		if len(f) < 2 {
-			return fmt.Errorf("%w: line %d: no tab: want head<TAB>synonym...", ErrFormat, n)
+			return fmt.Errorf("%w: line %d: no tab (want head<TAB>synonyms)", ErrFormat, n)
 		}
 		t.Add(f[0], AnyPOS, f[1:]...)
 		return nil

@@ -354,7 +354,7 @@ func ReadCSV(r io.Reader) (*Thesaurus, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) < 2 {
-			return nil, fmt.Errorf("%w: line %d: want head,synonym...", ErrFormat, line)
+			return nil, fmt.Errorf("%w: line %d: want head,synonyms", ErrFormat, line)
 		}
 		if slices.ContainsFunc(rec, func(f string) bool { return !utf8.ValidString(f) }) {
 			return nil, fmt.Errorf("%w: line %d: not UTF-8", ErrFormat, line)

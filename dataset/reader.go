@@ -21,7 +21,6 @@ type Reader struct {
 	maxLine   int
 	cur       fileReader
 	rb        *sift.Builder
-	bytesRead int64
 }
 
 var _ sift.Source = (*Reader)(nil)

@@ -6,9 +6,9 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -87,7 +87,11 @@ var (
 // documentation: HTML block elements and code blocks end a paragraph, and
 // Markdown paragraphs end at blank lines.
 func goDocParagraphs() []string {
-	root := filepath.Join(runtime.GOROOT(), "doc")
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return nil
+	}
+	root := filepath.Join(strings.TrimSpace(string(goroot)), "doc")
 	var out []string
 	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -327,7 +327,7 @@ func customChat(listPath, rolePath, contentPath string, roles map[string]string)
 		switch {
 		case !ok:
 			return record{}, fs, unknown(fmt.Sprintf("mapping.messages %q not found", listPath), fs)
-		case v.msgs != nil && len(v.msgs) > 0:
+		case len(v.msgs) > 0:
 			return record{msgs: v.msgs}, fs, nil
 		case v.kind() != "array":
 			return record{}, fs, rejectf(ReasonMessagesNotList, "%s is %s, want array", listPath, v.kind())
