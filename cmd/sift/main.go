@@ -21,6 +21,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/recipe"
 	"golang.org/x/term"
 
@@ -35,7 +36,7 @@ const usage = `sift cleans LLM training data.
 
 Usage:
   sift run RECIPE.yaml [flags]   run a recipe (flags override it)
-  sift validate RECIPE.yaml      check a recipe and build its stages
+  sift validate RECIPE.yaml      check a recipe, its inputs, and build its stages
   sift stages                    list stages with their parameters
   sift lm train|score ...        train or score an n-gram language model
   sift version                   print the version
@@ -186,7 +187,17 @@ func validateCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	steps, err := r.Steps(recipe.Env{Dir: r.Dir})
+	env := recipe.Env{Dir: r.Dir}
+	if len(r.Input) > 0 {
+		var in []string
+		for _, p := range r.Input {
+			in = append(in, r.Path(p))
+		}
+		if env.Inputs, err = dataset.Expand(in...); err != nil {
+			return err
+		}
+	}
+	steps, err := r.Steps(env) // builds every stage: models are loaded or trained
 	if err != nil {
 		return err
 	}

@@ -149,6 +149,10 @@ func TestValidateAndStages(t *testing.T) {
 	p := filepath.Join(dir, "r.yaml")
 	os.WriteFile(p, []byte("input: x.jsonl\noutput: y.jsonl\nstages:\n  - length_filter: {min: 3}\n"), 0o644)
 	var out bytes.Buffer
+	if err := cli(context.Background(), []string{"validate", p}, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "x.jsonl") {
+		t.Errorf("validate with a missing input: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "x.jsonl"), []byte(`{"text":"a b c"}`+"\n"), 0o644)
 	if err := cli(context.Background(), []string{"validate", p}, nil, &out, &out); err != nil || !strings.Contains(out.String(), "ok (1 stages)") {
 		t.Errorf("validate: %v %s", err, out.String())
 	}
