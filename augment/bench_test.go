@@ -2,6 +2,7 @@ package augment
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,14 +49,26 @@ func TestSynonymsRatioFortunes(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := textBatch(mem, texts...)
 	defer rec.Release()
-	// Higher ratios saturate: only about a fifth of the words are
-	// replaceable (0.2 gives 0.175), see docs/augment.md.
-	for _, ratio := range []float64{0.05, 0.1} {
-		_, b := process(t, mem, newStage(t, WithRatio(ratio), WithCopies(2), WithSeed(7)), rec)
+	for _, ratio := range []float64{0.05, 0.1, 0.2} {
+		rows, b := process(t, mem, newStage(t, WithRatio(ratio), WithCopies(2), WithSeed(7)), rec)
 		c := b.Counts()
 		share := float64(c["words_changed"]) / float64(c["words"])
-		t.Logf("ratio %.2f: %d rows, %d copies, no_change %d, duplicate_copy %d, changed share %.4f",
-			ratio, len(texts), c["copies"], c["no_change"], c["duplicate_copy"], share)
+		copies := map[string]int{}
+		for _, r := range rows {
+			var x struct{ ID string }
+			json.Unmarshal([]byte(r), &x)
+			if src, _, ok := strings.Cut(x.ID, "#aug"); ok {
+				copies[src]++
+			}
+		}
+		two := 0
+		for _, n := range copies {
+			if n == 2 {
+				two++
+			}
+		}
+		t.Logf("ratio %.2f: %d rows, %d copies, no_change %d, duplicate_copy %d, changed share %.4f, rows with 2 copies %.2f%%",
+			ratio, len(texts), c["copies"], c["no_change"], c["duplicate_copy"], share, 100*float64(two)/float64(len(texts)))
 		if share < ratio*0.9 || share > ratio*1.1 {
 			t.Errorf("ratio %.2f: share %.4f", ratio, share)
 		}

@@ -103,7 +103,11 @@ func (sc *scanner) scan(part int, s string, toks []token) []token {
 			t.role = kept
 			if !stopwords[prev] {
 				t.role = free
-				t.syns = sc.th.lookup(prev, posContext(ctx), sc.phrases)
+				if _, ok := sc.th.m[prev]; ok {
+					t.syns = sc.th.lookup(prev, posContext(ctx), sc.phrases)
+				} else {
+					t.syns = sc.th.inflected(prev, posContext(ctx))
+				}
 			}
 		}
 		sentence = false

@@ -49,6 +49,9 @@ type Thesaurus struct {
 	// maxIdeo is the longest ideographic headword in runes, the window of
 	// forward maximum matching.
 	maxIdeo int
+	// byForm and byBase index the irregular inflections (WordNet's
+	// exception lists) by form and by lemma.
+	byForm, byBase map[string][]irregular
 }
 
 // group holds the synonyms of one headword for one part of speech. The
@@ -61,7 +64,24 @@ type group struct {
 }
 
 // NewThesaurus returns an empty thesaurus.
-func NewThesaurus() *Thesaurus { return &Thesaurus{m: map[string][]group{}} }
+func NewThesaurus() *Thesaurus {
+	return &Thesaurus{m: map[string][]group{}, byForm: map[string][]irregular{}, byBase: map[string][]irregular{}}
+}
+
+// AddIrregular records form as an irregular inflection of base used as pos
+// (Noun, Verb, Adj or Adv), as WordNet's exception lists do ("went" of
+// "go", "mice" of "mouse"). The stage uses them to find the lemma of an
+// inflected word and to inflect a synonym the same way. Both must be
+// lower-case ASCII words, else the entry is ignored, as are duplicates.
+func (t *Thesaurus) AddIrregular(form string, pos POS, base string) {
+	e := irregular{pos, form, base}
+	if pos == AnyPOS || pos > Adv || !isLower(form) || !isLower(base) || form == base || slices.Contains(t.byForm[form], e) {
+		return
+	}
+	t.byForm[form] = append(t.byForm[form], e)
+	t.byBase[base] = append(t.byBase[base], e)
+}
+
 
 // Add records syns as synonyms of head used as pos. Empty strings and
 // synonyms equal to head (ignoring case) are skipped, as are duplicates.
@@ -157,6 +177,9 @@ func Merge(ts ...*Thesaurus) *Thesaurus {
 				out.addGroup(h, g.pos, g.syns)
 			}
 		}
+		for _, e := range t.irregulars() {
+			out.AddIrregular(e.form, e.pos, e.base)
+		}
 	}
 	return out
 }
@@ -171,14 +194,33 @@ func (t *Thesaurus) heads() []string {
 	return hs
 }
 
+// irregulars returns the exception-list entries sorted by form, then in
+// the order added.
+func (t *Thesaurus) irregulars() []irregular {
+	forms := make([]string, 0, len(t.byForm))
+	for f := range t.byForm {
+		forms = append(forms, f)
+	}
+	slices.Sort(forms)
+	var out []irregular
+	for _, f := range forms {
+		out = append(out, t.byForm[f]...)
+	}
+	return out
+}
+
+// irregularLetters mark exception-list lines in the compact format, by POS.
+const irregularLetters = "-NVAR"
+
 // compactHeader starts the compact format written by WriteTo.
 const compactHeader = "# sift thesaurus v1\n"
 
 // WriteTo writes t in the compact text format read by [ReadThesaurus]: a
 // header line, then one line per headword and part of speech,
-// "head<TAB>pos<TAB>syn<TAB>syn...", sorted by headword. It returns the
-// number of bytes written. A part of speech without synonyms is written as
-// "head<TAB>pos".
+// "head<TAB>pos<TAB>syn<TAB>syn...", sorted by headword, then the
+// irregular inflections as "form<TAB>POS<TAB>base" with the POS letter in
+// upper case, sorted by form. It returns the number of bytes written. A
+// part of speech without synonyms is written as "head<TAB>pos".
 func (t *Thesaurus) WriteTo(w io.Writer) (int64, error) {
 	bw := bufio.NewWriter(w)
 	n, _ := bw.WriteString(compactHeader)
@@ -194,6 +236,10 @@ func (t *Thesaurus) WriteTo(w io.Writer) (int64, error) {
 			n, _ = bw.WriteString("\n")
 			total += int64(n)
 		}
+	}
+	for _, e := range t.irregulars() {
+		n, _ = fmt.Fprintf(bw, "%s\t%c\t%s\n", e.form, irregularLetters[e.pos], e.base)
+		total += int64(n)
 	}
 	return total, bw.Flush()
 }
@@ -216,6 +262,10 @@ func ReadThesaurus(r io.Reader) (*Thesaurus, error) {
 			return nil
 		}
 		f := strings.Split(line, "\t")
+		if p := strings.Index(irregularLetters, f[min(1, len(f)-1)]); len(f) == 3 && len(f[1]) == 1 && p > 0 {
+			t.AddIrregular(f[0], POS(p), f[2])
+			return nil
+		}
 		p := strings.Index(posLetters, f[min(1, len(f)-1)])
 		if len(f) < 2 || len(f[1]) != 1 || p < 0 {
 			return fmt.Errorf("%w: line %d: want head<TAB>pos<TAB>synonyms", ErrFormat, n)

@@ -66,9 +66,9 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 	if err != nil {
 		return nil, err
 	}
-	var exc [2]map[string]string // noun, verb
-	for i, name := range []string{"noun.exc", "verb.exc"} {
-		if exc[i], err = readExc(filepath.Join(dir, name)); err != nil {
+	t := NewThesaurus()
+	for _, f := range wordnetFiles {
+		if err := readExc(t, filepath.Join(dir, f.name+".exc"), f.pos); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +123,6 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 			return nil, err
 		}
 	}
-	t := NewThesaurus()
 	heads := make([]string, 0, len(words))
 	for h := range words {
 		heads = append(heads, h)
@@ -136,7 +135,7 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 			fr += e.freq
 			hasSyns = hasSyns || len(e.syns) > 0
 		}
-		if !hasSyns || fr*inflectionShare < baseFreq(h, exc, freq) {
+		if !hasSyns || fr*inflectionShare < t.baseFreq(h, freq) {
 			continue
 		}
 		slices.SortStableFunc(es, func(a, b entry) int { return b.freq - a.freq })
@@ -150,45 +149,41 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 	return t, nil
 }
 
-// readExc maps the irregular forms of a WordNet exception list to their
-// base ("said" -> "say"). A missing file gives an empty map.
-func readExc(path string) (map[string]string, error) {
-	m := map[string]string{}
+// readExc adds the irregular forms of a WordNet exception list ("form
+// base [base...]" lines) to t. Entries with spaces or non-ASCII letters are
+// left out. A missing file adds nothing.
+func readExc(t *Thesaurus, path string, pos POS) error {
 	err := eachFileLine(path, func(n int, line string) error {
 		f := strings.Fields(line)
 		if len(f) < 2 {
 			return fmt.Errorf("%w: %s line %d: want form base", ErrFormat, filepath.Base(path), n)
 		}
-		m[wordnetLemma(f[0])] = wordnetLemma(f[1])
+		for _, b := range f[1:] {
+			t.AddIrregular(f[0], pos, b)
+		}
 		return nil
 	})
 	if errors.Is(err, fs.ErrNotExist) {
-		return m, nil
+		return nil
 	}
-	return m, err
+	return err
 }
 
-// endings are WordNet's detachment rules (morphy) for nouns and verbs.
-var endings = [2][][2]string{
-	{{"s", ""}, {"ses", "s"}, {"xes", "x"}, {"zes", "z"}, {"ches", "ch"}, {"shes", "sh"}, {"men", "man"}, {"ies", "y"}},
-	{{"s", ""}, {"ies", "y"}, {"es", "e"}, {"es", ""}, {"ed", "e"}, {"ed", ""}, {"ing", "e"}, {"ing", ""}},
-}
-
-// baseFreq returns the tagged count of the noun or verb w is an inflection
-// of (the larger if both), or 0.
-func baseFreq(w string, exc [2]map[string]string, freq map[string][]int) int {
+// baseFreq returns the largest tagged count of a noun or verb w is an
+// inflection of (by the exception lists and morphy's rules), or 0.
+func (t *Thesaurus) baseFreq(w string, freq map[string][]int) int {
 	best := 0
-	for i, digit := range []string{"%1", "%2"} {
-		bases := []string{exc[i][w]}
-		for _, e := range endings[i] {
-			if b, ok := strings.CutSuffix(w, e[0]); ok && b != "" {
-				bases = append(bases, b+e[1])
-			}
+	count := func(base string, p POS) {
+		if (p == Noun || p == Verb) && base != w { // Noun and Verb are also their ss_type digits
+			best = max(best, sum(freq[base+"%"+strconv.Itoa(int(p))]))
 		}
-		for _, b := range bases {
-			if b != "" && b != w {
-				best = max(best, sum(freq[b+digit]))
-			}
+	}
+	for _, e := range t.byForm[w] {
+		count(e.base, e.pos)
+	}
+	for _, r := range morphRules {
+		if b, ok := strings.CutSuffix(w, r.suffix); ok && b != "" {
+			count(b+r.base, r.pos)
 		}
 	}
 	return best
