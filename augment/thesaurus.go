@@ -82,7 +82,6 @@ func (t *Thesaurus) AddIrregular(form string, pos POS, base string) {
 	t.byBase[base] = append(t.byBase[base], e)
 }
 
-
 // Add records syns as synonyms of head used as pos. Empty strings and
 // synonyms equal to head (ignoring case) are skipped, as are duplicates.
 // Parts of speech keep the order in which they are first added for head.

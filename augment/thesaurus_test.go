@@ -79,6 +79,10 @@ func TestCompactRoundTripGzip(t *testing.T) {
 	th.addGroup("whole", Adj, nil) // mostly an adjective, without synonyms
 	th.Add("whole", Noun, "unit")
 	th.Add("lonely", Adj) // nothing to record
+	th.AddIrregular("ran", Verb, "run")
+	th.AddIrregular("better", Adj, "good")
+	th.AddIrregular("better", Adv, "well")
+	th.AddIrregular("went", AnyPOS, "go") // ignored: no part of speech
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	if _, err := th.WriteTo(zw); err != nil {
@@ -108,6 +112,9 @@ func TestCompactRoundTripGzip(t *testing.T) {
 	if s := syns(got, "whole", Noun); s != "unit" || got.Len() != 3 {
 		t.Errorf("whole/n = %q, %d headwords", s, got.Len())
 	}
+	if n := len(got.irregulars()); n != 3 {
+		t.Errorf("%d irregular forms, want 3", n)
+	}
 	if got.maxIdeo != 2 {
 		t.Errorf("maxIdeo = %d", got.maxIdeo)
 	}
@@ -125,7 +132,12 @@ func TestMerge(t *testing.T) {
 	a.Add("big", Adj, "large")
 	b.Add("big", Adj, "huge", "large")
 	b.Add("城市", AnyPOS, "都市")
+	a.AddIrregular("bigger", Adj, "big")
+	b.AddIrregular("bigger", Adj, "big")
 	m := Merge(a, b)
+	if len(m.irregulars()) != 1 {
+		t.Errorf("irregulars: %v", m.irregulars())
+	}
 	if s := syns(m, "big", Adj); s != "large|huge" {
 		t.Errorf("big = %q", s)
 	}
@@ -155,6 +167,10 @@ func TestReadWordNetTiny(t *testing.T) {
 		if got := syns(th, w, AnyPOS); got != want {
 			t.Errorf("%s: got %q, want %q", w, got, want)
 		}
+	}
+	// "said" is found as the past of "say" (verb.exc) instead.
+	if got := th.inflected("said", anyPOS); !slices.Equal(got, []string{"stated"}) {
+		t.Errorf("said: %q", got)
 	}
 	if got := th.lookup("run", verbOnly, false); !slices.Equal(got, []string{"operate"}) {
 		t.Errorf("run without phrases: %q", got)
@@ -208,6 +224,16 @@ func TestReadWordNetDebian(t *testing.T) {
 	for _, w := range []string{"said", "saw", "the", "house"} {
 		if s := th.Synonyms(w, AnyPOS); len(s) > 0 && w != "house" || slices.Contains(s, "firm") {
 			t.Errorf("%s: unexpected synonyms %q", w, s)
+		}
+	}
+	for _, c := range []struct {
+		w       string
+		allowed uint8
+		has     string
+	}{{"thinks", verbOnly, "believes"}, {"went", anyPOS, "proceeded"}, {"children", nounOrAdj, "kids"},
+		{"stopped", anyPOS, "halted"}, {"said", anyPOS, "stated"}, {"larger", anyPOS, "bigger"}} {
+		if got := th.inflected(c.w, c.allowed); !slices.Contains(got, c.has) {
+			t.Errorf("%s: %q lacks %q", c.w, got, c.has)
 		}
 	}
 	// The embedded thesaurus is exactly what the generator derives.
