@@ -64,34 +64,68 @@ func (e irregular) kind() inflection {
 // the exception lists do not need them, so they are named here.
 var unchangedPast = wordSet("bet burst cast cost cut fit hit hurt let put quit read rid set shed shut slit split spread thrust upset wed wet")
 
+// inflCache bounds the memo of inflected: its results for up to this many
+// (word, context) pairs are kept.
+const inflCache = 1 << 18
+
+type inflKey struct {
+	word    string
+	allowed uint8
+}
+
 // inflected returns the synonyms of lower, a word that is not a headword,
 // if it is an inflection of one used as a part of speech in allowed (bits
 // 1<<POS): the lemma is found by morphy (exception lists, then the
 // detachment rules), and each single-word synonym of the lemma is
 // inflected the same way. Synonyms that cannot be inflected confidently
 // are left out. Only parts of speech of WordNet-derived entries qualify.
+// Results are memoised: the slice is shared, do not modify it.
 func (t *Thesaurus) inflected(lower string, allowed uint8) []string {
+	k := inflKey{lower, allowed}
+	t.mu.RLock()
+	out, ok := t.memo[k]
+	t.mu.RUnlock()
+	if ok {
+		return out
+	}
+	out = t.lemmaSynonyms(lower, allowed)
+	t.mu.Lock()
+	if t.memo == nil {
+		t.memo = map[inflKey][]string{}
+	}
+	if len(t.memo) < inflCache {
+		k.word = strings.Clone(lower) // lower may alias Arrow memory
+		t.memo[k] = out
+	}
+	t.mu.Unlock()
+	return out
+}
+
+// lemmaSynonyms is inflected without the memo.
+func (t *Thesaurus) lemmaSynonyms(lower string, allowed uint8) []string {
 	var best *group
 	var kind inflection
 	rank := -1
-	try := func(pos POS, base string, k inflection) {
+	// try considers the groups of a lemma. An empty group counts: it
+	// stops a rarer part of speech from lending its synonyms, as in lookup.
+	try := func(pos POS, gs []group, k inflection) {
 		if allowed&1 == 0 && allowed&(1<<pos) == 0 {
 			return
 		}
-		// An empty group counts: it stops a rarer part of speech from
-		// lending its synonyms, as in lookup.
-		for i, g := range t.m[base] {
+		for i, g := range gs {
 			if g.pos == pos && (rank < 0 || i < rank) {
-				best, kind, rank = &t.m[base][i], k, i
+				best, kind, rank = &gs[i], k, i
 			}
 		}
 	}
 	for _, e := range t.byForm[lower] {
-		try(e.pos, e.base, e.kind())
+		try(e.pos, t.m[e.base], e.kind())
 	}
+	var buf [64]byte
 	for _, r := range morphRules {
-		if stem, ok := strings.CutSuffix(lower, r.suffix); ok && stem != "" {
-			try(r.pos, stem+r.base, r.kind)
+		if stem, ok := strings.CutSuffix(lower, r.suffix); ok && stem != "" && len(stem)+len(r.base) <= len(buf) {
+			b := append(append(buf[:0], stem...), r.base...)
+			try(r.pos, t.m[string(b)], r.kind) // no allocation for the key
 		}
 	}
 	if best == nil {

@@ -103,11 +103,7 @@ func (sc *scanner) scan(part int, s string, toks []token) []token {
 			t.role = kept
 			if !stopwords[prev] {
 				t.role = free
-				if _, ok := sc.th.m[prev]; ok {
-					t.syns = sc.th.lookup(prev, posContext(ctx), sc.phrases)
-				} else {
-					t.syns = sc.th.inflected(prev, posContext(ctx))
-				}
+				t.syns = sc.th.wordSynonyms(prev, posContext(ctx), sc.phrases)
 			}
 		}
 		sentence = false

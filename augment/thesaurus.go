@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -52,6 +53,9 @@ type Thesaurus struct {
 	// byForm and byBase index the irregular inflections (WordNet's
 	// exception lists) by form and by lemma.
 	byForm, byBase map[string][]irregular
+	// memo holds results of inflected, which reads only the fields above.
+	mu   sync.RWMutex
+	memo map[inflKey][]string
 }
 
 // group holds the synonyms of one headword for one part of speech. The
@@ -142,7 +146,22 @@ func (t *Thesaurus) Synonyms(word string, pos POS) []string {
 // parts of speech in the set allowed (bit 1<<POS; bit 0 allows any),
 // without phrases unless phrases is set.
 func (t *Thesaurus) lookup(lower string, allowed uint8, phrases bool) []string {
-	for _, g := range t.m[lower] {
+	return pick(t.m[lower], allowed, phrases)
+}
+
+// wordSynonyms is lookup for a word of running text: a word that is not a
+// headword gets the synonyms of its lemma, inflected like it.
+func (t *Thesaurus) wordSynonyms(lower string, allowed uint8, phrases bool) []string {
+	gs, ok := t.m[lower]
+	if !ok {
+		return t.inflected(lower, allowed)
+	}
+	return pick(gs, allowed, phrases)
+}
+
+// pick is lookup on the groups of a headword.
+func pick(gs []group, allowed uint8, phrases bool) []string {
+	for _, g := range gs {
 		if allowed&1 != 0 || g.pos == AnyPOS || allowed&(1<<g.pos) != 0 {
 			if !phrases {
 				return g.syns[:g.single]
