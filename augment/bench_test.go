@@ -67,13 +67,15 @@ func TestSynonymsRatioFortunes(t *testing.T) {
 				two++
 			}
 		}
-		t.Logf("ratio %.2f: %d rows, %d copies, no_change %d, duplicate_copy %d, changed share %.4f, rows with 2 copies %.2f%%",
-			ratio, len(texts), c["copies"], c["no_change"], c["duplicate_copy"], share, 100*float64(two)/float64(len(texts)))
+		t.Logf("ratio %.2f: %d rows, %d copies, no_change %d, duplicate_copy %d, changed share %.4f, rows with 2 copies %d (%.2f%%)",
+			ratio, len(texts), c["copies"], c["no_change"], c["duplicate_copy"], share, two, 100*float64(two)/float64(len(texts)))
 		if share < ratio*0.9 || share > ratio*1.1 {
 			t.Errorf("ratio %.2f: share %.4f", ratio, share)
 		}
-		if c["copies"] < int64(2*len(texts))*95/100 {
-			t.Errorf("ratio %.2f: only %d copies of %d rows", ratio, c["copies"], len(texts))
+		// Lemmatisation makes inflected words replaceable: only rows with
+		// at most one replaceable word (ASCII art, all caps) fall short.
+		if two < len(texts)*98/100 {
+			t.Errorf("ratio %.2f: only %d of %d rows have 2 copies", ratio, two, len(texts))
 		}
 	}
 }

@@ -65,12 +65,19 @@ func (e irregular) kind() inflection {
 var unchangedPast = wordSet("bet burst cast cost cut fit hit hurt let put quit read rid set shed shut slit split spread thrust upset wed wet")
 
 // inflCache bounds the memo of inflected: its results for up to this many
-// (word, context) pairs are kept.
+// words per context are kept.
 const inflCache = 1 << 18
 
-type inflKey struct {
-	word    string
-	allowed uint8
+// memoSlot returns the memo of inflected for the POS set allowed, one of
+// the sets posContext returns.
+func memoSlot(allowed uint8) int {
+	switch allowed {
+	case nounOrAdj:
+		return 1
+	case verbOnly:
+		return 2
+	}
+	return 0
 }
 
 // inflected returns the synonyms of lower, a word that is not a headword,
@@ -81,21 +88,23 @@ type inflKey struct {
 // are left out. Only parts of speech of WordNet-derived entries qualify.
 // Results are memoised: the slice is shared, do not modify it.
 func (t *Thesaurus) inflected(lower string, allowed uint8) []string {
-	k := inflKey{lower, allowed}
+	if !hasAnySuffix(lower, "s", "ed", "ing", "er", "est", "men") && t.byForm[lower] == nil {
+		return nil // no rule or exception applies
+	}
+	i := memoSlot(allowed)
 	t.mu.RLock()
-	out, ok := t.memo[k]
+	out, ok := t.memo[i][lower]
 	t.mu.RUnlock()
 	if ok {
 		return out
 	}
 	out = t.lemmaSynonyms(lower, allowed)
 	t.mu.Lock()
-	if t.memo == nil {
-		t.memo = map[inflKey][]string{}
+	if t.memo[i] == nil {
+		t.memo[i] = map[string][]string{}
 	}
-	if len(t.memo) < inflCache {
-		k.word = strings.Clone(lower) // lower may alias Arrow memory
-		t.memo[k] = out
+	if len(t.memo[i]) < inflCache {
+		t.memo[i][strings.Clone(lower)] = out // lower may alias Arrow memory
 	}
 	t.mu.Unlock()
 	return out

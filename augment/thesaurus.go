@@ -55,7 +55,7 @@ type Thesaurus struct {
 	byForm, byBase map[string][]irregular
 	// memo holds results of inflected, which reads only the fields above.
 	mu   sync.RWMutex
-	memo map[inflKey][]string
+	memo [3]map[string][]string
 }
 
 // group holds the synonyms of one headword for one part of speech. The
