@@ -47,7 +47,10 @@ const MetaAugmentedFrom = "augmented_from"
 // (names), stopwords, single ideographs, and words glued to code-like
 // characters (snake_case, paths, f(x), hyphenated compounds). Everything
 // but the edited words stays byte-identical; replacements keep the case of
-// the word they replace.
+// the word they replace. A word that is not a headword but an inflection
+// of one ("dogs", "went") gets its lemma's synonyms in the same form
+// ("hounds", "travelled"); synonyms that cannot be inflected confidently
+// are skipped.
 //
 // The randomness of a copy derives only from (seed, row id, copy index,
 // attempt),

@@ -263,7 +263,7 @@ func (t *Thesaurus) WriteTo(w io.Writer) (int64, error) {
 }
 
 // ReadThesaurus reads the compact format written by [Thesaurus.WriteTo],
-// gzip-compressed or not.
+// gzip-compressed or not, irregular forms included.
 func ReadThesaurus(r io.Reader) (*Thesaurus, error) {
 	br, err := maybeGunzip(r)
 	if err != nil {

@@ -55,7 +55,9 @@ var wordnetFiles = [...]struct {
 // tagged frequency, else noun, verb, adjective, adverb; one without good
 // synonyms stays as an empty entry, so that the word is not replaced by
 // synonyms of a rarer part of speech ("whole", mostly an adjective, is
-// not replaced by the noun's "unit").
+// not replaced by the noun's "unit"). The exception lists
+// {noun,verb,adj,adv}.exc, when present, are kept as irregular forms (see
+// [Thesaurus.AddIrregular]).
 func ReadWordNet(dir string) (*Thesaurus, error) {
 	if _, err := os.Stat(filepath.Join(dir, "index.noun")); errors.Is(err, fs.ErrNotExist) {
 		if _, err2 := os.Stat(filepath.Join(dir, "dict", "index.noun")); err2 == nil {
