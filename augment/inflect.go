@@ -153,8 +153,8 @@ func (t *Thesaurus) lemmaSynonyms(lower string, allowed uint8) []string {
 // exception-list form if there is exactly one, else the regular form. It
 // reports false when that is uncertain.
 func (t *Thesaurus) inflect(w string, pos POS, kind inflection) (string, bool) {
-	if !isLower(w) || syllables(w) == 0 || t.byForm[w] != nil {
-		return "", false // not a word we know how to inflect, an abbreviation ("ft"), or inflected already ("feet")
+	if !isLower(w) || pos == Noun && len(w) < 3 || syllables(w) == 0 || t.byForm[w] != nil {
+		return "", false // not a word we know how to inflect, an abbreviation ("mi", "ft"), or inflected already ("feet")
 	}
 	irr, n := "", 0
 	for _, e := range t.byBase[w] {

@@ -22,7 +22,7 @@ func TestInflect(t *testing.T) {
 		{"day", Noun, plural, "days"}, {"radio", Noun, plural, "radios"}, {"glass", Noun, plural, "glasses"},
 		{"mouse", Noun, plural, "mice"}, {"woman", Noun, plural, ""}, {"leaf", Noun, plural, ""},
 		{"hero", Noun, plural, ""}, {"cactus", Noun, plural, ""}, {"crisis", Noun, plural, ""}, {"words", Noun, plural, ""},
-		{"ft", Noun, plural, ""}, {"Dog", Noun, plural, ""}, {"hot dog", Noun, plural, ""}, {"mice", Noun, plural, ""},
+		{"ft", Noun, plural, ""}, {"mi", Noun, plural, ""}, {"Dog", Noun, plural, ""}, {"hot dog", Noun, plural, ""}, {"mice", Noun, plural, ""},
 		{"go", Verb, third, "goes"}, {"try", Verb, third, "tries"}, {"wash", Verb, third, "washes"}, {"have", Verb, third, "has"},
 		{"walk", Verb, past, "walked"}, {"like", Verb, past, "liked"}, {"try", Verb, past, "tried"}, {"play", Verb, past, "played"},
 		{"visit", Verb, past, "visited"}, {"stop", Verb, past, "stopped"}, {"grab", Verb, past, ""}, {"cut", Verb, past, "cut"},

@@ -288,6 +288,7 @@ func TestLoadThesaurus(t *testing.T) {
 func FuzzReadTSV(f *testing.F) {
 	f.Add("a\tb\tc\n")
 	f.Add("Aa01A01= 人 士\n")
+	f.Add("# sift thesaurus v1\ndog\tn\thound\nwent\tV\tgo\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, read := range []func(io.Reader) (*Thesaurus, error){ReadTSV, ReadCSV, ReadCilin, ReadThesaurus} {
 			th, err := read(strings.NewReader(s))
