@@ -9,13 +9,12 @@ import (
 type inflection uint8
 
 const (
-	lemma       inflection = iota
-	plural                 // noun -s
-	third                  // verb, third person singular -s
-	past                   // verb -ed, past tense or participle
-	gerund                 // verb -ing
-	comparative            // adjective or adverb -er
-	superlative            // adjective or adverb -est
+	plural      inflection = iota + 1 // noun -s
+	third                             // verb, third person singular -s
+	past                              // verb -ed, past tense or participle
+	gerund                            // verb -ing
+	comparative                       // adjective or adverb -er
+	superlative                       // adjective or adverb -est
 )
 
 // morphRules are WordNet's detachment rules (morphy): a word ending in
