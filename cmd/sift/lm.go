@@ -20,10 +20,14 @@ const lmUsage = `Usage:
       Train an interpolated modified Kneser-Ney model like KenLM's lmplz.
       CORPUS: plain text (one sentence per line, optionally .gz) or dataset
       files (JSONL, Parquet, ...: every line of each row's text).
-  sift lm score --model MODEL.arpa[.gz] [--tokenizer T] [-v sentence|word] [FILE]
+  sift lm score --model MODEL [--tokenizer T] [-v sentence|word] [FILE]
       Score every line of FILE (default stdin) like KenLM's query -v
       sentence: "Total: <log10> OOV: <n>" per line, then the perplexity
       summary. -v word also prints "word=id order log10" per token.
+      MODEL: ARPA (.arpa, .arpa.gz) or KenLM binary (probing, trie,
+      quantized trie), recognized by content.
+  sift lm build-binary [--type probing] MODEL OUT.bin
+      Write MODEL as a KenLM probing binary, as build_binary does.
 
 Tokenizers: whitespace (default, KenLM's), words, words_noaccents.
 `
@@ -39,6 +43,8 @@ func lmCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return lmTrain(ctx, args[1:], stderr)
 	case "score":
 		return lmScore(args[1:], stdin, stdout, stderr)
+	case "build-binary":
+		return lmBuildBinary(args[1:], stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, lmUsage)
 		return nil
@@ -134,7 +140,7 @@ func writeModel(m *lm.Model, path string) error {
 func lmScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sift lm score", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("model", "", "ARPA model, .arpa or .arpa.gz (required)")
+	model := fs.String("model", "", "ARPA (.arpa, .arpa.gz) or KenLM binary model (required)")
 	tokName := fs.String("tokenizer", "whitespace", "whitespace, words or words_noaccents")
 	verbose := fs.String("v", "sentence", "sentence (totals per line) or word (also per token)")
 	files, err := parseInterspersed(fs, args)

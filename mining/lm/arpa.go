@@ -6,33 +6,20 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
 )
 
-// Load reads an ARPA model from path; gzip-compressed files (.arpa.gz) are
-// recognized by their magic bytes.
-func Load(path string) (*Model, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m, err := ReadARPA(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
-}
-
 // ReadARPA reads a model in ARPA format, plain or gzip-compressed. Errors
 // about the content wrap [ErrFormat] and name the line. Text before
 // \data\ is ignored. A model without <unk> gets it with log10 probability
 // -100, as in KenLM.
-func ReadARPA(r io.Reader) (*Model, error) {
+func ReadARPA(r io.Reader) (*Model, error) { return readARPA(r, false) }
+
+// readARPA reads an ARPA model; keep keeps the n-grams for WriteARPA.
+func readARPA(r io.Reader, keep bool) (*Model, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -42,7 +29,7 @@ func ReadARPA(r io.Reader) (*Model, error) {
 		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 1<<16)
 	}
-	p := arpaParser{r: br}
+	p := arpaParser{r: br, keep: keep}
 	m, err := p.parse()
 	if err != nil && p.line > 0 {
 		return nil, fmt.Errorf("line %d: %w", p.line, err)
@@ -54,6 +41,9 @@ type arpaParser struct {
 	r    *bufio.Reader
 	line int
 	text []byte
+	// keep asks for the n-grams' ids in m.grams, for WriteARPA.
+	keep  bool
+	grams [][]uint32
 }
 
 // next returns the next non-blank line, trimmed, or io.EOF.
@@ -133,23 +123,17 @@ func (p *arpaParser) parse() (*Model, error) {
 		return nil, fmt.Errorf("%w: no unigrams", ErrFormat)
 	}
 	order := len(counts)
-	vocab := []string{Unk}
-	index := map[string]uint32{Unk: 0}
-	ids := make([][]uint32, order)
-	probs := make([][]float32, order)
-	backoffs := make([][]float32, order)
-	probs[0], backoffs[0] = []float32{unkDefault}, []float32{0}
+	b := newBuilder(counts)
+	if p.keep {
+		p.grams = make([][]uint32, order)
+	}
+	b.word(Unk)
+	b.unigram(0, unkDefault, 0)
 	sawUnk := false
+	var ids [MaxOrder]uint32
 	for n := 1; n <= order; n++ {
 		if want := fmt.Sprintf(`\%d-grams:`, n); string(l) != want {
 			return nil, fmt.Errorf("%w: got %q, want %q", ErrFormat, l, want)
-		}
-		if n > 1 {
-			ids[n-1] = make([]uint32, 0, counts[n-1]*n)
-			probs[n-1] = make([]float32, 0, counts[n-1])
-			if n < order {
-				backoffs[n-1] = make([]float32, 0, counts[n-1])
-			}
 		}
 		var fields [MaxOrder + 2][]byte
 		for i := 0; i < counts[n-1]; i++ {
@@ -164,6 +148,9 @@ func (p *arpaParser) parse() (*Model, error) {
 			if err != nil {
 				return nil, err
 			}
+			if prob > 0 {
+				return nil, fmt.Errorf("%w: positive log10 probability %q", ErrFormat, f[0])
+			}
 			var bo float32
 			if len(f) == n+2 {
 				if n == order {
@@ -174,47 +161,46 @@ func (p *arpaParser) parse() (*Model, error) {
 				}
 			}
 			if n == 1 {
-				w := string(f[1])
-				id, seen := index[w]
-				if seen && (id != 0 || sawUnk) {
-					return nil, fmt.Errorf("%w: duplicate unigram %q", ErrFormat, w)
+				id := uint32(0)
+				if string(f[1]) == Unk {
+					if sawUnk {
+						return nil, fmt.Errorf("%w: duplicate unigram %q", ErrFormat, f[1])
+					}
+					sawUnk = true
+				} else if id, err = b.word(string(f[1])); err != nil {
+					return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 				}
-				if !seen {
-					id = uint32(len(vocab))
-					index[w] = id
-					vocab = append(vocab, w)
-					probs[0], backoffs[0] = append(probs[0], 0), append(backoffs[0], 0)
-				}
-				sawUnk = sawUnk || id == 0
-				probs[0][id], backoffs[0][id] = prob, bo
+				b.unigram(id, prob, bo)
 				continue
 			}
-			for _, w := range f[1 : n+1] {
-				id, ok := index[string(w)]
+			for j, w := range f[1 : n+1] {
+				id, ok := b.find(w)
 				if !ok {
 					return nil, fmt.Errorf("%w: word %q is not a unigram", ErrFormat, w)
 				}
-				ids[n-1] = append(ids[n-1], id)
+				ids[j] = id
 			}
-			probs[n-1] = append(probs[n-1], prob)
-			if n < order {
-				backoffs[n-1] = append(backoffs[n-1], bo)
+			if !b.add(ids[:n], prob, bo) {
+				return nil, fmt.Errorf("%w: duplicate %d-gram %d", ErrFormat, n, i+1)
+			}
+			if p.keep {
+				p.grams[n-1] = append(p.grams[n-1], ids[:n]...)
 			}
 		}
 		if l, err = p.expect(); err != nil {
 			return nil, err
 		}
 	}
-	ids[0] = make([]uint32, len(vocab))
-	for i := range ids[0] {
-		ids[0][i] = uint32(i)
-	}
 	if string(l) != `\end\` {
 		return nil, fmt.Errorf("%w: got %q, want \\end\\", ErrFormat, l)
 	}
-	m, err := build(vocab, ids, probs, backoffs)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	m := b.model("ARPA")
+	if p.keep {
+		p.grams[0] = make([]uint32, len(m.vocab))
+		for i := range p.grams[0] {
+			p.grams[0][i] = uint32(i)
+		}
+		m.grams = p.grams
 	}
 	return m, nil
 }
@@ -234,17 +220,22 @@ func splitFields(l []byte, dst [][]byte) [][]byte {
 }
 
 func parseFloat(b []byte) (float32, error) {
-	f, err := strconv.ParseFloat(string(b), 32)
+	f, err := strconv.ParseFloat(unsafeString(b), 32)
 	if err != nil || math.IsNaN(f) || f > 0 && math.IsInf(f, 0) {
 		return 0, fmt.Errorf("%w: bad number %q", ErrFormat, b)
 	}
 	return float32(f), nil
 }
 
-// WriteARPA writes m in ARPA format, n-grams in the order they were read or
-// estimated, numbers in the shortest form that reads back to the same
-// float32. The highest order has no back-off column.
+// WriteARPA writes a trained model in ARPA format, n-grams in the order
+// they were estimated, numbers in the shortest form that reads back to the
+// same float32. The highest order has no back-off column. Models read from
+// files do not keep their n-grams' words (KenLM's probing layout stores
+// only hashes) and return an error.
 func (m *Model) WriteARPA(w io.Writer) error {
+	if m.grams == nil {
+		return fmt.Errorf("lm: WriteARPA: a model read from %s does not keep its n-grams", m.format)
+	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	fmt.Fprintf(bw, "\\data\\\n")
 	for i, c := range m.Counts() {
@@ -263,7 +254,7 @@ func (m *Model) WriteARPA(w io.Writer) error {
 				} else {
 					buf = append(buf, ' ')
 				}
-				buf = append(buf, m.vocab[id]...)
+				buf = append(buf, m.Word(id)...)
 			}
 			if n < m.order {
 				buf = append(buf, '\t')

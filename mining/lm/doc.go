@@ -1,9 +1,11 @@
 // Package lm is a pure-Go back-off n-gram language model that reproduces
-// KenLM: it reads and writes ARPA files, scores text exactly like KenLM's
-// query (float32 arithmetic, <s> as context only, </s> scored, unknown
-// words as <unk>), and trains interpolated modified Kneser-Ney models
-// exactly like lmplz.
+// KenLM: it reads ARPA files and KenLM binary files (probing, trie and
+// quantized trie, mapped read-only), writes ARPA and probing binary files,
+// scores text exactly like KenLM's query (float32 arithmetic, <s> as context
+// only, </s> scored, unknown words as <unk>), and trains interpolated
+// modified Kneser-Ney models exactly like lmplz.
 //
-// Scoring uses open-addressing hash tables keyed by 64-bit n-gram hashes,
-// as KenLM's probing model does, and does not allocate per token.
+// In memory a model uses KenLM's probing layout: hash tables keyed by 64-bit
+// n-gram hashes, the same bytes build_binary writes. Scoring does not
+// allocate per token.
 package lm

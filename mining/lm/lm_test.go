@@ -34,7 +34,7 @@ ngram 3=1
 
 func readString(t testing.TB, s string) *Model {
 	t.Helper()
-	m, err := ReadARPA(strings.NewReader(s))
+	m, err := readARPA(strings.NewReader(s), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func FuzzReadARPA(f *testing.F) {
 	f.Add(trigram)
 	f.Add("\\data\\\nngram 1=1\n\\1-grams:\n-1 a\n\\end\\\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		m, err := ReadARPA(strings.NewReader(s))
+		m, err := readARPA(strings.NewReader(s), true)
 		if err != nil {
 			return
 		}

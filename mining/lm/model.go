@@ -1,14 +1,16 @@
 package lm
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"math"
-	"math/bits"
+	"sync"
+	"unsafe"
 )
 
-// MaxOrder is the highest n-gram order a Model can hold.
+// MaxOrder is the highest n-gram order a Model can hold, KenLM's default
+// KENLM_MAX_ORDER.
 const MaxOrder = 6
 
 // Special vocabulary entries. <unk> always has id 0.
@@ -25,20 +27,36 @@ const unkDefault = -100
 var ErrFormat = errors.New("lm: malformed ARPA")
 
 // Model is a back-off n-gram language model with log10 probabilities, as
-// read from an ARPA file or estimated by a [Trainer]. Scoring follows
-// KenLM's query exactly: float32 arithmetic, interpolated back-off, <s>
-// as context only, unknown words scored as <unk>.
+// read from an ARPA file or a KenLM binary file, or estimated by a
+// [Trainer]. Scoring follows KenLM's query exactly: float32 arithmetic,
+// interpolated back-off, <s> as context only, unknown words scored as
+// <unk>.
+//
+// Models from ARPA files and from a [Trainer] use KenLM's probing layout in
+// memory (the hash tables that build_binary's default "probing" writes), so
+// they take the memory KenLM's probing model does. Binary models are mapped
+// read-only and used in place.
 //
 // A Model is immutable and safe for concurrent use.
 type Model struct {
-	order int
-	vocab []string // id -> word; id 0 is <unk>
-	words wordTable
-	uni   []entry     // unigrams by word id
-	tabs  []gramTable // tabs[n-2] holds the n-grams, n = 2..order
-	grams [][]uint32  // grams[n-1]: the n-grams' word ids, n per gram, in ARPA order
-	bos   uint32
-	eos   uint32
+	order  int
+	counts []int
+	words  vocabIndex
+	probe  *probing // the n-grams: exactly one of probe and trie is set
+	trie   *trie
+	bos    uint32
+	eos    uint32
+	format string
+
+	// vocab maps ids to words. Models read from binary files fill it on
+	// first use from strs, the file's NUL-terminated words.
+	vocab     []string
+	vocabOnce sync.Once
+	strs      []byte
+
+	// grams[n-1] holds the n-grams' word ids, n per gram, in ARPA order. Only
+	// trained models keep them, for WriteARPA.
+	grams [][]uint32
 }
 
 type entry struct{ prob, backoff float32 }
@@ -46,24 +64,52 @@ type entry struct{ prob, backoff float32 }
 // Order returns the model's n-gram order.
 func (m *Model) Order() int { return m.order }
 
+// Format describes where the model came from: "ARPA", "trained", or the
+// KenLM binary data structure ("probing", "trie", "quantized trie").
+func (m *Model) Format() string { return m.format }
+
 // VocabSize returns the number of words in the vocabulary, including
 // <unk>, <s> and </s>.
-func (m *Model) VocabSize() int { return len(m.vocab) }
+func (m *Model) VocabSize() int { return m.counts[0] }
 
 // Counts returns the number of n-grams of each order, unigrams first.
-func (m *Model) Counts() []int {
-	c := make([]int, m.order)
-	for i := range c {
-		c[i] = len(m.grams[i]) / (i + 1)
-	}
-	return c
-}
+func (m *Model) Counts() []int { return append([]int(nil), m.counts...) }
 
 // Index returns the id of word, or 0 (the id of <unk>) if it is unknown.
-func (m *Model) Index(word string) uint32 { return m.words.find(word, m.vocab) }
+// Like KenLM it compares 64-bit hashes of words, not the words.
+func (m *Model) Index(word string) uint32 { return m.words.find(word) }
 
-// Word returns the word with id.
-func (m *Model) Word(id uint32) string { return m.vocab[id] }
+// Word returns the word with id, or "" if the model is a binary file
+// without its vocabulary.
+func (m *Model) Word(id uint32) string {
+	m.vocabOnce.Do(m.fillVocab)
+	if int(id) >= len(m.vocab) {
+		return ""
+	}
+	return m.vocab[id]
+}
+
+// fillVocab copies a binary model's words into m.vocab; KenLM writes them
+// after the tables, <unk> first, in id order.
+func (m *Model) fillVocab() {
+	if m.vocab != nil || m.strs == nil {
+		return
+	}
+	v := make([]string, 0, m.counts[0])
+	s := m.strs
+	for len(v) < m.counts[0] {
+		i := 0
+		for i < len(s) && s[i] != 0 {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		v = append(v, string(s[:i]))
+		s = s[i+1:]
+	}
+	m.vocab = v
+}
 
 // Prob returns the stored log10 probability and back-off of the n-gram
 // words (oldest first), and whether the model has it.
@@ -82,11 +128,12 @@ func (m *Model) Prob(words ...string) (prob, backoff float32, ok bool) {
 	return e.prob, e.backoff, ok
 }
 
+// lookup returns the entry of the n-gram ids, oldest first.
 func (m *Model) lookup(ids []uint32) (entry, bool) {
-	if len(ids) == 1 {
-		return m.uni[ids[0]], true
+	if m.trie != nil {
+		return m.trie.lookup(ids)
 	}
-	return m.tabs[len(ids)-2].find(keyOf(ids))
+	return m.probe.lookup(ids)
 }
 
 // State is the context a word is scored in: up to order-1 previous words,
@@ -104,7 +151,8 @@ func (m *Model) BeginState() State {
 	if m.order > 1 {
 		s.n = 1
 		s.words[0] = m.bos
-		s.backoff[0] = m.uni[m.bos].backoff
+		e, _ := m.lookup([]uint32{m.bos})
+		s.backoff[0] = e.backoff
 	}
 	return s
 }
@@ -113,30 +161,10 @@ func (m *Model) BeginState() State {
 // n-gram (1 for unknown words), and advances *s past w. w is a word id
 // from [Model.Index]; 0 is <unk>.
 func (m *Model) Score(s *State, w uint32) (log10 float32, order int) {
-	prob := m.uni[w].prob
-	order = 1
-	in := *s
-	if w == 0 {
-		s.n = 0 // no n-gram contains <unk>
-	} else {
-		s.words[0], s.backoff[0], s.n = w, m.uni[w].backoff, min(1, m.order-1)
-		h := hashWord(w)
-		for j := 0; j < in.n; j++ {
-			h = hashExtend(h, in.words[j])
-			e, ok := m.tabs[j].find(h)
-			if !ok {
-				break
-			}
-			prob, order = e.prob, j+2
-			if j+1 < m.order-1 {
-				s.words[j+1], s.backoff[j+1], s.n = in.words[j], e.backoff, j+2
-			}
-		}
+	if m.trie != nil {
+		return m.trie.score(s, w)
 	}
-	for j := order - 1; j < in.n; j++ {
-		prob += in.backoff[j]
-	}
-	return prob, order
+	return m.probe.score(s, w)
 }
 
 // Result is the score of one or more sentences, as KenLM's query reports it.
@@ -184,7 +212,7 @@ func (m *Model) Sentence(tokens []string, fn func(Token)) Result {
 	var total float32
 	var r Result
 	for _, t := range tokens {
-		id := m.words.find(t, m.vocab)
+		id := m.words.find(t)
 		p, o := m.Score(&st, id)
 		total += p
 		if id == 0 {
@@ -210,151 +238,376 @@ func (m *Model) ScoreText(tok Tokenizer, line string, sc *Scratch) Result {
 	return m.Sentence(tok.Tokens(sc, line), nil)
 }
 
-// gramTable is an open-addressing hash table from 64-bit n-gram keys to
-// entries. Like KenLM's probing model it keeps only the key, not the words:
-// two n-grams of one order with the same 64-bit hash are rejected when the
-// model is built, and a lookup of an absent n-gram matches a present one
-// with probability about len/2^64.
-type gramTable struct {
-	slots []slot
-	mask  uint64
+var le = binary.LittleEndian
+
+// negf decodes a stored log10 probability. KenLM's probing tables keep a
+// flag in the sign bit of probabilities, which are never positive.
+func negf(bits uint32) float32 { return math.Float32frombits(bits | 1<<31) }
+
+// combineHash extends the key of an n-gram by one older word, as KenLM's
+// CombineWordHash does; the key of a unigram is its word id.
+func combineHash(h uint64, w uint32) uint64 {
+	return h*8978948897894561157 ^ (uint64(w)+1)*17894857484156487943
 }
 
-type slot struct {
-	key uint64 // 0 = empty
-	e   entry
-}
-
-func newGramTable(n int) gramTable {
-	size := uint64(1) << bits.Len(uint(n*2)) // load factor ≤ 0.5
-	return gramTable{slots: make([]slot, size), mask: size - 1}
-}
-
-func (t *gramTable) insert(key uint64, e entry) bool {
-	for i := key & t.mask; ; i = (i + 1) & t.mask {
-		s := &t.slots[i]
-		if s.key == key {
-			return false
-		}
-		if s.key == 0 {
-			*s = slot{key, e}
-			return true
-		}
-	}
-}
-
-func (t *gramTable) find(key uint64) (entry, bool) {
-	for i := key & t.mask; ; i = (i + 1) & t.mask {
-		s := &t.slots[i]
-		if s.key == key {
-			return s.e, true
-		}
-		if s.key == 0 {
-			return entry{}, false
-		}
-	}
-}
-
-// Keys of n-grams are built from the newest word back, the order in which
-// Score extends a match.
-func hashWord(w uint32) uint64 { return mix(uint64(w) + 1) }
-
-func hashExtend(h uint64, w uint32) uint64 {
-	return mix(h ^ (uint64(w)+1)*0x9e3779b97f4a7c15)
-}
-
-// mix is the splitmix64 finalizer; it never maps a nonzero input to 0.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	if x == 0 {
-		x = 1
-	}
-	return x
-}
-
-// wordTable maps words to ids by open addressing on a seeded string hash.
-type wordTable struct {
-	seed  maphash.Seed
-	slots []wslot
-	mask  uint64
-}
-
-type wslot struct {
-	hash uint64
-	id   uint32
-	used bool
-}
-
-func newWordTable(vocab []string) (wordTable, error) {
-	size := uint64(1) << bits.Len(uint(len(vocab)*2))
-	t := wordTable{seed: maphash.MakeSeed(), slots: make([]wslot, size), mask: size - 1}
-	for id, w := range vocab {
-		h := maphash.String(t.seed, w)
-		i := h & t.mask
-		for ; t.slots[i].used; i = (i + 1) & t.mask {
-			if t.slots[i].hash == h && vocab[t.slots[i].id] == w {
-				return t, fmt.Errorf("duplicate word %q", w)
-			}
-		}
-		t.slots[i] = wslot{h, uint32(id), true}
-	}
-	return t, nil
-}
-
-func (t *wordTable) find(w string, vocab []string) uint32 {
-	h := maphash.String(t.seed, w)
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		s := &t.slots[i]
-		if !s.used {
-			return 0
-		}
-		if s.hash == h && vocab[s.id] == w {
-			return s.id
-		}
-	}
-}
-
-// build makes a Model from its vocabulary (vocab[0] must be <unk>) and
-// n-grams: ids[n-1] holds the n-grams of order n (n ids each, oldest first),
-// probs[n-1] and backoffs[n-1] their values. Unigrams must be all of vocab,
-// in id order. It reports the first duplicate n-gram by order and index.
-func build(vocab []string, ids [][]uint32, probs, backoffs [][]float32) (*Model, error) {
-	m := &Model{order: len(ids), vocab: vocab, grams: ids}
-	var err error
-	if m.words, err = newWordTable(vocab); err != nil {
-		return nil, err
-	}
-	m.uni = make([]entry, len(vocab))
-	for i := range vocab {
-		m.uni[i] = entry{probs[0][i], backoffs[0][i]}
-	}
-	m.bos, m.eos = m.Index(BOS), m.Index(EOS)
-	for n := 2; n <= m.order; n++ {
-		t := newGramTable(len(probs[n-1]))
-		g := ids[n-1]
-		for i := range probs[n-1] {
-			e := entry{prob: probs[n-1][i]}
-			if n < m.order {
-				e.backoff = backoffs[n-1][i]
-			}
-			if !t.insert(keyOf(g[i*n:i*n+n]), e) {
-				return nil, fmt.Errorf("duplicate %d-gram %d", n, i+1)
-			}
-		}
-		m.tabs = append(m.tabs, t)
-	}
-	return m, nil
-}
-
+// keyOf returns the probing key of the n-gram ids, oldest first.
 func keyOf(ids []uint32) uint64 {
 	n := len(ids)
-	h := hashWord(ids[n-1])
+	h := uint64(ids[n-1])
 	for i := n - 2; i >= 0; i-- {
-		h = hashExtend(h, ids[i])
+		h = combineHash(h, ids[i])
 	}
 	return h
 }
+
+// murmurHash64A is Austin Appleby's MurmurHash64A with seed 0: KenLM's
+// vocabulary hash on little-endian 64-bit machines.
+func murmurHash64A[S ~string | ~[]byte](s S) uint64 {
+	const m, r = 0xc6a4a7935bd1e995, 47
+	h := uint64(len(s)) * m
+	for ; len(s) >= 8; s = s[8:] {
+		k := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		k *= m
+		k ^= k >> r
+		k *= m
+		h ^= k
+		h *= m
+	}
+	if len(s) > 0 {
+		for i := len(s) - 1; i >= 0; i-- {
+			h ^= uint64(s[i]) << (8 * i)
+		}
+		h *= m
+	}
+	h ^= h >> r
+	h *= m
+	h ^= h >> r
+	return h
+}
+
+// hashTable is KenLM's util::ProbingHashTable over a byte array: entries
+// of width bytes that start with a little-endian uint64 key, 0 marking an
+// empty bucket, linear probing from key mod buckets.
+type hashTable struct {
+	data    []byte
+	buckets uint64
+	width   uint64
+}
+
+// probingBuckets is KenLM's bucket count for n entries.
+func probingBuckets(n uint64, multiplier float32) uint64 {
+	return max(n+1, uint64(multiplier*float32(n)))
+}
+
+func newHashTable(n int, width uint64) hashTable {
+	b := probingBuckets(uint64(n), 1.5)
+	return hashTable{data: make([]byte, b*width), buckets: b, width: width}
+}
+
+// find returns the offset of key's entry. The probe count is bounded so
+// that a corrupt full table cannot loop.
+func (t *hashTable) find(key uint64) (uint64, bool) {
+	i := key % t.buckets
+	for range t.buckets {
+		off := i * t.width
+		k := le.Uint64(t.data[off:])
+		if k == key {
+			return off, true
+		}
+		if k == 0 {
+			return 0, false
+		}
+		if i++; i == t.buckets {
+			i = 0
+		}
+	}
+	return 0, false
+}
+
+// insert returns the offset of a new entry for key, or false if key is
+// present.
+func (t *hashTable) insert(key uint64) (uint64, bool) {
+	i := key % t.buckets
+	for {
+		off := i * t.width
+		switch le.Uint64(t.data[off:]) {
+		case key:
+			return off, false
+		case 0:
+			le.PutUint64(t.data[off:], key)
+			return off, true
+		}
+		if i++; i == t.buckets {
+			i = 0
+		}
+	}
+}
+
+// vocabIndex maps words to ids by their MurmurHash64A: KenLM's probing
+// vocabulary (a hash table of 12-byte hash, id entries) or its sorted one
+// (the hashes in order, id = position + 1), as the data structure chose.
+type vocabIndex struct {
+	probe  hashTable
+	sorted []byte
+	size   uint32 // ids at or above size (a corrupt file) read as <unk>
+}
+
+func (v *vocabIndex) find(w string) uint32 {
+	h := murmurHash64A(w)
+	var id uint32
+	if v.sorted != nil {
+		lo, hi := 0, len(v.sorted)/8
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if le.Uint64(v.sorted[mid*8:]) < h {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		if lo < len(v.sorted)/8 && le.Uint64(v.sorted[lo*8:]) == h {
+			id = uint32(lo + 1)
+		}
+	} else if off, ok := v.probe.find(h); ok {
+		id = le.Uint32(v.probe.data[off+8:])
+	}
+	if id >= v.size {
+		return 0
+	}
+	return id
+}
+
+// probing is KenLM's probing data structure: unigrams in an array by word
+// id (prob, backoff float32 pairs), the middle orders in hash tables of
+// 16-byte entries (key, prob, backoff), the highest order in one of 12-byte
+// entries (key, prob).
+type probing struct {
+	order int
+	uni   []byte
+	mid   []hashTable
+	long  hashTable
+}
+
+func (p *probing) lookup(ids []uint32) (entry, bool) {
+	n := len(ids)
+	if n == 1 {
+		if uint64(ids[0])*8+8 > uint64(len(p.uni)) {
+			return entry{}, false
+		}
+		u := p.uni[ids[0]*8:]
+		return entry{negf(le.Uint32(u)), math.Float32frombits(le.Uint32(u[4:]))}, true
+	}
+	key := keyOf(ids)
+	if n == p.order {
+		off, ok := p.long.find(key)
+		if !ok {
+			return entry{}, false
+		}
+		return entry{prob: negf(le.Uint32(p.long.data[off+8:]))}, true
+	}
+	t := &p.mid[n-2]
+	off, ok := t.find(key)
+	if !ok {
+		return entry{}, false
+	}
+	return entry{negf(le.Uint32(t.data[off+8:])), math.Float32frombits(le.Uint32(t.data[off+12:]))}, true
+}
+
+func (p *probing) score(s *State, w uint32) (float32, int) {
+	u := p.uni[uint64(w)*8:][:8]
+	prob := negf(le.Uint32(u))
+	order := 1
+	in := *s
+	if w == 0 {
+		s.n = 0 // no n-gram contains <unk>
+	} else {
+		s.words[0], s.backoff[0], s.n = w, math.Float32frombits(le.Uint32(u[4:])), min(1, p.order-1)
+		h := uint64(w)
+		for j := 0; j < in.n; j++ {
+			h = combineHash(h, in.words[j])
+			if j+2 == p.order {
+				if off, ok := p.long.find(h); ok {
+					prob, order = negf(le.Uint32(p.long.data[off+8:])), p.order
+				}
+				break
+			}
+			t := &p.mid[j]
+			off, ok := t.find(h)
+			if !ok {
+				break
+			}
+			prob, order = negf(le.Uint32(t.data[off+8:])), j+2
+			s.words[j+1], s.backoff[j+1], s.n = in.words[j], math.Float32frombits(le.Uint32(t.data[off+12:])), j+2
+		}
+	}
+	for j := order - 1; j < in.n; j++ {
+		prob += in.backoff[j]
+	}
+	return prob, order
+}
+
+// build makes a Model in the probing layout from its vocabulary (vocab[0]
+// must be <unk>) and n-grams: ids[n-1] holds the n-grams of order n (n ids
+// each, oldest first), probs[n-1] and backoffs[n-1] their values. Unigrams
+// must be all of vocab, in id order. It reports the first duplicate n-gram
+// by order and index. The model keeps ids for WriteARPA.
+func build(vocab []string, ids [][]uint32, probs, backoffs [][]float32) (*Model, error) {
+	counts := make([]int, len(ids))
+	for n := range counts {
+		counts[n] = len(probs[n])
+	}
+	b := newBuilder(counts)
+	for i, w := range vocab {
+		if _, err := b.word(w); err != nil {
+			return nil, err
+		}
+		b.unigram(uint32(i), probs[0][i], backoffs[0][i])
+	}
+	for n := 2; n <= len(ids); n++ {
+		g := ids[n-1]
+		for i := range probs[n-1] {
+			var bo float32
+			if n < len(ids) {
+				bo = backoffs[n-1][i]
+			}
+			if !b.add(g[i*n:i*n+n], probs[n-1][i], bo) {
+				return nil, fmt.Errorf("duplicate %d-gram %d", n, i+1)
+			}
+		}
+	}
+	m := b.model("trained")
+	m.grams = ids
+	return m, nil
+}
+
+// builder fills a probing Model: words first (<unk> first), then the
+// n-grams of higher orders.
+type builder struct {
+	m *Model
+	p *probing
+}
+
+// newBuilder sizes the tables for counts[n-1] n-grams of each order;
+// counts[0] may leave out <unk>.
+func newBuilder(counts []int) *builder {
+	order := len(counts)
+	p := &probing{order: order, uni: make([]byte, (counts[0]+2)*8)}
+	for n := 2; n < order; n++ {
+		p.mid = append(p.mid, newHashTable(counts[n-1], 16))
+	}
+	if order > 1 {
+		p.long = newHashTable(counts[order-1], 12)
+	}
+	m := &Model{order: order, counts: make([]int, order), probe: p, vocab: make([]string, 0, counts[0]+1)}
+	m.words = vocabIndex{probe: newHashTable(counts[0], 12)}
+	return &builder{m, p}
+}
+
+// word gives w the next id; <unk> must come first.
+func (b *builder) word(w string) (uint32, error) {
+	m := b.m
+	id := uint32(len(m.vocab))
+	if id > 0 {
+		v := &m.words
+		off, fresh := v.probe.insert(murmurHash64A(w))
+		if !fresh {
+			if old := le.Uint32(v.probe.data[off+8:]); m.vocab[old] == w {
+				return 0, fmt.Errorf("duplicate unigram %q", w)
+			}
+			return 0, fmt.Errorf("word %q has the 64-bit hash of another", w)
+		}
+		le.PutUint32(v.probe.data[off+8:], id)
+	} else if w != Unk {
+		panic("lm: builder: first word is not <unk>")
+	}
+	m.vocab = append(m.vocab, w)
+	m.words.size = id + 1
+	m.counts[0] = len(m.vocab)
+	return id, nil
+}
+
+// find returns the id of w, or false if it is not a word of the model.
+func (b *builder) find(w []byte) (uint32, bool) {
+	id := b.m.words.find(unsafeString(w))
+	return id, b.m.vocab[id] == string(w)
+}
+
+// Flags kept in the probing tables, as KenLM's build_binary sets them: a
+// probability's sign bit is cleared when the n-gram extends to the left (it
+// is the suffix of a longer n-gram); a zero back-off is -0 when the n-gram
+// extends to no longer one on the right (it is no context) and +0 when it
+// does. Scoring ignores both; they make the tables byte for byte KenLM's.
+const (
+	signBit  = 1 << 31
+	negZero  = signBit
+	posZero  = 0
+	flagMask = ^uint32(signBit)
+)
+
+// backoffBits stores a zero back-off as "no extension".
+func backoffBits(bo float32) uint32 {
+	if bo == 0 {
+		return negZero
+	}
+	return math.Float32bits(bo)
+}
+
+// unigram stores a unigram; unlike the other orders, KenLM keeps the sign
+// of a unigram's probability as read, so that <s>'s 0 reads as extending
+// to the left.
+func (b *builder) unigram(id uint32, prob, backoff float32) {
+	le.PutUint32(b.p.uni[id*8:], math.Float32bits(prob))
+	le.PutUint32(b.p.uni[id*8+4:], backoffBits(backoff))
+}
+
+// add stores an n-gram of order 2 or more, or reports false if an n-gram
+// with the same key is present.
+func (b *builder) add(ids []uint32, prob, backoff float32) bool {
+	n := len(ids)
+	t := &b.p.long
+	if n < b.p.order {
+		t = &b.p.mid[n-2]
+	}
+	off, fresh := t.insert(keyOf(ids))
+	if !fresh {
+		return false
+	}
+	le.PutUint32(t.data[off+8:], math.Float32bits(prob)|signBit)
+	if n < b.p.order {
+		le.PutUint32(t.data[off+12:], backoffBits(backoff))
+	}
+	b.m.counts[n-1]++
+	// The suffix extends to the left, the context to the right.
+	if p := b.flags(ids[1:]); p != nil {
+		le.PutUint32(p, le.Uint32(p)&flagMask)
+	}
+	if p := b.flags(ids[:n-1]); p != nil && le.Uint32(p[4:]) == negZero {
+		le.PutUint32(p[4:], posZero)
+	}
+	return true
+}
+
+// flags returns the stored prob and back-off of a unigram or middle n-gram,
+// or nil if the model lacks it.
+func (b *builder) flags(ids []uint32) []byte {
+	if len(ids) == 1 {
+		return b.p.uni[ids[0]*8:][:8]
+	}
+	t := &b.p.mid[len(ids)-2]
+	if off, ok := t.find(keyOf(ids)); ok {
+		return t.data[off+8:][:8]
+	}
+	return nil
+}
+
+func (b *builder) model(format string) *Model {
+	m := b.m
+	m.format = format
+	m.bos, m.eos = m.Index(BOS), m.Index(EOS)
+	return m
+}
+
+// unsafeString returns b as a string without copying, for lookups that do
+// not keep it.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

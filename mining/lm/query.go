@@ -2,7 +2,9 @@ package lm
 
 import (
 	"bufio"
+	"bytes"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -25,7 +27,7 @@ func Query(m *Model, tok Tokenizer, r io.Reader, w io.Writer, perToken bool) (Re
 		out = append(out, ' ')
 		out = strconv.AppendInt(out, int64(t.Order), 10)
 		out = append(out, ' ')
-		out = appendFloat(out, t.Log10)
+		out = appendQueryFloat(out, t.Log10)
 		out = append(out, '\t')
 	}
 	var line []byte
@@ -55,7 +57,7 @@ func Query(m *Model, tok Tokenizer, r io.Reader, w io.Writer, perToken bool) (Re
 		}
 		total.Add(res)
 		out = append(out, "Total: "...)
-		out = appendFloat(out, float32(res.Log10))
+		out = appendQueryFloat(out, float32(res.Log10))
 		out = append(out, " OOV: "...)
 		out = strconv.AppendInt(out, int64(res.OOV), 10)
 		out = append(out, '\n')
@@ -77,4 +79,43 @@ func Query(m *Model, tok Tokenizer, r io.Reader, w io.Writer, perToken bool) (Re
 	out = append(out, '\n')
 	bw.Write(out)
 	return total, bw.Flush()
+}
+
+// appendQueryFloat formats f as KenLM's query prints floats (the
+// double-conversion library's shortest form): the shortest digits that
+// read back to f, in positional notation for decimal exponents from -6 to
+// 20 and as "1.5e-7" otherwise.
+func appendQueryFloat(b []byte, f float32) []byte {
+	if f == 0 || math.IsInf(float64(f), 0) || f != f {
+		return appendFloat(b, f)
+	}
+	e := strconv.AppendFloat(nil, float64(f), 'e', -1, 32)
+	if e[0] == '-' {
+		b = append(b, '-')
+		e = e[1:]
+	}
+	mant, exps, _ := bytes.Cut(e, []byte{'e'})
+	exp, _ := strconv.Atoi(string(exps))
+	digits := append([]byte{mant[0]}, bytes.TrimPrefix(mant[1:], []byte{'.'})...)
+	switch {
+	case exp < -6 || exp >= 21:
+		b = append(b, mant...)
+		b = append(b, 'e')
+		return strconv.AppendInt(b, int64(exp), 10)
+	case exp < 0:
+		b = append(b, "0."...)
+		for range -exp - 1 {
+			b = append(b, '0')
+		}
+		return append(b, digits...)
+	case exp+1 >= len(digits):
+		b = append(b, digits...)
+		for range exp + 1 - len(digits) {
+			b = append(b, '0')
+		}
+		return b
+	}
+	b = append(b, digits[:exp+1]...)
+	b = append(b, '.')
+	return append(b, digits[exp+1:]...)
 }

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLMBuildBinary converts lmplz's ARPA model as a user would, checks the
+// file against build_binary's, and scores with it and with KenLM's trie.
+func TestLMBuildBinary(t *testing.T) {
+	dir := lmConf(t)
+	out := filepath.Join(t.TempDir(), "model.4.bin")
+	run := func(args ...string) (string, error) {
+		var o, e bytes.Buffer
+		err := lmCommand(context.Background(), args, nil, &o, &e)
+		return o.String(), err
+	}
+	if _, err := run("build-binary", filepath.Join(dir, "model.4.arpa.gz"), out); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	f, _ := os.Open(filepath.Join(dir, "kenlm-binary", "model.4.probing.bin.gz"))
+	defer f.Close()
+	zr, _ := gzip.NewReader(f)
+	want, _ := io.ReadAll(zr)
+	if !bytes.Equal(got, want) {
+		t.Errorf("build-binary wrote %d bytes that differ from build_binary's %d", len(got), len(want))
+	}
+	sentences, _ := os.ReadFile(filepath.Join(dir, "query.4.sentence.txt"))
+	for _, model := range []string{out, filepath.Join(dir, "kenlm-binary", "model.4.trie.bin.gz")} {
+		s, err := run("score", "--model", model, filepath.Join(dir, "test.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(s, string(sentences)) || !strings.Contains(s, "Tokens:\t4683\n") {
+			t.Errorf("%s: scores differ from KenLM's", model)
+		}
+	}
+	if _, err := run("build-binary", out, out); err == nil || !strings.Contains(err.Error(), "output is the input") {
+		t.Errorf("overwriting the input: %v", err)
+	}
+	if _, err := run("build-binary", "--type", "trie", out, out+"2"); err == nil {
+		t.Error("--type trie accepted")
+	}
+}
