@@ -8,8 +8,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // ReadARPA reads a model in ARPA format, plain or gzip-compressed. Errors
@@ -20,15 +18,11 @@ func ReadARPA(r io.Reader) (*Model, error) { return readARPA(r, false) }
 
 // readARPA reads an ARPA model; keep keeps the n-grams for WriteARPA.
 func readARPA(r io.Reader, keep bool) (*Model, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 1<<16)
+	br, closer, err := gunzipped(r)
+	if err != nil {
+		return nil, err
 	}
+	defer closer.Close()
 	p := arpaParser{r: br, keep: keep}
 	m, err := p.parse()
 	if err != nil && p.line > 0 {

@@ -62,15 +62,11 @@ func load(f *os.File) (*Model, error) {
 // gzip-compressed, recognized by content. A binary model is read into
 // memory; [Load] maps it instead.
 func ReadModel(r io.Reader) (*Model, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 1<<16)
+	br, closer, err := gunzipped(r)
+	if err != nil {
+		return nil, err
 	}
+	defer closer.Close()
 	if head, _ := br.Peek(len(binPrefix)); IsBinary(head) {
 		data, err := io.ReadAll(br)
 		if err != nil {
@@ -88,4 +84,18 @@ func readAll(f *os.File) ([]byte, func(), error) {
 	}
 	b, err := io.ReadAll(f)
 	return b, func() {}, err
+}
+
+// gunzipped buffers r, decompressing it if it starts with gzip's magic
+// bytes. The closer releases the decompressor.
+func gunzipped(r io.Reader) (*bufio.Reader, io.Closer, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, io.NopCloser(nil), nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, nil, err
+	}
+	return bufio.NewReaderSize(zr, 1<<16), zr, nil
 }
