@@ -24,9 +24,10 @@ type Tokenizer interface {
 // not allocate per token. The zero value is ready; a Scratch must not be
 // shared between goroutines.
 type Scratch struct {
-	toks []string
-	buf  []byte
-	ends []int
+	toks    []string
+	buf     []byte
+	ends    []int
+	lattice []bestPath
 }
 
 // Whitespace splits on ASCII white space (space, tab, CR, VT, FF, NUL) and
