@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +70,7 @@ type Pipeline struct {
 	tmpDir  string
 
 	readRows, readBytes atomic.Int64 // progress, shared with the sink goroutine
+	words               sync.Map     // batch → *segCache: segmentation handed from step to step
 }
 
 // Option configures a [Pipeline].
@@ -147,6 +149,7 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 	}
 	g.Go(func() error {
 		defer close(chans[0])
+		defer runtime.UnlockOSThread()
 		return p.read(ctx, chans[0], &st.Stages[0], spools[0])
 	})
 	for i, step := range p.steps {
@@ -159,8 +162,13 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 		})
 	}
 	g.Go(func() error {
+		var m cpuMeter
+		m.lock()
+		defer runtime.UnlockOSThread()
 		for rec := range chans[len(p.steps)] {
-			err := p.sink.Write(ctx, rec)
+			p.words.Delete(rec)
+			var err error
+			st.WriteCPU += m.time(func() { err = p.sink.Write(ctx, rec) })
 			st.RowsOut += rec.NumRows()
 			st.BytesOut += TextBytes(rec)
 			rec.Release()
@@ -218,8 +226,13 @@ func (p *Pipeline) workersFor(s Step) int {
 }
 
 func (p *Pipeline) read(ctx context.Context, out chan<- arrow.RecordBatch, ss *StageStats, sp *spool) error {
+	var m cpuMeter
+	m.lock()
 	for {
-		rec, rejects, err := p.src.Next(ctx)
+		var rec arrow.RecordBatch
+		var rejects []Reject
+		var err error
+		ss.CPU += m.time(func() { rec, rejects, err = p.src.Next(ctx) })
 		if err == io.EOF {
 			return nil
 		}
@@ -262,23 +275,32 @@ type result struct {
 	rowsIn  int64
 	bytesIn int64
 	busy    time.Duration
+	cpu     time.Duration
 	acc     *accum
 	err     error
 }
 
-func (p *Pipeline) process(ctx context.Context, s Step, rec arrow.RecordBatch, flush bool) result {
+// process runs s on rec, or flushes it; m measures its CPU time.
+func (p *Pipeline) process(ctx context.Context, m *cpuMeter, s Step, rec arrow.RecordBatch, flush bool) result {
 	b := NewBatch(p.mem, s.Name, rec)
+	if c, ok := p.words.LoadAndDelete(rec); ok && rec != nil {
+		b.words = c.(*segCache)
+	}
 	r := result{acc: b.acc}
 	t := time.Now()
-	if flush {
-		r.rec, r.err = s.Stage.(Flusher).Flush(ctx, b)
-	} else {
-		r.rowsIn, r.bytesIn = rec.NumRows(), TextBytes(rec)
-		r.rec, r.err = s.Stage.Process(ctx, b)
-	}
+	r.cpu = m.time(func() {
+		if flush {
+			r.rec, r.err = s.Stage.(Flusher).Flush(ctx, b)
+		} else {
+			r.rowsIn, r.bytesIn = rec.NumRows(), TextBytes(rec)
+			r.rec, r.err = s.Stage.Process(ctx, b)
+		}
+	})
 	r.busy = time.Since(t)
 	if r.err != nil {
 		r.err = fmt.Errorf("stage %s: %w", s.Name, r.err)
+	} else if c := b.carried(r.rec); c != nil && r.rec.NumRows() > 0 {
+		p.words.Store(r.rec, c)
 	}
 	return r
 }
@@ -314,8 +336,11 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 	})
 	for range ss.Workers {
 		g.Go(func() error {
+			var m cpuMeter
+			m.lock()
+			defer runtime.UnlockOSThread()
 			for j := range work {
-				r := p.process(wctx, s, j.rec, false)
+				r := p.process(wctx, &m, s, j.rec, false)
 				j.rec.Release()
 				j.done <- r
 			}
@@ -326,6 +351,7 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		ss.RowsIn += r.rowsIn
 		ss.BytesIn += r.bytesIn
 		ss.Busy += r.busy
+		ss.CPU += r.cpu
 		ss.RowsAdded += r.acc.added
 		for k, v := range r.acc.counts {
 			if ss.Counters == nil {
@@ -370,7 +396,10 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 			}
 		}
 		if _, ok := s.Stage.(Flusher); ok && wctx.Err() == nil {
-			return collect(p.process(wctx, s, nil, true))
+			var m cpuMeter
+			m.lock()
+			defer runtime.UnlockOSThread()
+			return collect(p.process(wctx, &m, s, nil, true))
 		}
 		return nil
 	})

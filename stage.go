@@ -69,7 +69,8 @@ type Batch struct {
 	// Mem is the allocator for any Arrow memory the stage allocates.
 	Mem memory.Allocator
 
-	acc *accum
+	acc   *accum
+	words *segCache // the segmentation of Rec, from an earlier step or made here
 }
 
 type accum struct {
@@ -78,6 +79,7 @@ type accum struct {
 	rejected map[arrow.RecordBatch]map[int]bool
 	added    int64
 	counts   map[string]int64
+	carried  *segCache // the segmentation of the result, to hand on
 }
 
 // NewBatch returns a Batch over rec (borrowed) for the stage called stage.
@@ -149,6 +151,7 @@ func (b *Batch) Counts() map[string]int64 { return b.acc.counts }
 // Pass returns b.Rec retained, for stages that keep every row unchanged.
 func (b *Batch) Pass() arrow.RecordBatch {
 	b.Rec.Retain()
+	b.carryTo(b.Rec, nil)
 	return b.Rec
 }
 
@@ -162,16 +165,25 @@ func (b *Batch) Keep(ctx context.Context, rec arrow.RecordBatch) (arrow.RecordBa
 	dropped := b.acc.rejected[b.Rec]
 	if len(dropped) == 0 {
 		rec.Retain()
+		b.carryTo(rec, nil)
 		return rec, nil
 	}
 	mb := array.NewBooleanBuilder(b.Mem)
 	defer mb.Release()
+	keep := make([]int, 0, int(rec.NumRows())-len(dropped))
 	for i := 0; i < int(rec.NumRows()); i++ {
 		mb.Append(!dropped[i])
+		if !dropped[i] {
+			keep = append(keep, i)
+		}
 	}
 	mask := mb.NewArray()
 	defer mask.Release()
-	return compute.FilterRecordBatch(compute.WithAllocator(ctx, b.Mem), rec, mask, compute.DefaultFilterOptions())
+	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, b.Mem), rec, mask, compute.DefaultFilterOptions())
+	if err == nil {
+		b.carryTo(out, keep)
+	}
+	return out, err
 }
 
 // Chain returns a stage that runs stages one after another on each batch,
@@ -198,10 +210,12 @@ type chain []Stage
 
 func (c chain) Process(ctx context.Context, b *Batch) (arrow.RecordBatch, error) {
 	cur := b.Pass()
+	words := b.carried(cur)
 	for _, s := range c {
 		sub := *b
-		sub.Rec = cur
+		sub.Rec, sub.words = cur, words
 		next, err := s.Process(ctx, &sub)
+		words = sub.carried(next)
 		cur.Release()
 		if err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/siftdata/sift/seg"
 )
 
 // TextView is how a stage sees the text of a row: the text column for text
@@ -13,15 +14,19 @@ import (
 // the one place that knows the layout, so every stage measures and rewrites
 // the same text.
 type TextView struct {
+	rec   arrow.RecordBatch
 	c     Cols
 	roles Roles
 	buf   []byte
+	segs  *segCache     // words of the parts, computed on demand
+	words []seg.Segment // Words' result for conversations
 }
 
 // NewTextView returns a view of rec (borrowed) that reads messages of the
-// given roles.
+// given roles. Its words are its own; a stage gets a view sharing the
+// words of its batch with [Batch.TextView].
 func NewTextView(rec arrow.RecordBatch, roles Roles) *TextView {
-	return &TextView{c: ColsOf(rec), roles: roles}
+	return &TextView{rec: rec, c: ColsOf(rec), roles: roles}
 }
 
 // Cols returns the unified columns the view reads.

@@ -74,9 +74,14 @@ func NewLengthFilter(min, max int, opts ...LengthOption) (*LengthFilter, error) 
 // Process keeps rows within bounds. b.Rec is borrowed; the result is owned
 // by the caller.
 func (f *LengthFilter) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
-	v := sift.NewTextView(b.Rec, f.roles)
+	v := b.TextView(f.roles)
 	for i := 0; i < int(b.Rec.NumRows()); i++ {
-		n := f.unit.Length(v.Text(i))
+		var n int
+		if f.unit == Words {
+			n = len(v.Words(i)) // shared with later stages
+		} else {
+			n = f.unit.Length(v.Text(i))
+		}
 		switch {
 		case n < f.min:
 			b.Reject(i, "too_short", fmt.Sprintf("%d %s < min %d", n, f.unit, f.min))

@@ -59,17 +59,28 @@ func NewExactDedup(norm Normalization, roles sift.Roles) (*ExactDedup, error) {
 func (*ExactDedup) Sequential() {}
 
 // Key returns the 128-bit hash of s under the stage's normalization.
-func (d *ExactDedup) Key(s string) xxh3.Uint128 {
+func (d *ExactDedup) Key(s string) xxh3.Uint128 { return d.key(s, nil) }
+
+// key is Key; words, if not nil, returns the word-like segments of s, used
+// when s is pure ASCII (normalizing only lowers its letters) instead of
+// segmenting s again.
+func (d *ExactDedup) key(s string, words func() []seg.Segment) xxh3.Uint128 {
 	switch d.norm {
 	case Raw:
 		return xxh3.HashString128(s)
 	case Fold:
 		return xxh3.HashString128(d.n.normalize(s))
 	}
-	t := d.n.normalize(s)
+	t, ascii := d.n.normalizeASCII(s)
 	d.h.Reset()
-	d.words = seg.AppendWords(d.words[:0], t)
-	for _, sg := range d.words {
+	ws := []seg.Segment(nil)
+	if ascii && words != nil {
+		ws = words()
+	} else {
+		d.words = seg.AppendWords(d.words[:0], t)
+		ws = d.words
+	}
+	for _, sg := range ws {
 		d.h.WriteString(t[sg.Start:sg.End])
 		d.h.Write([]byte{0})
 	}
@@ -79,10 +90,10 @@ func (d *ExactDedup) Key(s string) xxh3.Uint128 {
 // Process drops the duplicates in b.Rec (borrowed). The result is owned by
 // the caller.
 func (d *ExactDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
-	v := sift.NewTextView(b.Rec, d.roles)
+	v := b.TextView(d.roles)
 	ids := v.Cols().ID
 	for i := 0; i < int(b.Rec.NumRows()); i++ {
-		k := d.Key(v.Text(i))
+		k := d.key(v.Text(i), func() []seg.Segment { return v.Words(i) })
 		doc, dup := d.seen.add(k)
 		if dup {
 			d.c.dup(doc)

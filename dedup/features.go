@@ -37,7 +37,8 @@ const maxN = 8
 type Shingler struct {
 	n     [2][2]int // [simhash, sketch][spaced, ideographic] sizes
 	norm  normalizer
-	words []seg.Segment // tokens of the text
+	words []seg.Segment // tokens of the text, when segmented here
+	cur   []seg.Segment // tokens of the text being shingled
 	hs    []uint64      // their hashes
 	runs  []tokenRun
 	tok   []byte // compat: bytes of the current window
@@ -68,7 +69,7 @@ func NewShingler(wordN, charN, sketchWordN, sketchCharN int) (*Shingler, error) 
 // text order. Repeated features are reported each time. Token hashes are
 // XXH3's (see hashTokens); a shingle's hash mixes its token hashes in order.
 func (x *Shingler) Hashes(s string, fn func(h uint64)) {
-	x.tokens(x.norm.normalize(s), sink{fn: func(kind int, w []uint64, _ []byte) {
+	x.tokens(x.norm.normalize(s), nil, sink{fn: func(kind int, w []uint64, _ []byte) {
 		if kind == 0 {
 			fn(shingleHash(w))
 		}
@@ -78,7 +79,19 @@ func (x *Shingler) Hashes(s string, fn func(h uint64)) {
 // Add adds the features of s to a: SimHash features with [Accumulator.Add]
 // and sketch features with [Accumulator.AddSet].
 func (x *Shingler) Add(s string, a *Accumulator) {
-	x.tokens(x.norm.normalize(s), sink{acc: a})
+	x.tokens(x.norm.normalize(s), nil, sink{acc: a})
+}
+
+// AddWords is [Shingler.Add] for s whose word-like segments
+// ([seg.AppendWords]) are words, for example from [sift.TextView.Words].
+// When s is pure ASCII, normalizing only lowers its letters, so words are
+// also the tokens of the normalized text and s is not segmented again.
+func (x *Shingler) AddWords(s string, words []seg.Segment, a *Accumulator) {
+	t, ascii := x.norm.normalizeASCII(s)
+	if !ascii {
+		words = nil
+	}
+	x.tokens(t, words, sink{acc: a})
 }
 
 // hashTokens puts in hs[i] the hash of token words[i] of t. Tokens of up
@@ -124,7 +137,7 @@ func shingleHash(w []uint64) uint64 {
 // github.com/mfonda/simhash spells a shingle: its tokens joined by one
 // space (what simhash.Shingle builds). feat is valid only during the call.
 func (x *Shingler) CompatFeatures(s string, fn func(feat []byte)) {
-	x.tokens(x.norm.normalize(s), sink{compat: true, fn: func(kind int, _ []uint64, feat []byte) {
+	x.tokens(x.norm.normalize(s), nil, sink{compat: true, fn: func(kind int, _ []uint64, feat []byte) {
 		if kind == 0 {
 			fn(feat)
 		}
@@ -143,28 +156,33 @@ type sink struct {
 // tokens splits normalized text t into word-like tokens, grouped in runs
 // of the same script class, and sends every window of SimHash (kind 0)
 // and sketch (kind 1) size to out, run by run. Tokens are collected first
-// so that the window loops run without indirect calls.
-func (x *Shingler) tokens(t string, out sink) {
-	x.words = seg.AppendWords(x.words[:0], t)
+// so that the window loops run without indirect calls. words are the
+// word-like segments of t, or nil to segment t here.
+func (x *Shingler) tokens(t string, words []seg.Segment, out sink) {
+	if words == nil {
+		x.words = seg.AppendWords(x.words[:0], t)
+		words = x.words
+	}
+	x.cur = words
 	x.hs, x.runs = x.hs[:0], x.runs[:0]
-	if len(x.words) == 0 {
+	if len(words) == 0 {
 		return
 	}
 	if !out.compat {
-		x.hs = slices.Grow(x.hs, len(x.words))[:len(x.words)]
-		hashTokens(x.hs, t, x.words)
+		x.hs = slices.Grow(x.hs, len(words))[:len(words)]
+		hashTokens(x.hs, t, words)
 	}
 	ideo := false
-	for _, sg := range x.words {
+	for _, sg := range words {
 		if sg.Kind == seg.Ideo {
 			ideo = true
 			break
 		}
 	}
 	if !ideo { // spaced text only: one run
-		x.runs = append(x.runs, tokenRun{end: len(x.words)})
+		x.runs = append(x.runs, tokenRun{end: len(words)})
 	} else {
-		for n, sg := range x.words {
+		for n, sg := range words {
 			if ideo := sg.Kind == seg.Ideo; len(x.runs) == 0 || x.runs[len(x.runs)-1].ideo != ideo {
 				x.runs = append(x.runs, tokenRun{n, ideo})
 			}
@@ -214,7 +232,7 @@ func (x *Shingler) emit(t string, out sink, kind, from, to int) {
 		if i > from {
 			x.tok = append(x.tok, ' ')
 		}
-		x.tok = append(x.tok, t[x.words[i].Start:x.words[i].End]...)
+		x.tok = append(x.tok, t[x.cur[i].Start:x.cur[i].End]...)
 	}
 	out.fn(kind, nil, x.tok)
 }

@@ -23,10 +23,18 @@ type normalizer struct {
 // aliases the normalizer's buffer, which has 16 bytes of capacity after
 // it, and is valid until the next call.
 func (n *normalizer) normalize(s string) string {
+	t, _ := n.normalizeASCII(s)
+	return t
+}
+
+// normalizeASCII is normalize, also reporting whether s is pure ASCII: then
+// only letters change case, so the result has the words of s at the same
+// offsets.
+func (n *normalizer) normalizeASCII(s string) (string, bool) {
 	fb, i := appendLowerASCII(n.fb[:0], s)
 	n.fb = fb
 	if i == len(s) {
-		return n.result()
+		return n.result(), true
 	}
 	if !n.foldInit {
 		n.fold, n.foldInit = cases.Fold(), true
@@ -49,7 +57,7 @@ func (n *normalizer) normalize(s string) string {
 		n.fb, _, _ = transform.Append(n.fold, n.fb, unsafe.Slice(unsafe.StringData(s), j))
 		s = s[j:]
 	}
-	return n.result()
+	return n.result(), false
 }
 
 // result returns the normalized text in n.fb, with 16 bytes of capacity

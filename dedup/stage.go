@@ -154,11 +154,11 @@ func (*SimhashDedup) Sequential() {}
 // Process drops the near-duplicates in b.Rec (borrowed) of rows kept so far
 // and indexes the rest. The result is owned by the caller.
 func (d *SimhashDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
-	v := sift.NewTextView(b.Rec, d.roles)
+	v := b.TextView(d.roles)
 	ids := v.Cols().ID
 	for i := 0; i < int(b.Rec.NumRows()); i++ {
 		d.acc.Reset(d.x.cfg.Lanes)
-		d.sh.Add(v.Text(i), &d.acc)
+		d.sh.AddWords(v.Text(i), v.Words(i), &d.acc)
 		if d.acc.Len() == 0 {
 			b.Count("no_features", 1)
 			continue

@@ -165,3 +165,56 @@ func TestValidateAndStages(t *testing.T) {
 		t.Errorf("stages: %v\n%s", err, out.String())
 	}
 }
+
+func TestRunProfiles(t *testing.T) {
+	dir := t.TempDir()
+	fortuneCorpus(t, dir)
+	recipePath := filepath.Join(dir, "recipe.yaml")
+	os.WriteFile(recipePath, []byte("input: fortunes.jsonl\noutput: out.parquet\nreport: report.json\nstages:\n  - length_filter: {unit: words, min: 10, max: 60}\n  - exact_dedup: {}\n"), 0o644)
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
+	var stderr bytes.Buffer
+	if err := cli(context.Background(), []string{"run", recipePath, "--workers", "1", "--cpuprofile", cpu, "--memprofile", mem}, nil, &stderr, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	for _, p := range []string{cpu, mem} {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) < 100 || b[0] != 0x1f || b[1] != 0x8b { // pprof files are gzipped protobuf
+			t.Errorf("%s: %d bytes, err %v: not a pprof profile", p, len(b), err)
+		}
+	}
+	if !strings.Contains(stderr.String(), "cpu s") {
+		t.Errorf("no CPU column in the summary:\n%s", stderr.String())
+	}
+	var rep struct {
+		Stats struct {
+			Stages []struct {
+				Name string
+				Busy float64 `json:"busy_seconds"`
+				CPU  float64 `json:"cpu_seconds"`
+			}
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Stats.Stages {
+		// One worker: a thread's CPU time cannot exceed the wall time of
+		// the calls it made.
+		if s.Name != "read" && (s.CPU <= 0 || s.CPU > s.Busy+0.005) {
+			t.Errorf("stage %s: cpu %.4f s, busy %.4f s", s.Name, s.CPU, s.Busy)
+		}
+	}
+}
+
+func TestRunBadProfilePath(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "r.yaml")
+	os.WriteFile(p, []byte("input: x.jsonl\noutput: y.jsonl\nstages:\n  - length_filter: {min: 1}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "x.jsonl"), []byte(`{"text":"a b c"}`+"\n"), 0o644)
+	var stderr bytes.Buffer
+	err := cli(context.Background(), []string{"run", p, "--quiet", "--cpuprofile", filepath.Join(dir, "no", "such", "dir", "cpu.pprof")}, nil, &stderr, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "cpuprofile") {
+		t.Errorf("err = %v, want a cpuprofile error", err)
+	}
+}
