@@ -19,18 +19,20 @@ type TrainSpec struct {
 
 // Spec is the recipe spec of stage "perplexity".
 type Spec struct {
-	Model       string     `yaml:"model" doc:"ARPA model (.arpa or .arpa.gz); or give train"`
-	Train       *TrainSpec `yaml:"train" doc:"train a modified Kneser-Ney model instead of loading one: {order, corpus}"`
-	Tokenizer   string     `yaml:"tokenizer" doc:"whitespace (KenLM's), words or words_noaccents (seg words, cc_net normalization)"`
-	Roles       []string   `yaml:"roles" doc:"conversation roles scored"`
-	Select      string     `yaml:"select" doc:"annotate, band (keep between two percentiles) or top (keep the highest-perplexity fraction)"`
-	Band        []float64  `yaml:"band" doc:"lower and upper percentile kept by select: band"`
-	Top         float64    `yaml:"top" doc:"fraction kept by select: top"`
-	MinPPL      float64    `yaml:"min_ppl" doc:"drop rows below this perplexity; 0 for none (any select)"`
-	MaxPPL      float64    `yaml:"max_ppl" doc:"drop rows above this perplexity; 0 for none (any select)"`
-	Bucket      bool       `yaml:"bucket" doc:"add the bucket column (head, middle, tail)"`
-	Buckets     []float64  `yaml:"buckets" doc:"the two percentiles cutting the buckets"`
-	Calibration int        `yaml:"calibration" doc:"rows held back to estimate percentiles when the input cannot be read twice"`
+	Model         string     `yaml:"model" doc:"ARPA model (.arpa or .arpa.gz) or KenLM binary model (build_binary's probing, trie or quantized trie), told apart by content; or give train"`
+	Train         *TrainSpec `yaml:"train" doc:"train a modified Kneser-Ney model instead of loading one: {order, corpus}"`
+	Tokenizer     string     `yaml:"tokenizer" doc:"whitespace (KenLM's), words or words_noaccents (seg words, cc_net normalization), or sentencepiece (with sentencepiece: MODEL)"`
+	SentencePiece string     `yaml:"sentencepiece" doc:"SentencePiece unigram model file (spm_train's .model) for tokenizer: sentencepiece"`
+	Normalize     string     `yaml:"normalize" doc:"ccnet applies cc_net's text normalization before tokenizing (lower case, accents removed, digits to 0, punctuation to ASCII); empty for none"`
+	Roles         []string   `yaml:"roles" doc:"conversation roles scored"`
+	Select        string     `yaml:"select" doc:"annotate, band (keep between two percentiles) or top (keep the highest-perplexity fraction)"`
+	Band          []float64  `yaml:"band" doc:"lower and upper percentile kept by select: band"`
+	Top           float64    `yaml:"top" doc:"fraction kept by select: top"`
+	MinPPL        float64    `yaml:"min_ppl" doc:"drop rows below this perplexity; 0 for none (any select)"`
+	MaxPPL        float64    `yaml:"max_ppl" doc:"drop rows above this perplexity; 0 for none (any select)"`
+	Bucket        bool       `yaml:"bucket" doc:"add the bucket column (head, middle, tail)"`
+	Buckets       []float64  `yaml:"buckets" doc:"the two percentiles cutting the buckets"`
+	Calibration   int        `yaml:"calibration" doc:"rows held back to estimate percentiles when the input cannot be read twice"`
 }
 
 func init() {
@@ -45,9 +47,13 @@ func build(s Spec, env recipe.Env) (sift.Stage, error) {
 	if env.Mem == nil {
 		env.Mem = memory.DefaultAllocator
 	}
-	tok, err := lm.ParseTokenizer(s.Tokenizer)
+	sp := ""
+	if s.SentencePiece != "" {
+		sp = env.Path(s.SentencePiece)
+	}
+	tok, err := lm.OpenTokenizer(s.Tokenizer, sp, s.Normalize)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, fmt.Errorf("tokenizer, sentencepiece, normalize: %w", err)
 	}
 	roles, err := sift.ParseRoles(s.Roles, sift.RoleAssistant)
 	if err != nil {

@@ -20,7 +20,7 @@ const lmUsage = `Usage:
       Train an interpolated modified Kneser-Ney model like KenLM's lmplz.
       CORPUS: plain text (one sentence per line, optionally .gz) or dataset
       files (JSONL, Parquet, ...: every line of each row's text).
-  sift lm score --model MODEL [--tokenizer T] [-v sentence|word] [FILE]
+  sift lm score --model MODEL [--tokenizer T [--sp-model SP]] [--normalize ccnet] [-v sentence|word] [FILE]
       Score every line of FILE (default stdin) like KenLM's query -v
       sentence: "Total: <log10> OOV: <n>" per line, then the perplexity
       summary. -v word also prints "word=id order log10" per token.
@@ -28,8 +28,13 @@ const lmUsage = `Usage:
       quantized trie), recognized by content.
   sift lm build-binary [--type probing] MODEL OUT.bin
       Write MODEL as a KenLM probing binary, as build_binary does.
+  sift lm encode --sp-model SP [--ids] [FILE]
+      Print the SentencePiece pieces (or ids) of every line of FILE (default
+      stdin), space-separated, as spm_encode does.
 
-Tokenizers: whitespace (default, KenLM's), words, words_noaccents.
+Tokenizers: whitespace (default, KenLM's), words, words_noaccents,
+sentencepiece (with --sp-model SP, a unigram .model file). --normalize ccnet
+applies cc_net's normalization first (lower case, no accents, digits 0).
 `
 
 // lmCommand runs "sift lm ARGS...".
@@ -45,6 +50,8 @@ func lmCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return lmScore(args[1:], stdin, stdout, stderr)
 	case "build-binary":
 		return lmBuildBinary(args[1:], stderr)
+	case "encode":
+		return lmEncode(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, lmUsage)
 		return nil
@@ -141,7 +148,9 @@ func lmScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sift lm score", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	model := fs.String("model", "", "ARPA (.arpa, .arpa.gz) or KenLM binary model (required)")
-	tokName := fs.String("tokenizer", "whitespace", "whitespace, words or words_noaccents")
+	tokName := fs.String("tokenizer", "whitespace", "whitespace, words, words_noaccents or sentencepiece")
+	spModel := fs.String("sp-model", "", "SentencePiece model for --tokenizer sentencepiece")
+	normalize := fs.String("normalize", "", "ccnet: cc_net's text normalization before tokenizing")
 	verbose := fs.String("v", "sentence", "sentence (totals per line) or word (also per token)")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -155,9 +164,9 @@ func lmScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case *verbose != "sentence" && *verbose != "word":
 		return fmt.Errorf("lm score: -v %q is not sentence or word", *verbose)
 	}
-	tok, err := lm.ParseTokenizer(*tokName)
+	tok, err := lm.OpenTokenizer(*tokName, *spModel, *normalize)
 	if err != nil {
-		return fmt.Errorf("lm score: --tokenizer: %w", err)
+		return fmt.Errorf("lm score: --tokenizer, --sp-model, --normalize: %w", err)
 	}
 	m, err := lm.Load(*model)
 	if err != nil {

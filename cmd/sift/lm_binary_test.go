@@ -49,3 +49,36 @@ func TestLMBuildBinary(t *testing.T) {
 		t.Error("--type trie accepted")
 	}
 }
+
+// TestLMEncodeAndScoreCCNet runs the cc_net-style chain from the command
+// line: spm_encode's pieces and ids, and query's totals over them.
+func TestLMEncodeAndScoreCCNet(t *testing.T) {
+	dir := filepath.Join(lmConf(t), "sentencepiece")
+	sp := filepath.Join(dir, "sp.unigram.model")
+	in := filepath.Join(dir, "sp_test.txt")
+	run := func(args ...string) string {
+		t.Helper()
+		var o, e bytes.Buffer
+		if err := lmCommand(context.Background(), args, nil, &o, &e); err != nil {
+			t.Fatal(err, e.String())
+		}
+		return o.String()
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"encode", "--sp-model", sp, in}, "sp_test.pieces.txt"},
+		{[]string{"encode", "--ids", "--sp-model", sp, in}, "sp_test.ids.txt"},
+	} {
+		want, _ := os.ReadFile(filepath.Join(dir, tc.want))
+		if got := run(tc.args...); got != string(want) {
+			t.Errorf("%v: output differs from %s", tc.args, tc.want)
+		}
+	}
+	want, _ := os.ReadFile(filepath.Join(dir, "sp.query.3.sentence.txt"))
+	got := run("score", "--model", filepath.Join(dir, "sp.3.probing.bin.gz"), "--tokenizer", "sentencepiece", "--sp-model", sp, in)
+	if !strings.HasPrefix(got, string(want)) || !strings.Contains(got, "Tokens:\t5908\n") {
+		t.Errorf("cc_net chain scores differ from KenLM's:\n%s", got[:min(len(got), 300)])
+	}
+}

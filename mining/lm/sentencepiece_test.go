@@ -146,3 +146,24 @@ func BenchmarkSentencePiece(b *testing.B) {
 		}
 	}
 }
+
+func TestCCNetNormalize(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"  Hello, World! 2024 ", "hello, world! 0000"},
+		{"Café NAÏVE élan", "cafe naive elan"},
+		{"«Quoted» — “this”…", `"quoted"  -  "this"...`}, // cc_net maps — to " - "
+		{"１２３％，你好。", "000%,你好."},
+		{"tab\there\x00\u0085end", "tabhereend"},
+		{"٣ Arabic-Indic three", "0 arabic-indic three"},
+	} {
+		if got := string(CCNetNormalize(nil, tc.in)); got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	sp := spFixture(t)
+	var sc Scratch
+	got := strings.Join(CCNet{sp}.Tokens(&sc, "  FULL Width Café 123 "), " ")
+	if want := strings.Join(sp.Tokens(new(Scratch), "full width cafe 000"), " "); got != want {
+		t.Errorf("CCNet{sp}: %q, want %q", got, want)
+	}
+}

@@ -28,6 +28,7 @@ type Scratch struct {
 	buf     []byte
 	ends    []int
 	lattice []bestPath
+	pre     []byte // CCNet's normalized line
 }
 
 // Whitespace splits on ASCII white space (space, tab, CR, VT, FF, NUL) and
@@ -44,7 +45,7 @@ type Words struct {
 }
 
 // ParseTokenizer returns the tokenizer called name: "whitespace", "words"
-// or "words_noaccents".
+// or "words_noaccents". "sentencepiece" needs a model: see [OpenTokenizer].
 func ParseTokenizer(name string) (Tokenizer, error) {
 	switch name {
 	case "whitespace":
@@ -53,8 +54,40 @@ func ParseTokenizer(name string) (Tokenizer, error) {
 		return Words{}, nil
 	case "words_noaccents":
 		return Words{StripAccents: true}, nil
+	case "sentencepiece":
+		return nil, fmt.Errorf("tokenizer sentencepiece needs its model file")
 	}
-	return nil, fmt.Errorf("unknown tokenizer %q (want whitespace, words or words_noaccents)", name)
+	return nil, fmt.Errorf("unknown tokenizer %q (want whitespace, words, words_noaccents or sentencepiece)", name)
+}
+
+// OpenTokenizer returns the tokenizer called name, as ParseTokenizer, or a
+// SentencePiece tokenizer read from spModel when name is "sentencepiece"
+// (spModel must be empty otherwise). normalize "ccnet" wraps it in [CCNet];
+// "" leaves the text as it is.
+func OpenTokenizer(name, spModel, normalize string) (Tokenizer, error) {
+	var tok Tokenizer
+	var err error
+	switch {
+	case name == "sentencepiece" && spModel == "":
+		return nil, fmt.Errorf("tokenizer sentencepiece needs the SentencePiece model file")
+	case name == "sentencepiece":
+		if tok, err = LoadSentencePiece(spModel); err != nil {
+			return nil, err
+		}
+	case spModel != "":
+		return nil, fmt.Errorf("a SentencePiece model is given but the tokenizer is %q, not sentencepiece", name)
+	default:
+		if tok, err = ParseTokenizer(name); err != nil {
+			return nil, err
+		}
+	}
+	switch normalize {
+	case "":
+		return tok, nil
+	case "ccnet":
+		return CCNet{tok}, nil
+	}
+	return nil, fmt.Errorf("normalize %q is not ccnet or empty", normalize)
 }
 
 type whitespace struct{}
