@@ -172,15 +172,11 @@ func lmScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("lm score: %w", err)
 	}
-	in := stdin
-	if len(files) == 1 && files[0] != "-" {
-		f, err := os.Open(files[0])
-		if err != nil {
-			return fmt.Errorf("lm score: %w", err)
-		}
-		defer f.Close()
-		in = f
+	in, closeIn, err := inputFile(files, stdin)
+	if err != nil {
+		return fmt.Errorf("lm score: %w", err)
 	}
+	defer closeIn()
 	if _, err := lm.Query(m, tok, in, stdout, *verbose == "word"); err != nil {
 		return fmt.Errorf("lm score: %w", err)
 	}

@@ -32,15 +32,11 @@ func lmEncode(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("lm encode: %w", err)
 	}
-	in := stdin
-	if len(files) == 1 && files[0] != "-" {
-		f, err := os.Open(files[0])
-		if err != nil {
-			return fmt.Errorf("lm encode: %w", err)
-		}
-		defer f.Close()
-		in = f
+	in, closeIn, err := inputFile(files, stdin)
+	if err != nil {
+		return fmt.Errorf("lm encode: %w", err)
 	}
+	defer closeIn()
 	br := bufio.NewReaderSize(in, 1<<16)
 	bw := bufio.NewWriterSize(stdout, 1<<16)
 	var sc lm.Scratch
@@ -80,4 +76,17 @@ func lmEncode(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// inputFile opens the one input file of files, or returns stdin when there
+// is none or it is "-".
+func inputFile(files []string, stdin io.Reader) (io.Reader, func(), error) {
+	if len(files) == 0 || files[0] == "-" {
+		return stdin, func() {}, nil
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
 }
