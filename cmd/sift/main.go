@@ -41,6 +41,7 @@ Usage:
   sift validate RECIPE.yaml      check a recipe, its inputs, and build its stages
   sift stages                    list stages with their parameters
   sift lm train|score ...        train or score an n-gram language model
+  sift annotate export|agreement sample rows for Label Studio; measure annotator agreement
   sift version                   print the version
 `
 
@@ -69,6 +70,8 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return stagesCmd(stdout)
 	case "lm":
 		return lmCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "annotate":
+		return annotateCommand(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sift", recipe.Version())
 		return nil
