@@ -3,6 +3,7 @@ package annotate
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -359,8 +360,9 @@ func (c *coincidences) bootstrap(resamples int, seed uint64) (lo, hi float64, de
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed_a1fa))
 	w := make([]float64, len(c.pats))
-	var unitPat []int32
+	var unitPat, cnt []int32
 	if len(c.pats) > directLimit {
+		cnt = make([]int32, len(c.pats))
 		for p, k := range c.count {
 			for range int(k) {
 				unitPat = append(unitPat, int32(p))
@@ -370,9 +372,15 @@ func (c *coincidences) bootstrap(resamples int, seed uint64) (lo, hi float64, de
 	alphas := make([]float64, 0, resamples)
 	for range resamples {
 		if unitPat != nil {
-			clear(w)
-			for range len(unitPat) {
-				w[unitPat[rng.IntN(len(unitPat))]]++
+			clear(cnt)
+			n := uint64(len(unitPat))
+			for range n {
+				// Lemire's multiply-shift: an index in [0, n) without a division.
+				hi, _ := bits.Mul64(rng.Uint64(), n)
+				cnt[unitPat[hi]]++
+			}
+			for p, k := range cnt {
+				w[p] = float64(k)
 			}
 		} else {
 			multinomial(w, c.count, float64(c.units), rng)

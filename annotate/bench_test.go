@@ -159,7 +159,9 @@ func BenchmarkBootstrapDirect100k(b *testing.B) {
 	defer func(l int) { directLimit = l }(directLimit)
 	directLimit = 0
 	b.ReportAllocs()
+	cpu := cpuSeconds()
 	for b.Loop() {
 		newCoincidences(u, Ordinal).bootstrap(1000, 1)
 	}
+	b.ReportMetric((cpuSeconds()-cpu)/float64(b.N), "cpu-s/op")
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/recipe"
+
+	_ "github.com/siftdata/sift/schema" // the normalize stage and output formats
 )
 
 // writeFixture writes n rows (text and conversation rows, some with meta,
@@ -291,5 +293,27 @@ func TestJoinConfigErrors(t *testing.T) {
 		if _, err := NewJoin(l, c.opts...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
+	}
+}
+
+// TestChatFormatSideFields: the openai export format writes the labels
+// column and the raw labels beside the conversation.
+func TestChatFormatSideFields(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, 24)
+	text := "input: rows.jsonl\noutput: out/chat.jsonl\noutput_format: openai\nstages:\n  - normalize: {}\n  - annotations: {file: labels.jsonl, rubric: rubric.yaml, bootstrap: 0}\n"
+	r, err := recipe.Parse([]byte(text), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	if _, err := recipe.Run(context.Background(), r, recipe.RunOptions{Mem: mem}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "out", "chat.jsonl"))
+	if !strings.Contains(string(data), `{"id":"r001","messages":[{"role":"user","content":"q1"},{"role":"assistant","content":"a1"}],"annotations":{"ann1":`) ||
+		!strings.Contains(string(data), `,"labels":{"accuracy":{`) {
+		t.Errorf("openai output:\n%s", data)
 	}
 }
