@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -26,6 +27,7 @@ type columnarFile struct {
 	cur    arrow.RecordBatch
 	pos    int // next row of cur
 	row    int // rows read from the file
+	want   int // rows the file's footer declares, or -1
 	m      colMap
 	r      sift.RawRow
 	meta   []byte
@@ -47,7 +49,7 @@ func newParquetFile(mem memory.Allocator, path string, fh *os.File) (fileReader,
 		pf.Close()
 		return nil, err
 	}
-	return &columnarFile{path: path, fh: fh, rr: rr, closer: pf.Close}, nil
+	return &columnarFile{path: path, fh: fh, rr: rr, closer: pf.Close, want: int(pf.NumRows())}, nil
 }
 
 func newIPCFile(mem memory.Allocator, path string, fh *os.File) (fileReader, error) {
@@ -63,13 +65,13 @@ func newIPCFile(mem memory.Allocator, path string, fh *os.File) (fileReader, err
 		if err != nil {
 			return nil, err
 		}
-		return &columnarFile{path: path, fh: fh, rr: &ipcFileIter{fr: fr}, closer: fr.Close}, nil
+		return &columnarFile{path: path, fh: fh, rr: &ipcFileIter{fr: fr}, closer: fr.Close, want: -1}, nil
 	}
 	r, err := ipc.NewReader(fh, ipc.WithAllocator(mem))
 	if err != nil {
 		return nil, err
 	}
-	return &columnarFile{path: path, fh: fh, rr: r}, nil
+	return &columnarFile{path: path, fh: fh, rr: r, want: -1}, nil
 }
 
 // ipcFileIter walks an IPC file's batches as a RecordReader.
@@ -109,6 +111,9 @@ func (f *columnarFile) fill(rb *sift.Builder, n int) ([]sift.Reject, error) {
 			if !f.rr.Next() {
 				if err := f.rr.Err(); err != nil && err != io.EOF {
 					return rejects, fmt.Errorf("%s: %w", f.path, err)
+				}
+				if f.want >= 0 && f.row != f.want {
+					return rejects, fmt.Errorf("%s: read %d rows, the footer declares %d", f.path, f.row, f.want)
 				}
 				return rejects, io.EOF
 			}
@@ -158,12 +163,18 @@ type stringish interface {
 type colMap struct {
 	id, text, src arrow.Array
 	msgs          *array.List
-	rest          []int // columns kept in meta
+	rest          []int  // columns kept in meta
+	dup           string // a column name the schema repeats, or ""
 }
 
 func mapColumns(rec arrow.RecordBatch) colMap {
 	var m colMap
+	seen := map[string]bool{}
 	for i, f := range rec.Schema().Fields() {
+		if seen[f.Name] && m.dup == "" {
+			m.dup = f.Name
+		}
+		seen[f.Name] = true
 		col := rec.Column(i)
 		switch f.Name {
 		case sift.ColID:
@@ -193,6 +204,9 @@ func mapColumns(rec arrow.RecordBatch) colMap {
 
 func (m *colMap) row(rec arrow.RecordBatch, i int, r *sift.RawRow, meta *[]byte) *rowError {
 	*r = sift.RawRow{}
+	if m.dup != "" {
+		return &rowError{ReasonDuplicateKey, fmt.Sprintf("column %q twice", m.dup)}
+	}
 	if m.id != nil && m.id.IsValid(i) {
 		switch a := m.id.(type) {
 		case stringish:
@@ -227,14 +241,35 @@ func (m *colMap) row(rec arrow.RecordBatch, i int, r *sift.RawRow, meta *[]byte)
 			r.Messages = append(r.Messages, sift.Message{Role: role.Value(j), Content: content.Value(j)})
 		}
 	}
+	for _, c := range []struct {
+		name string
+		v    []byte
+	}{{sift.ColID, r.ID}, {sift.ColText, r.Text}, {sift.ColSource, r.Source}} {
+		if !utf8.Valid(c.v) {
+			return &rowError{ReasonUTF8, fmt.Sprintf("column %q: invalid UTF-8 at byte %d", c.name, invalidAt(c.v))}
+		}
+	}
+	for j, msg := range r.Messages {
+		if !utf8.ValidString(msg.Role) || !utf8.ValidString(msg.Content) {
+			return &rowError{ReasonUTF8, fmt.Sprintf("column %q: turn %d: invalid UTF-8", sift.ColMessages, j)}
+		}
+	}
 	b := (*meta)[:0]
 	for _, ci := range m.rest {
 		if ci < 0 { // a meta column: splice its members
 			s := rec.Column(-1 - ci).(stringish)
-			if s.IsValid(i) {
-				if v := bytes.TrimSpace([]byte(s.Value(i))); len(v) > 2 {
-					b = appendMember(b, v[1:len(v)-1])
-				}
+			if s.IsNull(i) {
+				continue
+			}
+			v := bytes.TrimSpace([]byte(s.Value(i)))
+			if len(v) == 0 || v[0] != '{' || !validJSON(v) {
+				return &rowError{ReasonWrongType, fmt.Sprintf("column %q is not a JSON object", sift.ColMeta)}
+			}
+			if !utf8.Valid(v) {
+				return &rowError{ReasonUTF8, fmt.Sprintf("column %q: invalid UTF-8 at byte %d", sift.ColMeta, invalidAt(v))}
+			}
+			if inner := bytes.TrimSpace(v[1 : len(v)-1]); len(inner) > 0 {
+				b = appendMember(b, inner)
 			}
 			continue
 		}

@@ -3,11 +3,13 @@
 //
 // Readers take files, globs and directories in JSONL (.jsonl, .json,
 // .ndjson, optionally .gz or .zst compressed), Parquet, Arrow IPC (file and
-// stream) and CSV. A row that cannot be read (a malformed JSON line, invalid
-// UTF-8, a wrong field type, an over-long line) becomes a reject with the
-// file and line in its detail, and the run goes on. A file that cannot be
-// read at all (a truncated compressed stream, a corrupt Parquet footer)
-// fails with an error naming it.
+// stream) and CSV. A row that cannot be read (a malformed JSON line or CSV
+// record, invalid UTF-8, a wrong field type, a mapped field given twice, an
+// over-long line) becomes a reject with the file and line in its detail and
+// the raw text as its record, and reading goes on with the next record. A
+// file that cannot be read at all (a truncated compressed stream, a corrupt
+// Parquet footer, a CSV quote left open at the end) fails with an error
+// naming it. A UTF-8 byte-order mark at the start of a text file is skipped.
 //
 // Writers produce JSONL (optionally .gz/.zst), Parquet (zstd) and Arrow IPC,
 // chosen by extension. Every write goes to a temporary file beside the

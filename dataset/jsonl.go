@@ -17,6 +17,9 @@ const (
 	ReasonUTF8        = "invalid_utf8"
 	ReasonWrongType   = "wrong_type"
 	ReasonLineTooLong = "line_too_long"
+	// ReasonDuplicateKey is a field the reader maps given twice (the same
+	// code the normalize stage uses for the keys it sees).
+	ReasonDuplicateKey = "duplicate_key"
 )
 
 // rowError is a row that cannot be read.
@@ -33,8 +36,17 @@ func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
 	if s.i < len(line) && line[s.i] == '{' {
 		meta := (*scratch)[:0]
 		var ferr *rowError
+		var seen uint8 // modelled fields met so far
 		ok := s.object(func(key, val []byte) bool {
-			modelled, err := setField(r, unquote(key), val)
+			name := unquote(key)
+			if bit := modelledBit(name); bit != 0 {
+				if seen&bit != 0 {
+					ferr = &rowError{ReasonDuplicateKey, fmt.Sprintf("key %q twice", name)}
+					return false
+				}
+				seen |= bit
+			}
+			modelled, err := setField(r, name, val)
 			if err != nil {
 				ferr = err
 				return false
@@ -74,6 +86,21 @@ func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
 	return &rowError{ReasonParse, fmt.Sprint(err)}
 }
 
+// modelledBit returns a bit for each field the reader maps, or 0.
+func modelledBit(name []byte) uint8 {
+	switch string(name) {
+	case sift.ColID:
+		return 1
+	case sift.ColText:
+		return 2
+	case sift.ColSource:
+		return 4
+	case sift.ColMessages:
+		return 8
+	}
+	return 0
+}
+
 // set stores a modelled field and reports whether name is one.
 func setField(r *sift.RawRow, name, val []byte) (bool, *rowError) {
 	switch string(name) {
@@ -106,7 +133,10 @@ func setField(r *sift.RawRow, name, val []byte) (bool, *rowError) {
 			r.Source, r.HasSource = unquote(val), true
 		}
 	case sift.ColMessages:
-		msgs, ok := unifiedMessages(val)
+		msgs, ok, err := unifiedMessages(val)
+		if err != nil {
+			return true, err
+		}
 		if !ok {
 			return false, nil
 		}
@@ -121,28 +151,85 @@ func wrongType(name, val []byte, want string) *rowError {
 	return &rowError{ReasonWrongType, fmt.Sprintf("field %q is a JSON %s, want %s", name, kindOf(val[0]), want)}
 }
 
-// unifiedMessages decodes val if it is a conversation in the unified shape.
-func unifiedMessages(val []byte) ([]sift.Message, bool) {
+// unifiedMessages decodes val if it is a conversation in the unified shape:
+// an array of objects of exactly a string role naming a known role and a
+// string content. A turn that gives role or content twice is an error
+// whatever its shape.
+func unifiedMessages(val []byte) ([]sift.Message, bool, *rowError) {
 	if val[0] != '[' {
-		return nil, false
+		return nil, false, nil
 	}
-	var raw []map[string]json.RawMessage
-	if json.Unmarshal(val, &raw) != nil {
-		return nil, false
+	var turns []json.RawMessage
+	if json.Unmarshal(val, &turns) != nil {
+		return nil, false, nil
 	}
-	msgs := make([]sift.Message, 0, len(raw))
-	for _, m := range raw {
-		if len(m) != 2 {
-			return nil, false
+	msgs := make([]sift.Message, 0, len(turns))
+	unified := true
+	for i, t := range turns {
+		if t[0] != '{' {
+			unified = false
+			continue
 		}
-		var role, content string
-		if json.Unmarshal(m["role"], &role) != nil || json.Unmarshal(m["content"], &content) != nil ||
-			sift.RoleOf(role) == 0 || m["content"][0] != '"' {
-			return nil, false
+		var role, content []byte
+		keys := 0
+		var dup []byte
+		s := jsonScanner{b: t}
+		s.object(func(key, v []byte) bool {
+			keys++
+			switch k := unquote(key); string(k) {
+			case "role", "content":
+				p := &role
+				if k[0] == 'c' {
+					p = &content
+				}
+				if *p != nil {
+					dup = k
+					return false
+				}
+				*p = v
+			}
+			return true
+		})
+		if dup != nil {
+			return nil, false, &rowError{ReasonDuplicateKey, fmt.Sprintf("%s[%d] has key %q twice", sift.ColMessages, i, dup)}
 		}
-		msgs = append(msgs, sift.Message{Role: role, Content: content})
+		if keys != 2 || role == nil || content == nil || role[0] != '"' || content[0] != '"' || sift.RoleOf(string(unquote(role))) == 0 {
+			unified = false
+			continue
+		}
+		msgs = append(msgs, sift.Message{Role: string(unquote(role)), Content: string(unquote(content))})
 	}
-	return msgs, true
+	if !unified {
+		return nil, false, nil
+	}
+	return msgs, true, nil
+}
+
+// jsonID returns the id of a JSON object line if start, the line's
+// beginning, holds the whole id member; else nil.
+func jsonID(start []byte) []byte {
+	s := jsonScanner{b: start}
+	s.ws()
+	if s.i >= len(start) || start[s.i] != '{' {
+		return nil
+	}
+	var id []byte
+	s.object(func(key, val []byte) bool {
+		if string(unquote(key)) != sift.ColID {
+			return true
+		}
+		switch {
+		case val[0] == '"':
+			id = unquote(val)
+		case val[0] == '-' || val[0] >= '0' && val[0] <= '9':
+			id = val
+		}
+		return false
+	})
+	if id != nil && !utf8.Valid(id) {
+		return nil
+	}
+	return id
 }
 
 func kindOf(c byte) string {

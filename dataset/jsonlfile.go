@@ -25,44 +25,58 @@ type jsonlFile struct {
 }
 
 func newJSONLFile(path string, fh *os.File, rc io.ReadCloser, maxLine int) *jsonlFile {
-	return &jsonlFile{path: path, fh: fh, rc: rc, br: bufio.NewReaderSize(rc, 1<<16), maxLine: maxLine}
+	br := bufio.NewReaderSize(rc, 1<<16)
+	skipBOM(br)
+	return &jsonlFile{path: path, fh: fh, rc: rc, br: br, maxLine: maxLine}
 }
 
-// readLine returns the next line without its end, or tooLong if it passed
-// the limit (the line is consumed).
-func (f *jsonlFile) readLine() (line []byte, tooLong bool, err error) {
+// readLine returns the next line without its end, and its length. A line
+// longer than maxLine is consumed whole but only its first rejectKeep bytes
+// are returned.
+func (f *jsonlFile) readLine() (line []byte, size int, err error) {
 	f.buf = f.buf[:0]
 	for {
 		chunk, err := f.br.ReadSlice('\n')
-		if len(f.buf)+len(chunk) > f.maxLine+2 {
-			tooLong = true
-			f.buf = append(f.buf[:0], chunk[:min(len(chunk), 256)]...)
-		} else if err == bufio.ErrBufferFull || len(f.buf) > 0 {
-			f.buf = append(f.buf, chunk...)
+		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
+			return nil, 0, err
 		}
-		switch {
-		case err == bufio.ErrBufferFull:
-			continue
-		case err == io.EOF && len(chunk) == 0 && len(f.buf) == 0:
-			return nil, false, io.EOF
-		case err != nil && err != io.EOF:
-			return nil, false, err
+		if err == io.EOF && len(chunk) == 0 && size == 0 {
+			return nil, 0, io.EOF
 		}
-		if tooLong {
-			return f.buf, true, nil
+		size += len(chunk)
+		if err == bufio.ErrBufferFull || len(f.buf) > 0 {
+			// Longer than bufio's buffer: gather the line, or only its
+			// start once it is past maxLine.
+			keep := len(chunk)
+			if size > f.maxLine+2 {
+				keep = max(0, min(keep, rejectKeep-len(f.buf)))
+			}
+			f.buf = append(f.buf, chunk[:keep]...)
+			if err == bufio.ErrBufferFull {
+				continue
+			}
 		}
+		line = chunk
 		if len(f.buf) > 0 {
-			chunk = f.buf
+			line = f.buf
 		}
-		chunk = bytes.TrimSuffix(chunk, []byte("\n"))
-		return bytes.TrimSuffix(chunk, []byte("\r")), false, nil
+		if n := len(chunk); n > 0 && chunk[n-1] == '\n' {
+			size--
+			if n > 1 && chunk[n-2] == '\r' {
+				size--
+			}
+		}
+		if size > f.maxLine {
+			return line[:min(len(line), rejectKeep)], size, nil
+		}
+		return line[:size], size, nil
 	}
 }
 
 func (f *jsonlFile) fill(rb *sift.Builder, n int) ([]sift.Reject, error) {
 	var rejects []sift.Reject
 	for added := 0; added < n; {
-		line, tooLong, err := f.readLine()
+		line, size, err := f.readLine()
 		if err == io.EOF {
 			return rejects, io.EOF
 		}
@@ -70,9 +84,8 @@ func (f *jsonlFile) fill(rb *sift.Builder, n int) ([]sift.Reject, error) {
 			return rejects, fmt.Errorf("%s: line %d: %w", f.path, f.line+1, describe(err))
 		}
 		f.line++
-		if tooLong {
-			rejects = append(rejects, rejectLine(f.path, f.line, &rowError{ReasonLineTooLong,
-				fmt.Sprintf("line longer than %d bytes", f.maxLine)}, line))
+		if size > f.maxLine {
+			rejects = append(rejects, rejectLong(f.path, f.line, f.maxLine, size, line, jsonID(line)))
 			continue
 		}
 		if len(bytes.TrimSpace(line)) == 0 {

@@ -1,11 +1,13 @@
 package dataset
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -40,7 +42,8 @@ type ReadOption func(*Reader)
 func WithBatchSize(n int) ReadOption { return func(r *Reader) { r.batchSize = n } }
 
 // WithMaxLineBytes sets the longest JSONL line or CSV record read (default
-// 64 MiB); longer ones are rejected as line_too_long.
+// 64 MiB); longer ones are rejected as line_too_long, the reject keeping
+// the first 4 KiB.
 func WithMaxLineBytes(n int) ReadOption { return func(r *Reader) { r.maxLine = n } }
 
 // Open returns a Reader over inputs (files, globs or directories; see
@@ -171,6 +174,49 @@ func rejectLine(path string, line int, e *rowError, raw []byte) sift.Reject {
 		Reason: e.reason,
 		Detail: fmt.Sprintf("%s:%d: %s", path, line, e.detail),
 		Record: sift.AppendJSONString(nil, string(raw)),
+	}
+}
+
+// rejectKeep bounds the text an over-long row's reject keeps: its start,
+// where the id usually is, not the whole line.
+const rejectKeep = 4096
+
+// rejectLong makes the reject of a row longer than maxLine, size bytes
+// long, of which start is the beginning. id is the row's id if it could be
+// found in start, or nil.
+func rejectLong(path string, line, maxLine, size int, start, id []byte) sift.Reject {
+	if len(start) < size {
+		start = trimPartialRune(start)
+	}
+	rid := fmt.Sprintf("%s:%d", path, line)
+	if id != nil {
+		rid = string(id)
+	}
+	return sift.Reject{
+		ID:     rid,
+		Reason: ReasonLineTooLong,
+		Detail: fmt.Sprintf("%s:%d: %d bytes, longer than %d; the record keeps the first %d", path, line, size, maxLine, len(start)),
+		Record: sift.AppendJSONString(nil, string(start)),
+	}
+}
+
+// trimPartialRune drops a UTF-8 character cut off at the end of b.
+func trimPartialRune(b []byte) []byte {
+	for i := 1; i <= min(utf8.UTFMax, len(b)); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				return b[:len(b)-i]
+			}
+			break
+		}
+	}
+	return b
+}
+
+// skipBOM drops a UTF-8 byte-order mark at the start of br.
+func skipBOM(br *bufio.Reader) {
+	if b, _ := br.Peek(3); string(b) == "\uFEFF" {
+		br.Discard(3)
 	}
 }
 

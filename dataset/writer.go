@@ -237,8 +237,13 @@ func (w *Writer) writeChunk(rec arrow.RecordBatch) error {
 	switch w.format {
 	case Parquet:
 		if w.pq == nil {
+			// Dictionary encoding is off: when a chunk outgrows its
+			// dictionary, arrow-go (v18.8.0) falls back to plain pages and
+			// lists the chunk's page encodings in Go map order, so the same
+			// rows gave different footers (docs/upstream-parquet-encoding-stats.md).
+			// zstd takes back most of what dictionaries save on repeated values.
 			props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(1),
-				parquet.WithAllocator(w.mem), parquet.WithMaxRowGroupLength(int64(w.chunk)))
+				parquet.WithAllocator(w.mem), parquet.WithMaxRowGroupLength(int64(w.chunk)), parquet.WithDictionaryDefault(false))
 			w.pq, err = pqarrow.NewFileWriter(rec.Schema(), w.f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(w.mem)))
 			if err != nil {
 				break
