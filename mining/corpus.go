@@ -111,9 +111,18 @@ func Train(ctx context.Context, mem memory.Allocator, order int, tok lm.Tokenize
 		return nil, lm.TrainStats{}, err
 	}
 	defer tr.Close()
+	if err := AddFiles(ctx, mem, tr, tok, roles, paths); err != nil {
+		return nil, lm.TrainStats{}, err
+	}
+	return tr.Model()
+}
+
+// AddFiles counts the texts of the files at paths (see [EachFileText]) in
+// tr, every non-blank line a sentence.
+func AddFiles(ctx context.Context, mem memory.Allocator, tr *lm.Trainer, tok lm.Tokenizer, roles sift.Roles, paths []string) error {
 	var sc lm.Scratch
 	var addErr error
-	err = EachFileText(ctx, mem, paths, roles, func(text string) {
+	err := EachFileText(ctx, mem, paths, roles, func(text string) {
 		Lines(text, func(l string) {
 			if addErr == nil {
 				addErr = tr.AddSentence(tok.Tokens(&sc, l))
@@ -123,8 +132,5 @@ func Train(ctx context.Context, mem memory.Allocator, order int, tok lm.Tokenize
 	if err == nil {
 		err = addErr
 	}
-	if err != nil {
-		return nil, lm.TrainStats{}, err
-	}
-	return tr.Model()
+	return err
 }

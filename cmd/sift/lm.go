@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -82,7 +83,7 @@ func lmTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	order := fs.Int("order", 0, "n-gram order, 2 to 6 (required)")
 	tokName := fs.String("tokenizer", "whitespace", "whitespace, words or words_noaccents")
 	output := fs.String("output", "", "ARPA file to write; .gz compresses (required)")
-	memMiB := fs.Int64("memory", 256, "counting memory budget in MiB before spilling to disk")
+	memMiB := fs.Int64("memory", 1024, "memory budget in MiB for counting and estimating; beyond it, sorted n-grams spill to disk")
 	tmp := fs.String("temp-dir", "", "directory for spilled counts (default the system's)")
 	corpus, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -98,12 +99,22 @@ func lmTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("lm train: --tokenizer: %w", err)
 	}
-	m, st, err := mining.Train(ctx, memory.DefaultAllocator, *order, tok, sift.AllRoles, corpus,
-		lm.WithMemory(*memMiB<<20), lm.WithTempDir(*tmp))
+	tr, err := lm.NewTrainer(*order, lm.WithMemory(*memMiB<<20), lm.WithTempDir(*tmp))
 	if err != nil {
 		return fmt.Errorf("lm train: %w", err)
 	}
-	if err := writeModel(m, *output); err != nil {
+	// The budget bounds the trainer's live data; without a limit the Go
+	// heap may grow to twice that before collecting the buffers it drops.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(*memMiB<<20*5/4 + 16<<20))
+	defer tr.Close()
+	if err := mining.AddFiles(ctx, memory.DefaultAllocator, tr, tok, sift.AllRoles, corpus); err != nil {
+		return fmt.Errorf("lm train: %w", err)
+	}
+	var st lm.TrainStats
+	if err := writeFile(*output, func(w io.Writer) (err error) {
+		st, err = tr.WriteARPA(ctx, w)
+		return err
+	}); err != nil {
 		return fmt.Errorf("lm train: %w", err)
 	}
 	fmt.Fprintf(stderr, "%d sentences, %d tokens, vocabulary %d, n-grams %v, %d spills\n", st.Sentences, st.Tokens, st.Vocab, st.Counts, st.Spills)
@@ -120,7 +131,9 @@ func lmTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-func writeModel(m *lm.Model, path string) error {
+// writeFile creates path and fills it with write, gzip-compressed if path
+// ends in .gz. On error it removes the file.
+func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -131,7 +144,7 @@ func writeModel(m *lm.Model, path string) error {
 		zw = gzip.NewWriter(f)
 		w = zw
 	}
-	err = m.WriteARPA(w)
+	err = write(w)
 	if zw != nil && err == nil {
 		err = zw.Close()
 	}

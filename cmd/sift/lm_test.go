@@ -99,3 +99,52 @@ func TestLMErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLMTrainMemory trains with a 1 MiB budget, which spills every order to
+// disk, and checks that the ARPA is the same as with the default budget,
+// that no spill file is left, and that a cancelled run leaves no output.
+func TestLMTrainMemory(t *testing.T) {
+	corpus := filepath.Join(lmConf(t), "train.txt.gz")
+	tmp, spill := t.TempDir(), t.TempDir()
+	train := func(ctx context.Context, out string, flags ...string) (string, error) {
+		var errb bytes.Buffer
+		err := lmCommand(ctx, append([]string{"train", "--order", "4", "--output", out, corpus}, flags...), nil, &errb, &errb)
+		return errb.String(), err
+	}
+	def := filepath.Join(tmp, "default.arpa")
+	if msg, err := train(context.Background(), def); err != nil {
+		t.Fatal(err, msg)
+	}
+	small := filepath.Join(tmp, "small.arpa")
+	msg, err := train(context.Background(), small, "--memory", "1", "--temp-dir", spill)
+	if err != nil {
+		t.Fatal(err, msg)
+	}
+	if strings.Contains(msg, " 0 spills") {
+		t.Errorf("nothing spilled with --memory 1: %s", msg)
+	}
+	a, _ := os.ReadFile(def)
+	b, _ := os.ReadFile(small)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("ARPA with --memory 1 (%d bytes) differs from the default's (%d bytes)", len(b), len(a))
+	}
+	if ents, _ := os.ReadDir(spill); len(ents) > 0 {
+		t.Errorf("%d files left in --temp-dir", len(ents))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cancelled := filepath.Join(tmp, "cancelled.arpa")
+	if _, err := train(ctx, cancelled, "--memory", "1", "--temp-dir", spill); err == nil {
+		t.Errorf("no error from a cancelled run")
+	}
+	if _, err := os.Stat(cancelled); !os.IsNotExist(err) {
+		t.Errorf("a cancelled run left %s", cancelled)
+	}
+	if ents, _ := os.ReadDir(spill); len(ents) > 0 {
+		t.Errorf("%d files left in --temp-dir after the cancel", len(ents))
+	}
+	if _, err := train(context.Background(), small, "--memory", "0"); err == nil || !strings.Contains(err.Error(), "memory") {
+		t.Errorf("--memory 0: error %v", err)
+	}
+}

@@ -2,7 +2,11 @@ package lm
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 )
@@ -97,5 +101,38 @@ func BenchmarkTrain531k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(st.Tokens), "tokens")
+	}
+}
+
+// BenchmarkTrainRealText trains models of orders 3 to 5 on the corpus named
+// by SIFT_LM_CORPUS (e.g. from go run ./mining/lm/internal/realtext) and
+// writes the ARPA to io.Discard, with the default budget and with 256 MiB.
+func BenchmarkTrainRealText(b *testing.B) {
+	path := os.Getenv("SIFT_LM_CORPUS")
+	if path == "" {
+		b.Skip("SIFT_LM_CORPUS is not set")
+	}
+	corpus, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, order := range []int{3, 4, 5} {
+		for _, mem := range []int64{1 << 30, 256 << 20} {
+			b.Run(fmt.Sprintf("order=%d/memory=%dM", order, mem>>20), func(b *testing.B) {
+				b.SetBytes(int64(len(corpus)))
+				b.ReportAllocs()
+				for b.Loop() {
+					tr, _ := NewTrainer(order, WithMemory(mem), WithTempDir(b.TempDir()))
+					if err := tr.AddText(bytes.NewReader(corpus), Whitespace); err != nil {
+						b.Fatal(err)
+					}
+					st, err := tr.WriteARPA(context.Background(), io.Discard)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ReportMetric(float64(st.Spills), "spills")
+				}
+			})
+		}
 	}
 }

@@ -2,15 +2,10 @@ package lm
 
 import (
 	"bufio"
-	"cmp"
-	"container/heap"
-	"encoding/binary"
+	"context"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"slices"
-	"sort"
 	"strings"
 )
 
@@ -34,7 +29,7 @@ type TrainStats struct {
 	Vocab     int   // unigrams, including <unk>, <s> and </s>
 	Counts    []int // n-grams per order in the model
 	Discounts []Discount
-	Spills    int // sorted runs written to disk while counting
+	Spills    int // sorted runs written to disk, counting and estimating
 }
 
 // Trainer estimates an interpolated modified Kneser-Ney model exactly as
@@ -46,68 +41,77 @@ type TrainStats struct {
 // uniform distribution over the vocabulary without <s>, which gives <unk>
 // its probability.
 //
-// Counting is streaming: the table of distinct highest-order n-grams is
-// sorted and spilled to a temporary file when it reaches the memory budget,
-// and the runs are merged at the end. Estimation then holds the distinct
-// n-grams of every order in memory (about 8+4n bytes per n-gram of order n).
+// Memory is bounded like lmplz's -S: counting and every step of the
+// estimate (adjusted counts, grouping by context, interpolation, back-offs)
+// go through sorts that share one budget ([WithMemory]) and spill sorted runs
+// to temporary files beyond it. Only the vocabulary and per-word arrays stay
+// in memory. The output does not depend on the budget.
 //
 // A Trainer is not safe for concurrent use.
 type Trainer struct {
-	order    int
-	vocab    []string
-	index    map[string]uint32
-	counts   map[gramKey]uint64
-	maxTable int
-	tmpDir   string
-	runs     []*os.File
-	stats    TrainStats
+	order  int
+	vocab  []string
+	index  map[string]uint32
+	vbytes int64 // estimated memory of vocab and index
+	hist   [MaxOrder]uint32
+	b      budget
+	top    *sorter // highest-order n-grams, suffix order, with counts
+	stats  TrainStats
 }
-
-type gramKey [MaxOrder]uint32
 
 const bosID, eosID = 1, 2
 
 // TrainOption configures a [Trainer].
 type TrainOption func(*Trainer)
 
-// WithMemory sets the memory budget of the counting table in bytes
-// (default 256 MiB); beyond it, counts are spilled to disk.
+// WithMemory sets the memory budget in bytes (default 1 GiB): the n-grams
+// being counted and estimated, and the vocabulary. Beyond it, sorted runs go
+// to temporary files.
 func WithMemory(bytes int64) TrainOption {
-	return func(t *Trainer) { t.maxTable = int(max(bytes/64, 1)) }
+	return func(t *Trainer) { t.b.limit = bytes }
 }
 
-// WithTempDir sets where spilled counts go (default os.TempDir()).
-func WithTempDir(dir string) TrainOption { return func(t *Trainer) { t.tmpDir = dir } }
+// WithTempDir sets where spilled n-grams go (default os.TempDir()).
+func WithTempDir(dir string) TrainOption { return func(t *Trainer) { t.b.tmpDir = dir } }
 
 // NewTrainer returns a Trainer for models of the given order (2 to
-// MaxOrder).
+// MaxOrder). Call [Trainer.Close] when done with it.
 func NewTrainer(order int, opts ...TrainOption) (*Trainer, error) {
 	if order < 2 || order > MaxOrder {
 		return nil, fmt.Errorf("order: %d is not between 2 and %d", order, MaxOrder)
 	}
 	t := &Trainer{order: order, vocab: []string{Unk, BOS, EOS},
-		index: map[string]uint32{Unk: 0, BOS: bosID, EOS: eosID}, counts: map[gramKey]uint64{}}
-	WithMemory(256 << 20)(t)
+		index: map[string]uint32{Unk: 0, BOS: bosID, EOS: eosID}}
+	t.b.limit = 1 << 30
 	for _, o := range opts {
 		o(t)
 	}
+	if t.b.limit <= 0 {
+		return nil, fmt.Errorf("memory: %d bytes is not positive", t.b.limit)
+	}
+	t.b.fixed = func() int64 { return t.vbytes }
+	t.b.vocab = func() int { return len(t.vocab) }
+	t.top = t.b.newSorter(fmt.Sprintf("%d-gram counts", order), order, true)
 	return t, nil
 }
 
+// vocabEntryBytes estimates the memory of a vocabulary entry besides its
+// text: the string header in vocab, the index's slot, and the per-word
+// arrays of the estimate (unigram counts, probabilities and back-offs, the
+// n-grams ending in the word per order).
+const vocabEntryBytes = 64 + 24 + 4*MaxOrder + 8
+
 // AddSentence counts one sentence. Tokens are copied as needed.
 func (t *Trainer) AddSentence(tokens []string) error {
-	var k gramKey
-	for i := 0; i < t.order-1; i++ {
-		k[i] = bosID
+	// t.hist holds the last order words, most recent first: the key of an
+	// n-gram in suffix order.
+	for i := range t.order {
+		t.hist[i] = bosID
 	}
 	add := func(id uint32) error {
-		k[t.order-1] = id
-		t.counts[k]++
-		copy(k[:], k[1:t.order])
-		if len(t.counts) >= t.maxTable {
-			return t.spill()
-		}
-		return nil
+		copy(t.hist[1:t.order], t.hist[:t.order-1])
+		t.hist[0] = id
+		return t.top.add(rec{k: t.hist, v: 1})
 	}
 	for _, w := range tokens {
 		id, ok := t.index[w]
@@ -117,6 +121,7 @@ func (t *Trainer) AddSentence(tokens []string) error {
 			w = strings.Clone(w)
 			t.vocab = append(t.vocab, w)
 			t.index[w] = id
+			t.vbytes += int64(len(w)) + vocabEntryBytes
 		case id <= eosID:
 			t.stats.Skipped++
 			continue
@@ -150,309 +155,467 @@ func (t *Trainer) AddText(r io.Reader, tok Tokenizer) error {
 	}
 }
 
-// suffixCmp orders n-grams by their last word, then the one before, and so
-// on: lmplz's order, in which n-grams sharing a suffix are adjacent.
-func suffixCmp(a, b []uint32) int {
-	for i := len(a) - 1; i >= 0; i-- {
-		if c := cmp.Compare(a[i], b[i]); c != 0 {
-			return c
-		}
-	}
-	return 0
-}
-
-type counted struct {
-	k gramKey
-	c uint64
-}
-
-func (t *Trainer) sortedTable() []counted {
-	out := make([]counted, 0, len(t.counts))
-	for k, c := range t.counts {
-		out = append(out, counted{k, c})
-	}
-	clear(t.counts)
-	n := t.order
-	slices.SortFunc(out, func(a, b counted) int { return suffixCmp(a.k[:n], b.k[:n]) })
-	return out
-}
-
-func (t *Trainer) spill() error {
-	f, err := os.CreateTemp(t.tmpDir, "sift-lm-counts-*")
-	if err != nil {
-		return fmt.Errorf("lm: spilling counts: %w", err)
-	}
-	os.Remove(f.Name()) // unlinked: the file goes away when closed
-	t.runs = append(t.runs, f)
-	t.stats.Spills++
-	w := bufio.NewWriterSize(f, 1<<16)
-	var buf []byte
-	for _, e := range t.sortedTable() {
-		buf = buf[:0]
-		for _, id := range e.k[:t.order] {
-			buf = binary.AppendUvarint(buf, uint64(id))
-		}
-		buf = binary.AppendUvarint(buf, e.c)
-		w.Write(buf)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("lm: spilling counts: %w", err)
-	}
-	_, err = f.Seek(0, io.SeekStart)
-	return err
-}
-
-// run is a sorted source of counted n-grams for the merge.
-type run struct {
-	r   *bufio.Reader
-	cur counted
-}
-
-func (r *run) next(order int) (bool, error) {
-	for i := 0; i < order; i++ {
-		v, err := binary.ReadUvarint(r.r)
-		if err == io.EOF && i == 0 {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("lm: reading spilled counts: %w", err)
-		}
-		r.cur.k[i] = uint32(v)
-	}
-	c, err := binary.ReadUvarint(r.r)
-	r.cur.c = c
-	return err == nil, err
-}
-
-type runHeap struct {
-	runs  []*run
-	order int
-}
-
-func (h *runHeap) Len() int { return len(h.runs) }
-func (h *runHeap) Less(i, j int) bool {
-	return suffixCmp(h.runs[i].cur.k[:h.order], h.runs[j].cur.k[:h.order]) < 0
-}
-func (h *runHeap) Swap(i, j int) { h.runs[i], h.runs[j] = h.runs[j], h.runs[i] }
-func (h *runHeap) Push(x any)    { h.runs = append(h.runs, x.(*run)) }
-func (h *runHeap) Pop() any {
-	r := h.runs[len(h.runs)-1]
-	h.runs = h.runs[:len(h.runs)-1]
-	return r
-}
-
-// ngrams is one order's n-grams in suffix order with their counts.
-type ngrams struct {
-	n   int
-	ids []uint32
-	cnt []uint64
-}
-
-func (g *ngrams) len() int          { return len(g.cnt) }
-func (g *ngrams) at(i int) []uint32 { return g.ids[i*g.n : i*g.n+g.n] }
-func (g *ngrams) add(k []uint32, c uint64) {
-	g.ids = append(g.ids, k...)
-	g.cnt = append(g.cnt, c)
-}
-
-// find returns the index of k, which must be present.
-func (g *ngrams) find(k []uint32) int {
-	i, _ := sort.Find(g.len(), func(i int) int { return suffixCmp(k, g.at(i)) })
-	return i
-}
-
-// merged returns the distinct padded highest-order n-grams with counts.
-func (t *Trainer) merged() (*ngrams, error) {
-	g := &ngrams{n: t.order}
-	if len(t.runs) == 0 {
-		for _, e := range t.sortedTable() {
-			g.add(e.k[:t.order], e.c)
-		}
-		return g, nil
-	}
-	if err := t.spill(); err != nil {
-		return nil, err
-	}
-	h := &runHeap{order: t.order}
-	for _, f := range t.runs {
-		r := &run{r: bufio.NewReaderSize(f, 1<<16)}
-		ok, err := r.next(t.order)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			h.runs = append(h.runs, r)
-		}
-	}
-	heap.Init(h)
-	for h.Len() > 0 {
-		r := h.runs[0]
-		if n := g.len(); n > 0 && suffixCmp(g.at(n-1), r.cur.k[:t.order]) == 0 {
-			g.cnt[n-1] += r.cur.c
-		} else {
-			g.add(r.cur.k[:t.order], r.cur.c)
-		}
-		ok, err := r.next(t.order)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			heap.Fix(h, 0)
-		} else {
-			heap.Pop(h)
-		}
-	}
-	return g, nil
-}
-
-// Close removes spilled counts. The Trainer is not usable afterwards.
+// Close removes spilled n-grams and frees memory. The Trainer is not usable
+// afterwards.
 func (t *Trainer) Close() error {
-	for _, f := range t.runs {
-		f.Close()
+	for len(t.b.sorters) > 0 {
+		t.b.sorters[0].close()
 	}
-	t.runs = nil
 	return nil
 }
 
 // Model estimates the model from the sentences added so far and returns it
-// with the run's statistics. It also closes t.
+// with the run's statistics. The model is held in memory: to write a large
+// one, use [Trainer.WriteARPA]. Model closes t.
 func (t *Trainer) Model() (*Model, TrainStats, error) {
-	defer t.Close()
-	full, err := t.merged()
-	if err != nil {
-		return nil, t.stats, err
-	}
 	N := t.order
-	// Adjusted counts, highest order first: an n-gram's count is its number
-	// of distinct left extensions, or its own count if it starts with <s>.
-	adj := make([]*ngrams, N)
-	adj[N-1] = full
-	for n := N - 1; n >= 1; n-- {
-		hi, lo := adj[n], &ngrams{n: n}
-		for i := 0; i < hi.len(); i++ {
-			s := hi.at(i)[1:]
-			last := lo.len() - 1
-			if last >= 0 && suffixCmp(lo.at(last), s) == 0 {
-				if s[0] == bosID {
-					lo.cnt[last] += hi.cnt[i]
-				} else {
-					lo.cnt[last]++
-				}
-				continue
-			}
-			c := uint64(1)
-			if s[0] == bosID {
-				c = hi.cnt[i]
-			}
-			lo.add(s, c)
-		}
-		adj[n-1] = lo
-	}
-	// Drop the padding: n-grams with <s> after their first word.
-	for n := 2; n <= N; n++ {
-		g, out := adj[n-1], &ngrams{n: n}
-		for i := 0; i < g.len(); i++ {
-			if !slices.Contains(g.at(i)[1:], bosID) {
-				out.add(g.at(i), g.cnt[i])
-			}
-		}
-		adj[n-1] = out
-	}
-	// Unigrams by id, <unk> and <s> with count 0.
-	uni := &ngrams{n: 1, ids: make([]uint32, len(t.vocab)), cnt: make([]uint64, len(t.vocab))}
-	for i := range uni.ids {
-		uni.ids[i] = uint32(i)
-	}
-	for i := 0; i < adj[0].len(); i++ {
-		if id := adj[0].at(i)[0]; id != bosID {
-			uni.cnt[id] = adj[0].cnt[i]
-		}
-	}
-	adj[0] = uni
-
-	t.stats.Vocab = len(t.vocab)
-	t.stats.Counts = make([]int, N)
-	t.stats.Discounts = make([]Discount, N)
-	for n := 1; n <= N; n++ {
-		t.stats.Counts[n-1] = adj[n-1].len()
-		t.stats.Discounts[n-1] = discount(adj[n-1].cnt)
-	}
-
 	ids := make([][]uint32, N)
 	probs := make([][]float32, N)
 	backoffs := make([][]float32, N)
-	var lower []float32 // interpolated probabilities of order n-1, by index
-	for n := 1; n <= N; n++ {
-		g := adj[n-1]
-		d := t.stats.Discounts[n-1].D
-		uninterp, gamma := make([]float32, g.len()), make([]float32, g.len())
-		// Group by context: sort indexes by prefix.
-		perm := make([]int32, g.len())
-		for i := range perm {
-			perm[i] = int32(i)
-		}
-		slices.SortFunc(perm, func(a, b int32) int { return slices.Compare(g.at(int(a))[:n-1], g.at(int(b))[:n-1]) })
-		for lo := 0; lo < len(perm); {
-			hi := lo + 1
-			for hi < len(perm) && slices.Equal(g.at(int(perm[lo]))[:n-1], g.at(int(perm[hi]))[:n-1]) {
-				hi++
+	err := t.estimate(context.Background(), sink{
+		header: func(counts []int) error {
+			for n, c := range counts {
+				ids[n] = make([]uint32, 0, c*(n+1))
+				probs[n] = make([]float32, 0, c)
+				backoffs[n] = make([]float32, 0, c)
 			}
-			var sum uint64
-			var nk [4]uint64
-			for _, i := range perm[lo:hi] {
-				c := g.cnt[i]
-				sum += c
-				nk[min(c, 3)]++
-			}
-			// float32 throughout, in lmplz's order of operations.
-			denom := float32(sum)
-			gm := float32(float32(d[1]*float32(nk[1])+d[2]*float32(nk[2]))+d[3]*float32(nk[3])) / denom
-			for _, i := range perm[lo:hi] {
-				c := g.cnt[i]
-				uninterp[i] = (float32(c) - d[min(c, 3)]) / denom
-				gamma[i] = gm
-			}
-			if n > 1 {
-				// gm is the back-off of the context, an (n-1)-gram.
-				ctx := adj[n-2].find(g.at(int(perm[lo]))[:n-1])
-				backoffs[n-2][ctx] = log10f(gm)
-			}
-			lo = hi
-		}
-		p := make([]float32, g.len())
-		for i := range p {
-			var low float32
-			if n == 1 {
-				low = float32(1 / float64(len(t.vocab)-1)) // uniform, without <s>
-			} else {
-				low = lower[adj[n-2].find(g.at(i)[1:])]
-			}
-			p[i] = uninterp[i] + float32(gamma[i]*low)
-		}
-		ids[n-1] = g.ids
-		probs[n-1] = make([]float32, g.len())
-		for i, v := range p {
-			probs[n-1][i] = log10f(v)
-		}
-		if n == 1 {
-			probs[0][bosID] = 0
-		}
-		backoffs[n-1] = make([]float32, g.len())
-		lower = p
+			return nil
+		},
+		section: func(int) error { return nil },
+		gram: func(g []uint32, prob, backoff float32) error {
+			n := len(g)
+			ids[n-1] = append(ids[n-1], g...)
+			probs[n-1] = append(probs[n-1], prob)
+			backoffs[n-1] = append(backoffs[n-1], backoff)
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, t.stats, err
 	}
 	m, err := build(t.vocab, ids, probs, backoffs)
 	return m, t.stats, err
 }
 
-// discount computes an order's discounts from its adjusted counts, in
-// float32 like lmplz.
-func discount(counts []uint64) Discount {
-	var nk [5]uint64
-	for _, c := range counts {
-		if c < 5 {
-			nk[c]++
+// WriteARPA estimates the model from the sentences added so far and writes
+// it to w in ARPA format as it goes, byte for byte as [Model.WriteARPA]
+// would, without holding the model in memory. It stops with ctx's error
+// when ctx is done. WriteARPA closes t.
+func (t *Trainer) WriteARPA(ctx context.Context, w io.Writer) (TrainStats, error) {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	err := t.estimate(ctx, sink{
+		header: func(counts []int) error {
+			bw.WriteString("\\data\\\n")
+			for i, c := range counts {
+				fmt.Fprintf(bw, "ngram %d=%d\n", i+1, c)
+			}
+			return nil
+		},
+		section: func(n int) error {
+			_, err := fmt.Fprintf(bw, "\n\\%d-grams:\n", n)
+			return err
+		},
+		gram: func(g []uint32, prob, backoff float32) error {
+			buf := appendFloat(bw.AvailableBuffer(), prob)
+			for j, id := range g {
+				if j == 0 {
+					buf = append(buf, '\t')
+				} else {
+					buf = append(buf, ' ')
+				}
+				buf = append(buf, t.vocab[id]...)
+			}
+			if len(g) < t.order {
+				buf = append(buf, '\t')
+				buf = appendFloat(buf, backoff)
+			}
+			buf = append(buf, '\n')
+			_, err := bw.Write(buf)
+			return err
+		},
+	})
+	if err != nil {
+		return t.stats, err
+	}
+	bw.WriteString("\n\\end\\\n")
+	return t.stats, bw.Flush()
+}
+
+// sink receives the estimated model: the n-gram counts, then each order's
+// n-grams (word ids, oldest first) with their log10 probabilities and
+// back-offs, unigrams by id and the other orders in suffix order.
+type sink struct {
+	header  func(counts []int) error
+	section func(n int) error
+	gram    func(g []uint32, prob, backoff float32) error
+}
+
+// equalPrefix reports whether a and b agree in their first n places.
+func equalPrefix(a, b *[MaxOrder]uint32, n int) bool {
+	for i := range n {
+		if a[i] != b[i] {
+			return false
 		}
 	}
+	return true
+}
+
+// gammaOf returns the interpolation weight of a context whose n-grams have
+// counts summing to sum, nk[k] of them with count k (3 for 3 or more), in
+// float32 and lmplz's order of operations.
+func gammaOf(d [4]float32, nk [4]uint64, sum uint64) float32 {
+	return float32(float32(d[1]*float32(nk[1])+d[2]*float32(nk[2]))+d[3]*float32(nk[3])) / float32(sum)
+}
+
+// estimate computes the model from the counted n-grams and passes it to
+// out. The steps are lmplz's, each a stream over sorted n-grams:
+//
+//  1. adjusted counts, every order at once from the highest-order n-grams
+//     in suffix order (last word first), in which the n-grams sharing a
+//     suffix are adjacent;
+//  2. per order, a sort by context (the n-gram without its last word, last
+//     word first) groups each context's n-grams to give their discounted
+//     probabilities and the context's interpolation weight, which is also
+//     its back-off; the contexts come out in suffix order;
+//  3. per order, a sort back to suffix order puts each n-gram after its
+//     suffix, so interpolating with the lower order is a merge, as is
+//     joining the back-offs from step 2 of the order above.
+func (t *Trainer) estimate(ctx context.Context, out sink) error {
+	defer t.Close()
+	N, V := t.order, len(t.vocab)
+	var ticks int
+	tick := func() error {
+		if ticks++; ticks&0xffff == 0 {
+			return ctx.Err()
+		}
+		return nil
+	}
+
+	// Step 1: adjusted counts. An n-gram's count is its number of distinct
+	// left extensions, or its own count if it starts with <s>. pending[n]
+	// accumulates the current n-gram of order n.
+	var nk [MaxOrder + 1][5]uint64
+	counts := make([]int, N)
+	uni := make([]uint64, V)
+	// byLast[n][id] counts the n-grams ending in id, so that step 2 can
+	// put them in suffix order without a sort when they fit in memory.
+	byLast := make([][]uint32, N+1)
+	byCtx := make([]*sorter, N+1)
+	for n := 2; n <= N; n++ {
+		byCtx[n] = t.b.newSorter(fmt.Sprintf("%d-grams by context", n), n, false)
+		byLast[n] = make([]uint32, V)
+	}
+	emit := func(n int, k *[MaxOrder]uint32, c uint64) error {
+		if n == 1 {
+			if k[0] != bosID {
+				uni[k[0]] = c
+			}
+			return nil
+		}
+		for _, id := range k[:n-1] {
+			if id == bosID {
+				return nil // padding: <s> after the first word
+			}
+		}
+		counts[n-1]++
+		byLast[n][k[0]]++
+		if c < 5 {
+			nk[n][c]++
+		}
+		r := rec{v: c}
+		copy(r.k[:n-1], k[1:n])
+		r.k[n-1] = k[0]
+		return byCtx[n].add(r)
+	}
+	type acc struct {
+		k  [MaxOrder]uint32
+		c  uint64
+		ok bool
+	}
+	var pending [MaxOrder]acc
+	var pass func(n int, k *[MaxOrder]uint32, c uint64) error
+	flush := func(n int) error {
+		p := &pending[n]
+		if err := emit(n, &p.k, p.c); err != nil {
+			return err
+		}
+		if n > 1 {
+			return pass(n-1, &p.k, p.c)
+		}
+		return nil
+	}
+	// pass counts the suffix of (n+1)-gram k, which has count c.
+	pass = func(n int, k *[MaxOrder]uint32, c uint64) error {
+		p := &pending[n]
+		if p.ok && equalPrefix(&p.k, k, n) {
+			if k[n-1] == bosID {
+				p.c += c
+			} else {
+				p.c++
+			}
+			return nil
+		}
+		if p.ok {
+			if err := flush(n); err != nil {
+				return err
+			}
+		}
+		p.k, p.c, p.ok = *k, 1, true
+		clear(p.k[n:])
+		if k[n-1] == bosID {
+			p.c = c
+		}
+		return nil
+	}
+	top, err := t.top.read()
+	if err != nil {
+		return err
+	}
+	for {
+		r, ok, err := top.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		if err := tick(); err != nil {
+			return err
+		}
+		if err := emit(N, &r.k, r.v); err != nil {
+			return err
+		}
+		if err := pass(N-1, &r.k, r.v); err != nil {
+			return err
+		}
+	}
+	for n := N - 1; n >= 1; n-- {
+		if pending[n].ok {
+			if err := flush(n); err != nil {
+				return err
+			}
+		}
+	}
+	t.top.close()
+
+	for _, c := range uni {
+		if c < 5 {
+			nk[1][c]++
+		}
+	}
+	counts[0] = V
+	t.stats.Vocab = V
+	t.stats.Counts = counts
+	t.stats.Discounts = make([]Discount, N)
+	for n := 1; n <= N; n++ {
+		t.stats.Discounts[n-1] = discount(nk[n])
+	}
+	t.stats.Spills = t.b.spills // updated again at the end
+	if err := out.header(counts); err != nil {
+		return err
+	}
+
+	// Unigrams: one context, interpolated with the uniform distribution.
+	d := t.stats.Discounts[0].D
+	var sum uint64
+	var g1 [4]uint64
+	for _, c := range uni {
+		sum += c
+		g1[min(c, 3)]++
+	}
+	gm := gammaOf(d, g1, sum)
+	uniform := float32(1 / float64(V-1)) // without <s>
+	p1 := make([]float32, V)
+	for i, c := range uni {
+		p1[i] = (float32(c)-d[min(c, 3)])/float32(sum) + float32(gm*uniform)
+	}
+
+	// Step 2 for order n: sufs[n] gets each n-gram in suffix order with its
+	// discounted probability and its context's weight; the weights are the
+	// back-offs of order n-1, in bo1 or boffs[n-1].
+	bo1 := make([]float32, V)
+	sufs := make([]*sorter, N+1)
+	boffs := make([]*sorter, N+1)
+	var group []rec
+	byContext := func(n int) error {
+		sufs[n] = t.b.newSorter(fmt.Sprintf("%d-grams by suffix", n), n, false)
+		sufs[n].place(byLast[n])
+		byLast[n] = nil
+		if n > 2 {
+			boffs[n-1] = t.b.newSorter(fmt.Sprintf("%d-gram back-offs", n-1), n-1, false)
+		}
+		d := t.stats.Discounts[n-1].D
+		endGroup := func() error {
+			var sum uint64
+			var nk [4]uint64
+			for _, r := range group {
+				sum += r.v
+				nk[min(r.v, 3)]++
+			}
+			gm := gammaOf(d, nk, sum)
+			for _, r := range group {
+				u := (float32(r.v) - d[min(r.v, 3)]) / float32(sum)
+				s := rec{v: uint64(math.Float32bits(u))<<32 | uint64(math.Float32bits(gm))}
+				s.k[0] = r.k[n-1]
+				copy(s.k[1:n], r.k[:n-1])
+				if err := sufs[n].add(s); err != nil {
+					return err
+				}
+			}
+			b := log10f(gm)
+			if n == 2 {
+				bo1[group[0].k[0]] = b
+			} else {
+				s := rec{v: uint64(math.Float32bits(b))}
+				copy(s.k[:n-1], group[0].k[:n-1])
+				if err := boffs[n-1].add(s); err != nil {
+					return err
+				}
+			}
+			group = group[:0]
+			return nil
+		}
+		m, err := byCtx[n].read()
+		if err != nil {
+			return err
+		}
+		for {
+			r, ok, err := m.next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			if err := tick(); err != nil {
+				return err
+			}
+			if len(group) > 0 && !equalPrefix(&group[0].k, &r.k, n-1) {
+				if err := endGroup(); err != nil {
+					return err
+				}
+			}
+			group = append(group, *r)
+		}
+		if len(group) > 0 {
+			if err := endGroup(); err != nil {
+				return err
+			}
+		}
+		byCtx[n].close()
+		return nil
+	}
+
+	if err := byContext(2); err != nil {
+		return err
+	}
+	if err := out.section(1); err != nil {
+		return err
+	}
+	g := make([]uint32, N)
+	for id := range uint32(V) {
+		prob := log10f(p1[id])
+		if id == bosID {
+			prob = 0
+		}
+		g[0] = id
+		if err := out.gram(g[:1], prob, bo1[id]); err != nil {
+			return err
+		}
+	}
+
+	// Step 3, order by order: probs[n] holds the interpolated probabilities
+	// of order n in suffix order, for order n+1.
+	probs := make([]*sorter, N+1)
+	for n := 2; n <= N; n++ {
+		if n < N {
+			if err := byContext(n + 1); err != nil {
+				return err
+			}
+			probs[n] = t.b.newSorter(fmt.Sprintf("%d-gram probabilities", n), n, false)
+		}
+		if err := out.section(n); err != nil {
+			return err
+		}
+		grams, err := sufs[n].read()
+		if err != nil {
+			return err
+		}
+		var lower, boff *merger
+		var low, bo *rec
+		if n > 2 {
+			if lower, err = probs[n-1].read(); err != nil {
+				return err
+			}
+		}
+		if n < N {
+			if boff, err = boffs[n].read(); err != nil {
+				return err
+			}
+			if bo, _, err = boff.next(); err != nil {
+				return err
+			}
+		}
+		for {
+			r, ok, err := grams.next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			if err := tick(); err != nil {
+				return err
+			}
+			var pl float32
+			if n == 2 {
+				pl = p1[r.k[0]]
+			} else {
+				for low == nil || !equalPrefix(&low.k, &r.k, n-1) {
+					if low, ok, err = lower.next(); err != nil {
+						return err
+					} else if !ok {
+						return fmt.Errorf("lm: internal error: %d-gram without its suffix", n)
+					}
+				}
+				pl = math.Float32frombits(uint32(low.v))
+			}
+			u, gm := math.Float32frombits(uint32(r.v>>32)), math.Float32frombits(uint32(r.v))
+			p := u + float32(gm*pl)
+			var b float32
+			if n < N {
+				if bo != nil && bo.k == r.k {
+					b = math.Float32frombits(uint32(bo.v))
+					if bo, _, err = boff.next(); err != nil {
+						return err
+					}
+				}
+				if err := probs[n].add(rec{k: r.k, v: uint64(math.Float32bits(p))}); err != nil {
+					return err
+				}
+			}
+			for i := range n {
+				g[i] = r.k[n-1-i]
+			}
+			if err := out.gram(g[:n], log10f(p), b); err != nil {
+				return err
+			}
+		}
+		sufs[n].close()
+		if n > 2 {
+			probs[n-1].close()
+		}
+		if n < N {
+			boffs[n].close()
+		}
+	}
+	t.stats.Spills = t.b.spills
+	return nil
+}
+
+// discount computes an order's discounts from its counts-of-counts nk, in
+// float32 like lmplz.
+func discount(nk [5]uint64) Discount {
 	if nk[1] == 0 || nk[2] == 0 || nk[3] == 0 {
 		return FallbackDiscount
 	}

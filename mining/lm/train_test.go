@@ -2,7 +2,12 @@ package lm
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"math"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -90,5 +95,133 @@ func TestTrainConformance(t *testing.T) {
 				t.Errorf("differences too large")
 			}
 		})
+	}
+}
+
+// trainText trains a model of the given order on text and returns its ARPA
+// as WriteARPA writes it.
+func trainText(t *testing.T, text []byte, order int, opts ...TrainOption) ([]byte, TrainStats, map[string]int) {
+	t.Helper()
+	tr, err := NewTrainer(order, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if err := tr.AddText(bytes.NewReader(text), Whitespace); err != nil {
+		t.Fatal(err)
+	}
+	var arpa bytes.Buffer
+	st, err := tr.WriteARPA(context.Background(), &arpa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return arpa.Bytes(), st, tr.b.spilled
+}
+
+// TestTrainSpillSame checks that a budget small enough to spill every sort
+// of every order to disk gives the same ARPA, byte for byte, as training in
+// memory, and that Model writes the same ARPA too.
+func TestTrainSpillSame(t *testing.T) {
+	train := readFixture(t, "train.txt.gz")
+	for _, order := range []int{2, 4} {
+		t.Run(fmt.Sprint(order), func(t *testing.T) {
+			want, st, spilled := trainText(t, train, order)
+			if st.Spills != 0 || len(spilled) != 0 {
+				t.Errorf("%d spills with the default budget", st.Spills)
+			}
+			dir := t.TempDir()
+			got, st, spilled := trainText(t, train, order, WithMemory(64<<10), WithTempDir(dir))
+			if !bytes.Equal(got, want) {
+				t.Errorf("ARPA with spills differs from the one without")
+			}
+			names := []string{fmt.Sprintf("%d-gram counts", order)}
+			for n := 2; n <= order; n++ {
+				names = append(names, fmt.Sprintf("%d-grams by context", n), fmt.Sprintf("%d-grams by suffix", n))
+				if n < order {
+					names = append(names, fmt.Sprintf("%d-gram back-offs", n), fmt.Sprintf("%d-gram probabilities", n))
+				}
+			}
+			for _, name := range names {
+				if spilled[name] < 2 {
+					t.Errorf("%s: %d runs spilled", name, spilled[name])
+				}
+			}
+			t.Logf("%d spills: %v", st.Spills, spilled)
+			if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+				t.Errorf("%d files left in the temporary directory", len(ents))
+			}
+
+			tr, _ := NewTrainer(order, WithMemory(64<<10), WithTempDir(dir))
+			tr.AddText(bytes.NewReader(train), Whitespace)
+			m, _, err := tr.Model()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var viaModel bytes.Buffer
+			m.WriteARPA(&viaModel)
+			if !bytes.Equal(viaModel.Bytes(), want) {
+				t.Errorf("Model().WriteARPA differs from Trainer.WriteARPA")
+			}
+		})
+	}
+}
+
+// cancelWriter cancels a context when it is first written to.
+type cancelWriter struct{ cancel context.CancelFunc }
+
+func (w cancelWriter) Write(p []byte) (int, error) {
+	w.cancel()
+	return len(p), nil
+}
+
+// TestTrainCancel cancels training while spilled runs are open and checks
+// that it stops with the context's error and closes every temporary file.
+func TestTrainCancel(t *testing.T) {
+	train := readFixture(t, "train.txt.gz")
+	dir := t.TempDir()
+	before := openFiles(t)
+	tr, _ := NewTrainer(4, WithMemory(64<<10), WithTempDir(dir))
+	if err := tr.AddText(bytes.NewReader(train), Whitespace); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := tr.WriteARPA(ctx, cancelWriter{cancel})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want %v", err, context.Canceled)
+	}
+	if st.Spills == 0 {
+		t.Errorf("nothing spilled before the cancel")
+	}
+	if after := openFiles(t); after != before {
+		t.Errorf("%d open files after the cancel, %d before", after, before)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+		t.Errorf("%d files left in the temporary directory", len(ents))
+	}
+}
+
+// openFiles counts the process's open file descriptors (Linux), or skips.
+func openFiles(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(ents)
+}
+
+func TestTrainOptions(t *testing.T) {
+	for _, tc := range []struct {
+		order int
+		opts  []TrainOption
+		want  string
+	}{
+		{1, nil, "order"},
+		{MaxOrder + 1, nil, "order"},
+		{3, []TrainOption{WithMemory(0)}, "memory"},
+	} {
+		if _, err := NewTrainer(tc.order, tc.opts...); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("order %d: error %v, want one about %s", tc.order, err, tc.want)
+		}
 	}
 }
