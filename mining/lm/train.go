@@ -283,12 +283,28 @@ func gammaOf(d [4]float32, nk [4]uint64, sum uint64) float32 {
 func (t *Trainer) estimate(ctx context.Context, out sink) error {
 	defer t.Close()
 	N, V := t.order, len(t.vocab)
+	// each reads s in order, calling fn for every rec and checking ctx now
+	// and then.
 	var ticks int
-	tick := func() error {
-		if ticks++; ticks&0xffff == 0 {
-			return ctx.Err()
+	each := func(s *sorter, fn func(r *rec) error) error {
+		m, err := s.read()
+		if err != nil {
+			return err
 		}
-		return nil
+		for {
+			r, ok, err := m.next()
+			if err != nil || !ok {
+				return err
+			}
+			if ticks++; ticks&0xffff == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
 	}
 
 	// Step 1: adjusted counts. An n-gram's count is its number of distinct
@@ -367,27 +383,13 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 		}
 		return nil
 	}
-	top, err := t.top.read()
-	if err != nil {
-		return err
-	}
-	for {
-		r, ok, err := top.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := tick(); err != nil {
-			return err
-		}
+	if err := each(t.top, func(r *rec) error {
 		if err := emit(N, &r.k, r.v); err != nil {
 			return err
 		}
-		if err := pass(N-1, &r.k, r.v); err != nil {
-			return err
-		}
+		return pass(N-1, &r.k, r.v)
+	}); err != nil {
+		return err
 	}
 	for n := N - 1; n >= 1; n-- {
 		if pending[n].ok {
@@ -475,27 +477,16 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 			group = group[:0]
 			return nil
 		}
-		m, err := byCtx[n].read()
-		if err != nil {
-			return err
-		}
-		for {
-			r, ok, err := m.next()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				break
-			}
-			if err := tick(); err != nil {
-				return err
-			}
+		if err := each(byCtx[n], func(r *rec) error {
 			if len(group) > 0 && !equalPrefix(&group[0].k, &r.k, n-1) {
 				if err := endGroup(); err != nil {
 					return err
 				}
 			}
 			group = append(group, *r)
+			return nil
+		}); err != nil {
+			return err
 		}
 		if len(group) > 0 {
 			if err := endGroup(); err != nil {
@@ -537,12 +528,9 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 		if err := out.section(n); err != nil {
 			return err
 		}
-		grams, err := sufs[n].read()
-		if err != nil {
-			return err
-		}
 		var lower, boff *merger
 		var low, bo *rec
+		var err error
 		if n > 2 {
 			if lower, err = probs[n-1].read(); err != nil {
 				return err
@@ -556,22 +544,14 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 				return err
 			}
 		}
-		for {
-			r, ok, err := grams.next()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				break
-			}
-			if err := tick(); err != nil {
-				return err
-			}
+		if err := each(sufs[n], func(r *rec) error {
 			var pl float32
 			if n == 2 {
 				pl = p1[r.k[0]]
 			} else {
 				for low == nil || !equalPrefix(&low.k, &r.k, n-1) {
+					var ok bool
+					var err error
 					if low, ok, err = lower.next(); err != nil {
 						return err
 					} else if !ok {
@@ -586,6 +566,7 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 			if n < N {
 				if bo != nil && bo.k == r.k {
 					b = math.Float32frombits(uint32(bo.v))
+					var err error
 					if bo, _, err = boff.next(); err != nil {
 						return err
 					}
@@ -597,9 +578,9 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 			for i := range n {
 				g[i] = r.k[n-1-i]
 			}
-			if err := out.gram(g[:n], log10f(p), b); err != nil {
-				return err
-			}
+			return out.gram(g[:n], log10f(p), b)
+		}); err != nil {
+			return err
 		}
 		sufs[n].close()
 		if n > 2 {
