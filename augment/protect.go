@@ -27,7 +27,7 @@ func protectedSpans(s string, dst []span) []span {
 	if strings.Contains(s, "://") || strings.Contains(s, "@") || strings.Contains(s, "<") ||
 		strings.Contains(s, "www.") || strings.Contains(s, "WWW.") {
 		code := len(dst)
-		for _, m := range spanRE.FindAllStringIndex(s, -1) {
+		for _, m := range spanMatches(s) {
 			end := m[1]
 			if s[m[0]] != '<' {
 				// Prose punctuation right after a URL is not part of it.
@@ -40,6 +40,50 @@ func protectedSpans(s string, dst []span) []span {
 		sortSpans(dst)
 	}
 	return dst
+}
+
+// spanMatches returns spanRE.FindAllStringIndex(s, -1), running the
+// regular expression only where a match can be. Every match holds a
+// trigger ("://", "www." in any case, "@" or "<") and no newline, and only
+// a tag, which starts at its "<", holds white space. So the matches of s
+// are those of its lines with a trigger, each searched from after the last
+// white space before its first trigger: \b sees the same non-word byte
+// before that point as at the start of a string.
+func spanMatches(s string) [][]int {
+	var out [][]int
+	for line := 0; line < len(s); {
+		end := lineEnd(s, line)
+		l := s[line:end]
+		if p := firstTrigger(l); p >= 0 {
+			from := strings.LastIndexAny(l[:p], " \t\r\f") + 1
+			for _, m := range spanRE.FindAllStringIndex(l[from:], -1) {
+				out = append(out, []int{line + from + m[0], line + from + m[1]})
+			}
+		}
+		line = end
+	}
+	return out
+}
+
+// firstTrigger returns the index of the first "://", "@", "<" or "www."
+// (in any case) in l, or -1.
+func firstTrigger(l string) int {
+	p := strings.IndexAny(l, "@<")
+	if p < 0 {
+		p = len(l)
+	}
+	if i := strings.Index(l[:p], "://"); i >= 0 {
+		p = i
+	}
+	for i := 0; i < p && i+4 <= len(l); i++ {
+		if l[i]|0x20 == 'w' && l[i+1]|0x20 == 'w' && l[i+2]|0x20 == 'w' && l[i+3] == '.' {
+			return i
+		}
+	}
+	if p == len(l) {
+		return -1
+	}
+	return p
 }
 
 // codeSpans appends Markdown code: fenced blocks (``` or ~~~ at a line start,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/siftdata/sift"
@@ -259,12 +260,79 @@ func invalidAt(b []byte) int {
 	return -1
 }
 
-// unquote returns the contents of a valid JSON string literal.
+// unquote returns the contents of a valid JSON string literal, as
+// encoding/json decodes valid UTF-8 (the reader checks lines first):
+// escapes resolved, and a \u escape of half a surrogate pair without its
+// other half becoming U+FFFD. Without escapes it aliases lit.
 func unquote(lit []byte) []byte {
-	if bytes.IndexByte(lit, '\\') < 0 {
-		return lit[1 : len(lit)-1]
+	s := lit[1 : len(lit)-1]
+	i := bytes.IndexByte(s, '\\')
+	if i < 0 {
+		return s
 	}
-	var s string
-	json.Unmarshal(lit, &s) // valid by construction
-	return []byte(s)
+	out := make([]byte, i, len(s)+8)
+	copy(out, s[:i])
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '\\':
+			e := s[i+1]
+			i += 2
+			switch e {
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r := hex4(s[i:])
+				i += 4
+				if utf16.IsSurrogate(r) {
+					if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						if d := utf16.DecodeRune(r, hex4(s[i+2:])); d != utf8.RuneError {
+							r = d
+							i += 6
+							out = utf8.AppendRune(out, r)
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, r)
+			default: // '"', '\\', '/'
+				out = append(out, e)
+			}
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(s[i:])
+			out = utf8.AppendRune(out, r)
+			i += n
+		}
+	}
+	return out
+}
+
+// hex4 returns the value of the 4 hex digits starting b (valid by
+// construction).
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c <= 'F':
+			c -= 'A' - 10
+		default:
+			c -= 'a' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }

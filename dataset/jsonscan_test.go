@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestValidJSON(t *testing.T) {
@@ -25,6 +26,23 @@ func FuzzValidJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := validJSON(b), json.Valid(b); got != want {
 			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", b, got, want)
+		}
+	})
+}
+
+// FuzzUnquote checks the reader's string decoding against encoding/json's
+// on every valid JSON string literal of valid UTF-8.
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\nb\t\"c\"\\\/"`, `"\u00e9\u4e2d\ud83d\ude00"`, `"\ud800"`, `"\udc00\ud800x"`, `"\ud83d\u0041"`, `"\ud83d\ud83d\ude00"`, `"é中"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, lit string) {
+		var want string
+		if !utf8.ValidString(lit) || len(lit) < 2 || lit[0] != '"' || lit[len(lit)-1] != '"' || json.Unmarshal([]byte(lit), &want) != nil {
+			return
+		}
+		if got := string(unquote([]byte(lit))); got != want {
+			t.Errorf("unquote(%q) = %q, encoding/json %q", lit, got, want)
 		}
 	})
 }

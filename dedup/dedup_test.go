@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/mfonda/simhash"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/seg"
 	"github.com/zeebo/xxh3"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -334,3 +335,26 @@ func TestSketchJaccard(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestExactKeyIsStreamedWords pins exact dedup's key: XXH3-128 of the
+// normalized words, each followed by a 0 byte, as a streaming hasher
+// gives it word by word (keys of saved runs must not change).
+func TestExactKeyIsStreamedWords(t *testing.T) {
+	d, err := NewExactDedup(Words, sift.AllRoles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n normalizer
+	for i, s := range []string{"", "Hello, World!", "版权所有 Copyright © 2024", strings.Repeat("The quick brown fox. ", 40),
+		strings.Repeat("ﬁne Ｆull-width ÉCOLE ", 30), strings.Repeat("x", 5000)} {
+		h := xxh3.New128()
+		tx := n.normalize(s)
+		for _, sg := range seg.AppendWords(nil, tx) {
+			h.WriteString(tx[sg.Start:sg.End])
+			h.Write([]byte{0})
+		}
+		if got, want := d.Key(s), h.Sum128(); got != want {
+			t.Errorf("text %d: key %x, streamed %x", i, got, want)
+		}
+	}
+}

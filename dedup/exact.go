@@ -29,8 +29,8 @@ type ExactDedup struct {
 	norm  Normalization
 	roles sift.Roles
 	n     normalizer
-	h     *xxh3.Hasher128
 	words []seg.Segment
+	buf   []byte // the words of a text, for hashing
 	seen  hashSet
 	ids   idStore
 	c     clusters
@@ -52,7 +52,7 @@ func NewExactDedup(norm Normalization, roles sift.Roles) (*ExactDedup, error) {
 	if roles == 0 {
 		return nil, fmt.Errorf("roles: empty")
 	}
-	return &ExactDedup{norm: norm, roles: roles, h: xxh3.New128()}, nil
+	return &ExactDedup{norm: norm, roles: roles}, nil
 }
 
 // Sequential marks the stage as stateful.
@@ -72,19 +72,21 @@ func (d *ExactDedup) key(s string, words func() []seg.Segment) xxh3.Uint128 {
 		return xxh3.HashString128(d.n.normalize(s))
 	}
 	t, ascii := d.n.normalizeASCII(s)
-	d.h.Reset()
-	ws := []seg.Segment(nil)
+	var ws []seg.Segment
 	if ascii && words != nil {
 		ws = words()
 	} else {
 		d.words = seg.AppendWords(d.words[:0], t)
 		ws = d.words
 	}
+	// The words, each followed by a 0 byte, hashed in one call: XXH3 of
+	// the concatenation is what streaming them one by one gives.
+	d.buf = d.buf[:0]
 	for _, sg := range ws {
-		d.h.WriteString(t[sg.Start:sg.End])
-		d.h.Write([]byte{0})
+		d.buf = append(d.buf, t[sg.Start:sg.End]...)
+		d.buf = append(d.buf, 0)
 	}
-	return d.h.Sum128()
+	return xxh3.Hash128(d.buf)
 }
 
 // Process drops the duplicates in b.Rec (borrowed). The result is owned by

@@ -97,3 +97,45 @@ func FuzzTextOptions(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnifiedValid checks the validator's fast path: every row it passes,
+// the unified JSON Schema passes too.
+func FuzzUnifiedValid(f *testing.F) {
+	f.Add("a", "text", true, "user", "hi", "")
+	f.Add("a", "", false, "user", "hi", `{"k":[1,2]}`)
+	f.Add("", "t", true, "system", "", "{}")
+	f.Add("x", "", false, "robot", "c", " {} ")
+	f.Add("x", "", false, "tool", "c", "{} trailing")
+	f.Add("x", "t", true, "user", "c", "[]")
+	f.Fuzz(func(t *testing.T, id, text string, isText bool, role, content, meta string) {
+		r := sift.Row{ID: id, Meta: meta}
+		if isText {
+			r.Text = &text
+		} else if role != "" {
+			r.Messages = []sift.Message{{Role: role, Content: content}}
+		}
+		if !unifiedValid(r) {
+			return
+		}
+		n := &Normalizer{}
+		if err := n.validate(r); err != nil { // no user schema: unifiedValid decides alone
+			t.Fatalf("validate short-circuits, but %+v", err)
+		}
+		doc := map[string]any{"id": r.ID}
+		if r.Text != nil {
+			doc["text"] = *r.Text
+		} else {
+			doc["messages"] = []any{map[string]any{"role": role, "content": content}}
+		}
+		if meta != "" {
+			var m any
+			if err := json.Unmarshal([]byte(meta), &m); err != nil {
+				t.Fatalf("meta %q passed but does not decode: %v", meta, err)
+			}
+			doc["meta"] = m
+		}
+		if err := check("unified schema", unifiedSchema(), doc); err != nil {
+			t.Fatalf("fast path passed %+v; the schema says %+v", r, err)
+		}
+	})
+}

@@ -303,6 +303,9 @@ func (n *Normalizer) normText(rec *record, r *sift.Row) (changed bool, err *rowE
 
 // validate checks r against the unified schema and the user schema.
 func (n *Normalizer) validate(r sift.Row) *rowError {
+	if n.userSch == nil && unifiedValid(r) {
+		return nil
+	}
 	doc := map[string]any{"id": r.ID}
 	if r.Text != nil {
 		doc["text"] = *r.Text
@@ -332,6 +335,25 @@ func (n *Normalizer) validate(r sift.Row) *rowError {
 		return check("schema", n.userSch, doc)
 	}
 	return nil
+}
+
+// unifiedValid reports that r certainly matches the unified schema, without
+// building a document for the validator: a non-empty id, text or at least
+// one message, roles of the schema's enum, and meta empty or a JSON object.
+// When it says false, the validator decides and explains.
+func unifiedValid(r sift.Row) bool {
+	if r.ID == "" || r.Text == nil && len(r.Messages) == 0 || r.Text != nil && r.Messages != nil {
+		return false
+	}
+	for _, m := range r.Messages {
+		switch m.Role {
+		case "system", "user", "assistant", "tool": // the schema's enum
+		default:
+			return false
+		}
+	}
+	meta := strings.TrimLeft(r.Meta, " \t\r\n")
+	return r.Meta == "" || strings.HasPrefix(meta, "{") && json.Valid([]byte(meta))
 }
 
 func check(name string, s *gojsonschema.Schema, doc map[string]any) *rowError {
