@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -307,7 +308,6 @@ type exportWriter struct {
 	n                   int
 	paths               []string
 	buf                 []byte
-	config              []byte
 }
 
 func newExportWriter(dir string, r Rubric) (*exportWriter, error) {
@@ -405,14 +405,17 @@ func (w *exportWriter) close() error {
 		return err
 	}
 	cfg.Write(LabelingConfig(w.r))
-	for _, f := range []*dataset.File{w.tasks, w.tcsv, w.tjsonl, cfg} {
+	w.paths = append(w.paths, filepath.Join(filepath.Dir(w.paths[0]), ConfigFile))
+	for i, f := range []*dataset.File{w.tasks, w.tcsv, w.tjsonl, cfg} {
 		if err := f.Close(); err != nil {
 			w.abort()
 			cfg.Abort()
+			for _, p := range w.paths[:i] { // all or nothing
+				os.Remove(p)
+			}
 			return err
 		}
 	}
-	w.paths = append(w.paths, filepath.Join(filepath.Dir(w.paths[0]), ConfigFile))
 	return nil
 }
 

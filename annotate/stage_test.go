@@ -26,7 +26,8 @@ import (
 func writeFixture(t *testing.T, dir string, n int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(5, 6))
-	var rows, labels bytes.Buffer
+	var rows, labels, plain bytes.Buffer
+	plain.WriteString("id,annotator,grammar,accuracy,completion\n")
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("r%03d", i)
 		switch i % 4 {
@@ -58,11 +59,12 @@ func writeFixture(t *testing.T, dir string, n int) {
 				comp = "null" // a missing value
 			}
 			fmt.Fprintf(&labels, `{"id":%q,"annotator":"ann%d","grammar":%d,"accuracy":%d,"completion":%s,"error_type":%s}`+"\n", id, a+1, g, acc, comp, errType)
+			fmt.Fprintf(&plain, "%s,ann%d,%d,%d,%s\n", id, a+1, g, acc, strings.ReplaceAll(comp, "null", ""))
 		}
 	}
 	labels.WriteString(`{"id":"ghost-1","annotator":"ann1","grammar":1}` + "\n")
 	labels.WriteString(`{"id":"ghost-2","annotator":"ann2","grammar":0}` + "\n")
-	for name, data := range map[string][]byte{"rows.jsonl": rows.Bytes(), "labels.jsonl": labels.Bytes()} {
+	for name, data := range map[string][]byte{"rows.jsonl": rows.Bytes(), "labels.jsonl": labels.Bytes(), "default.csv": plain.Bytes()} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -315,5 +317,51 @@ func TestChatFormatSideFields(t *testing.T) {
 	if !strings.Contains(string(data), `{"id":"r001","messages":[{"role":"user","content":"q1"},{"role":"assistant","content":"a1"}],"annotations":{"ann1":`) ||
 		!strings.Contains(string(data), `,"labels":{"accuracy":{`) {
 		t.Errorf("openai output:\n%s", data)
+	}
+}
+
+// TestDefaultRubricRecipe runs both stages with the default rubric (CSV
+// labels) and a weighted total with the default weights.
+func TestDefaultRubricRecipe(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, 60)
+	text := "input: rows.jsonl\noutput: out/kept.jsonl\nrejects: out/rejects.jsonl\nstages:\n  - annotations: {file: default.csv, unlabeled: reject, bootstrap: 100}\n  - rubric_filter: {min_score: 6}\n"
+	r, err := recipe.Parse([]byte(text), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rep, err := recipe.Run(context.Background(), r, recipe.RunOptions{Mem: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := rep.Stats
+	if st.RowsOut == 0 || st.Stages[2].Rejected[BelowRubric] == 0 || st.RowsIn != st.RowsOut+st.RowsRejected {
+		t.Fatalf("%+v", st.Stages)
+	}
+	out, _ := os.ReadFile(filepath.Join(dir, "out", "kept.jsonl"))
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var row struct {
+			Labels map[string]*struct{ Score float64 } `json:"labels"`
+		}
+		json.Unmarshal([]byte(line), &row)
+		total := 0.0
+		for _, d := range []string{"grammar", "accuracy", "completion"} {
+			if row.Labels[d] == nil {
+				t.Fatalf("kept a row without %s: %s", d, line)
+			}
+			total += row.Labels[d].Score
+		}
+		if total < 6 {
+			t.Errorf("kept a row scoring %v < 6: %s", total, line)
+		}
+	}
+	rej, _ := os.ReadFile(filepath.Join(dir, "out", "rejects.jsonl"))
+	if !strings.Contains(string(rej), `< min_score 6"`) {
+		t.Errorf("no min_score reject")
+	}
+	if a := st.Stages[1].Report.(*JoinReport).Agreement["completion"]; a.Kind != Ordinal || a.Resamples == 0 {
+		t.Errorf("completion agreement %+v", a)
 	}
 }
