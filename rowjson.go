@@ -85,6 +85,18 @@ func AppendValueJSON(dst []byte, col arrow.Array, row int) []byte {
 		return strconv.AppendInt(dst, int64(a.Value(row)), 10)
 	case *array.Boolean:
 		return strconv.AppendBool(dst, a.Value(row))
+	case *array.Struct: // fields in schema order, not sorted as a map would be
+		dst = append(dst, '{')
+		st := a.DataType().(*arrow.StructType)
+		for i := 0; i < a.NumField(); i++ {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendJSONString(dst, st.Field(i).Name)
+			dst = append(dst, ':')
+			dst = AppendValueJSON(dst, a.Field(i), row)
+		}
+		return append(dst, '}')
 	}
 	v, err := json.Marshal(col.GetOneForMarshal(row))
 	if err != nil {

@@ -63,7 +63,7 @@ func Combine(d Dimension, a Aggregate, vals []float64) (score, spread float64) {
 			i = j
 		}
 		if d.Kind == Nominal {
-			spread = 1 - float64(bestN)/float64(len(vals))
+			spread = float64(len(vals)-bestN) / float64(len(vals))
 		}
 		return best, spread
 	}

@@ -236,7 +236,7 @@ func TestRecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rec.Release()
-	if m := sift.ColsOf(rec).Meta.Value(0); !strings.Contains(m, `"labels":{"accuracy":{`) || !strings.Contains(m, `"annotations":{"ann1":`) {
+	if m := sift.ColsOf(rec).Meta.Value(0); !strings.Contains(m, `"labels":{"grammar":{"score":`) || !strings.Contains(m, `"annotations":{"ann1":`) {
 		t.Errorf("parquet row meta %s", m)
 	}
 }
@@ -315,7 +315,7 @@ func TestChatFormatSideFields(t *testing.T) {
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "out", "chat.jsonl"))
 	if !strings.Contains(string(data), `{"id":"r001","messages":[{"role":"user","content":"q1"},{"role":"assistant","content":"a1"}],"annotations":{"ann1":`) ||
-		!strings.Contains(string(data), `,"labels":{"accuracy":{`) {
+		!strings.Contains(string(data), `,"labels":{"grammar":{"score":`) {
 		t.Errorf("openai output:\n%s", data)
 	}
 }
