@@ -230,3 +230,40 @@ func TestLabelsMemory(t *testing.T) {
 		t.Errorf("%.1f bytes per label, want <= 75 (the documented ~60, ~16 M per GB)", per)
 	}
 }
+
+// FuzzLabelRows feeds arbitrary bytes to the JSONL and CSV readers, with
+// the same checks as FuzzLabelStudio.
+func FuzzLabelRows(f *testing.F) {
+	for _, p := range []string{"testdata/rows.jsonl", "testdata/rows.csv"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("id,annotator,grammar\n\"a\nb\",p,1\n"))
+	r, err := LoadRubric("testdata/rubric.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, name := range []string{"f.jsonl", "f.csv"} {
+			l, err := ParseLabels(data, name, r, SkipBad())
+			if err != nil {
+				if !strings.HasPrefix(err.Error(), name+":") {
+					t.Fatalf("error without the file: %v", err)
+				}
+				continue
+			}
+			for u := range l.IDs {
+				for _, lb := range l.Of(u) {
+					for d, v := range lb.Values {
+						if !math.IsNaN(v) && r[d].Check(v) != nil {
+							t.Fatalf("accepted a bad label %v for %s", v, r[d].Name)
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -149,7 +149,7 @@ func (r Rubric) Names() []string {
 
 // Validate checks r: at least one dimension, non-empty unique names, a
 // known kind, min < max for numeric dimensions and at least two distinct
-// categories for nominal ones. Kind "" is taken as ordinal.
+// categories for nominal ones. It sets an empty Kind to ordinal, in place.
 func (r Rubric) Validate() error {
 	if len(r) == 0 {
 		return errors.New("rubric: no dimensions")

@@ -1,6 +1,7 @@
 package annotate
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -87,4 +88,22 @@ func TestRubricInRecipe(t *testing.T) {
 	if _, err := r.Steps(recipe.Env{Dir: r.Dir}); err == nil || !strings.Contains(err.Error(), "[4:20] stage rubric_filter: rubric: open") {
 		t.Errorf("error %v, want the missing rubric file", err)
 	}
+}
+
+// FuzzRubric: any input gives a valid rubric or an error, never a panic.
+func FuzzRubric(f *testing.F) {
+	data, err := os.ReadFile("testdata/rubric.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add([]byte(`[{"name": "a", "kind": "nominal", "values": ["x", "y"]}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseRubric(data)
+		if err == nil {
+			if verr := r.Validate(); verr != nil {
+				t.Fatalf("accepted an invalid rubric: %v", verr)
+			}
+		}
+	})
 }
