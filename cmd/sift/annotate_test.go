@@ -29,6 +29,20 @@ func TestAnnotateCLI(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// --recipe exports the recipe's output: here the same file, so the same tasks.
+	abs, _ := filepath.Abs(filepath.Join(ex, "data.jsonl"))
+	rec := filepath.Join(dir, "r.yaml")
+	os.WriteFile(rec, []byte("input: in.jsonl\noutput: "+abs+"\n"), 0o644)
+	dir2 := filepath.Join(dir, "viarecipe")
+	if err := cli(context.Background(), []string{"annotate", "export", "--recipe", rec, "--rubric", filepath.Join(ex, "rubric.yaml"),
+		"--sample", "18", "--stratify", "bucket", "--min-per-stratum", "3", "--seed", "7", "--output", dir2}, nil, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "tasks.json"))
+	b, _ := os.ReadFile(filepath.Join(dir2, "tasks.json"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("--recipe export differs from the direct one")
+	}
 	out.Reset()
 	dis := filepath.Join(dir, "dis.jsonl")
 	err = cli(context.Background(), []string{"annotate", "agreement", filepath.Join(ex, "labels.json"), "--rubric", filepath.Join(ex, "rubric.yaml"),
