@@ -107,7 +107,7 @@ func WithRejects(w io.Writer) Option { return func(p *Pipeline) { p.rejects = w 
 func WithObserver(o Observer) Option { return func(p *Pipeline) { p.obs = o } }
 
 // WithTempDir sets where rejects are spooled during the run (default
-// os.TempDir()).
+// os.TempDir()). The spool files are unlinked as soon as they are created.
 func WithTempDir(dir string) Option { return func(p *Pipeline) { p.tmpDir = dir } }
 
 // NewPipeline returns a pipeline from src to sink.
@@ -472,6 +472,12 @@ func (s *spool) write(r *Reject) error {
 		if err != nil {
 			return fmt.Errorf("sift: spooling rejects: %w", err)
 		}
+		// Rejects hold raw rows, personal data included: the spool lives
+		// on unlinked, so it is gone when the process is, however it ends.
+		if err := os.Remove(f.Name()); err != nil {
+			f.Close()
+			return fmt.Errorf("sift: spooling rejects: %w", err)
+		}
 		s.f, s.w = f, bufio.NewWriterSize(f, 1<<16)
 	}
 	s.buf = append(r.AppendJSON(s.buf[:0]), '\n')
@@ -496,7 +502,6 @@ func (s *spool) copyTo(w io.Writer) error {
 func (s *spool) close() {
 	if s.f != nil {
 		s.f.Close()
-		os.Remove(s.f.Name())
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"maps"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/recipe"
 )
 
@@ -504,8 +504,7 @@ type auditRedactor struct {
 	*Redactor
 	mu   sync.Mutex
 	w    io.Writer
-	file *os.File // the temporary findings file of a recipe stage, or nil
-	path string   // where Close moves it
+	file *dataset.File // the findings file of a recipe stage, or nil
 }
 
 var (
@@ -532,9 +531,9 @@ func (a *auditRedactor) Process(ctx context.Context, b *sift.Batch) (arrow.Recor
 	return out, nil
 }
 
-// Close commits the findings file of a recipe stage: it was written to a
-// temporary file next to its path and is renamed into place. It does
-// nothing for a caller's writer, and on later calls.
+// Close commits the findings file of a recipe stage (see
+// [dataset.File]). It does nothing for a caller's writer, and on later
+// calls.
 func (a *auditRedactor) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -544,23 +543,17 @@ func (a *auditRedactor) Close() error {
 	f := a.file
 	a.file = nil
 	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("pii_redact: findings: %w", err)
-	}
-	if err := os.Rename(f.Name(), a.path); err != nil {
-		os.Remove(f.Name())
 		return fmt.Errorf("pii_redact: findings: %w", err)
 	}
 	return nil
 }
 
-// Abort deletes the temporary findings file of a failed run.
+// Abort discards the findings file of a failed run.
 func (a *auditRedactor) Abort() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.file != nil {
-		a.file.Close()
-		os.Remove(a.file.Name())
+		a.file.Abort()
 		a.file = nil
 	}
 }
@@ -625,18 +618,16 @@ func buildPII(s PIISpec, env recipe.Env) (sift.Stage, error) {
 	if s.Findings == "" {
 		return NewRedactor(opts...)
 	}
-	path := env.Path(s.Findings)
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := dataset.CreateFile(env.Path(s.Findings))
 	if err != nil {
 		return nil, fmt.Errorf("findings: %w", err)
 	}
 	st, err := NewRedactor(append(opts, WithPIIFindings(f))...)
 	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
+		f.Abort()
 		return nil, err
 	}
 	a := st.(*auditRedactor)
-	a.file, a.path = f, path
+	a.file = f
 	return a, nil
 }

@@ -447,8 +447,9 @@ func TestPIIRecipe(t *testing.T) {
 		if out[0] != " bob@example.com <EMAIL>" {
 			t.Errorf("got %q", out[0])
 		}
+		os.WriteFile(filepath.Join(dir, "plain-file"), nil, 0o644) // a directory that cannot be created
 		for spec, field := range map[string]string{"timeout: soon": "timeout:", "roles: [robot]": "roles:",
-			"recognizers: [{name: x, pattern: '('}]": "recognizers[0].pattern", "findings: no/such/dir/f.jsonl\nkey: k": "findings:"} {
+			"recognizers: [{name: x, pattern: '('}]": "recognizers[0].pattern", "findings: plain-file/f.jsonl\nkey: k": "findings:"} {
 			if _, err := buildSpec(t, spec, dir); err == nil || !strings.Contains(err.Error(), field) {
 				t.Errorf("%s: error %v, want one naming %s", spec, err, field)
 			}

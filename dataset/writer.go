@@ -1,13 +1,10 @@
 package dataset
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -18,82 +15,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/siftdata/sift"
 )
-
-// File is an output file written atomically: bytes go to a temporary file
-// beside the target, which Close renames into place. Abort (or a failed
-// Close) removes it. JSONL and CSV paths ending in .gz or .zst are
-// compressed.
-type File struct {
-	path string
-	tmp  *os.File
-	bw   *bufio.Writer
-	cw   io.WriteCloser
-	done bool
-}
-
-// CreateFile starts writing path.
-func CreateFile(path string) (*File, error) {
-	_, c, err := formatOf(path)
-	if errors.Is(err, ErrFormat) {
-		c, err = plain, nil // any other name: written as given
-	}
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	f := &File{path: path, tmp: tmp, bw: bufio.NewWriterSize(tmp, 1<<16)}
-	if f.cw, err = compressor(f.bw, c); err != nil {
-		f.Abort()
-		return nil, err
-	}
-	return f, nil
-}
-
-// Write writes p.
-func (f *File) Write(p []byte) (int, error) { return f.cw.Write(p) }
-
-// Close flushes the file and renames it into place.
-func (f *File) Close() error {
-	if f.done {
-		return nil
-	}
-	err := f.cw.Close()
-	if err == nil {
-		err = f.bw.Flush()
-	}
-	if err == nil {
-		err = f.tmp.Sync()
-	}
-	if e := f.tmp.Close(); err == nil {
-		err = e
-	}
-	if err == nil {
-		err = os.Rename(f.tmp.Name(), f.path)
-	}
-	f.done = true
-	if err != nil {
-		os.Remove(f.tmp.Name())
-		return fmt.Errorf("%s: %w", f.path, err)
-	}
-	return nil
-}
-
-// Abort discards the file. It is safe after Close, and does nothing then.
-func (f *File) Abort() {
-	if f.done {
-		return
-	}
-	f.done = true
-	f.tmp.Close()
-	os.Remove(f.tmp.Name())
-}
 
 // EncodeFunc appends row of rec as one JSON line (without the newline).
 type EncodeFunc func(dst []byte, rec arrow.RecordBatch, row int) []byte
@@ -112,6 +33,9 @@ type Writer struct {
 	nPend   int
 	pq      *pqarrow.FileWriter
 	ipcw    *ipc.FileWriter
+
+	finished  bool
+	finishErr error
 }
 
 var _ sift.Sink = (*Writer)(nil)
@@ -127,9 +51,15 @@ func WithEncoder(e EncodeFunc) WriteOption { return func(w *Writer) { w.enc = e 
 // not depend on the pipeline's batch size.
 func WithChunkRows(n int) WriteOption { return func(w *Writer) { w.chunk = n } }
 
-// Create starts writing path; batches' Arrow memory comes from mem.
+// Create starts writing path, as [CreateFile] does; batches' Arrow memory
+// comes from mem. The format is the extension's; a stream (see [IsStream])
+// whose name has no known extension, such as /dev/null or [Stdout], gets
+// JSONL.
 func Create(mem memory.Allocator, path string, opts ...WriteOption) (*Writer, error) {
 	format, err := FormatOf(path)
+	if errors.Is(err, ErrFormat) && IsStream(path) {
+		format, err = JSONL, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +85,7 @@ func (w *Writer) Write(_ context.Context, rec arrow.RecordBatch) error {
 		for i := 0; i < int(rec.NumRows()); i++ {
 			w.buf = append(w.enc(w.buf[:0], rec, i), '\n')
 			if _, err := w.f.Write(w.buf); err != nil {
-				return fmt.Errorf("%s: %w", w.f.path, err)
+				return err
 			}
 		}
 		return nil
@@ -259,15 +189,26 @@ func (w *Writer) writeChunk(rec arrow.RecordBatch) error {
 		}
 		err = w.ipcw.Write(rec)
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", w.f.path, err)
-	}
-	return nil
+	return w.named(err)
 }
 
-// Close writes what is pending and commits the file. An empty columnar
-// output still gets a valid file with the unified schema.
-func (w *Writer) Close() error {
+// named makes err name the output's path, once.
+func (w *Writer) named(err error) error {
+	var pe *os.PathError
+	if err == nil || errors.As(err, &pe) && pe.Path == w.f.path {
+		return err
+	}
+	return fmt.Errorf("%s: %w", w.f.path, err)
+}
+
+// Finish writes what is pending and the file's footer, and syncs it (see
+// [File.Finish]). An empty columnar output still gets a valid file with
+// the unified schema. Nothing may be written after.
+func (w *Writer) Finish() error {
+	if w.finished {
+		return w.finishErr
+	}
+	w.finished = true
 	err := func() error {
 		if w.nPend > 0 {
 			if err := w.flushChunk(w.nPend); err != nil {
@@ -291,9 +232,18 @@ func (w *Writer) Close() error {
 		}
 		return w.ipcw.Close()
 	}()
-	if err != nil {
+	if err == nil {
+		err = w.f.Finish()
+	}
+	w.finishErr = w.named(err)
+	return w.finishErr
+}
+
+// Close finishes the file and commits it; on error it is discarded.
+func (w *Writer) Close() error {
+	if err := w.Finish(); err != nil {
 		w.Abort()
-		return fmt.Errorf("%s: %w", w.f.path, err)
+		return err
 	}
 	return w.f.Close()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -24,6 +25,8 @@ type Recipe struct {
 	Stages       []Stage  `json:"-"`
 	// Dir is the directory relative paths are resolved against.
 	Dir string `json:"-"`
+	// File is the recipe's path when it was loaded from a file.
+	File string `json:"-"`
 	// Text is the recipe's YAML source.
 	Text string `json:"text"`
 }
@@ -61,6 +64,7 @@ func Load(path string) (*Recipe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	r.File = path
 	return r, nil
 }
 
@@ -107,6 +111,9 @@ func Parse(data []byte, dir string) (*Recipe, error) {
 	}
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return r, nil
+	}
+	if err := checkWhole(f.Docs[0].Body, reflect.TypeFor[top](), ""); err != nil {
+		return nil, err
 	}
 	for _, kv := range mappingValues(f.Docs[0].Body) {
 		if kv.Key.String() == "stages" {

@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -54,7 +55,7 @@ type Def struct {
 // Param is one parameter of a stage spec.
 type Param struct {
 	Name    string // YAML key
-	Type    string // Go type
+	Type    string // YAML shape: int, number, string, bool, [elem], {key, ...} for a nested spec
 	Default string // default value as YAML
 	Doc     string // from the field's doc tag
 }
@@ -87,7 +88,7 @@ func Register[S any](name, doc string, defaults S, build func(spec S, env Env) (
 			continue
 		}
 		y, _ := yaml.MarshalWithOptions(v.Field(i).Interface(), yaml.Flow(true))
-		d.Params = append(d.Params, Param{Name: key, Type: f.Type.String(), Default: strings.TrimSpace(string(y)), Doc: f.Tag.Get("doc")})
+		d.Params = append(d.Params, Param{Name: key, Type: yamlShape(f.Type), Default: strings.TrimSpace(string(y)), Doc: f.Tag.Get("doc")})
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -133,6 +134,9 @@ func (d *Def) Decode(node ast.Node) (any, error) {
 	p := reflect.New(d.spec)
 	p.Elem().Set(reflect.ValueOf(d.def))
 	if node != nil && node.Type() != ast.NullType {
+		if err := checkWhole(node, d.spec, ""); err != nil {
+			return nil, fmt.Errorf("stage %s: %w", d.Name, err)
+		}
 		if err := yaml.NodeToValue(node, p.Interface(), yaml.DisallowUnknownField()); err != nil {
 			msg := yaml.FormatError(err, false, false)
 			for i := 0; i < d.spec.NumField(); i++ { // name keys, not Go fields
@@ -173,4 +177,93 @@ func (d *Def) keys() []string {
 		k = append(k, p.Name)
 	}
 	return k
+}
+
+// yamlShape describes how a value of type t is written in YAML; a nested
+// spec is shown by its keys, e.g. {order, corpus}.
+func yamlShape(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return yamlShape(t.Elem())
+	case reflect.Struct:
+		var keys []string
+		for i := 0; i < t.NumField(); i++ {
+			if key := yamlKey(t.Field(i)); key != "" {
+				keys = append(keys, key)
+			}
+		}
+		return "{" + strings.Join(keys, ", ") + "}"
+	case reflect.Slice, reflect.Array:
+		return "[" + yamlShape(t.Elem()) + "]"
+	case reflect.Map:
+		return "{" + yamlShape(t.Key()) + ": " + yamlShape(t.Elem()) + "}"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "int"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	return t.Kind().String()
+}
+
+// yamlKey returns the YAML key of a spec field, or "" if it has none.
+func yamlKey(f reflect.StructField) string {
+	key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if key == "-" || !f.IsExported() {
+		return ""
+	}
+	return key
+}
+
+// checkWhole returns an error for a fractional number given where t wants
+// an integer, which the YAML decoder would silently truncate (min: 1.5
+// becoming 1). key is n's key path, for the message.
+func checkWhole(n ast.Node, t reflect.Type, key string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch v := n.(type) {
+	case *ast.TagNode:
+		return checkWhole(v.Value, t, key)
+	case *ast.AnchorNode:
+		return checkWhole(v.Value, t, key)
+	}
+	join := func(k string) string {
+		if key == "" {
+			return k
+		}
+		return key + "." + k
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		for _, kv := range mappingValues(n) {
+			for i := 0; i < t.NumField(); i++ {
+				if yamlKey(t.Field(i)) == kv.Key.String() {
+					if err := checkWhole(kv.Value, t.Field(i).Type, join(kv.Key.String())); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	case reflect.Map:
+		for _, kv := range mappingValues(n) {
+			if err := checkWhole(kv.Value, t.Elem(), join(kv.Key.String())); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if seq, ok := n.(*ast.SequenceNode); ok {
+			for i, x := range seq.Values {
+				if err := checkWhole(x, t.Elem(), fmt.Sprintf("%s[%d]", key, i)); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if f, ok := n.(*ast.FloatNode); ok && f.Value != math.Trunc(f.Value) {
+			return fmt.Errorf("%s key %s: %s is not a whole number", pos(n), key, f.String())
+		}
+	}
+	return nil
 }

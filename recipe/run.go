@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -79,12 +81,23 @@ type Report struct {
 	Started  time.Time         `json:"started"`
 	Versions map[string]string `json:"versions"`
 	Stats    *sift.Stats       `json:"stats"`
+	Warnings []string          `json:"warnings,omitempty"`
 	Error    string            `json:"error,omitempty"`
 }
 
 // Run runs the recipe. Outputs appear only if the run succeeds. The report
-// is returned (with partial stats) even on error, and written when the
-// recipe or overrides name a report path.
+// is returned (with partial stats) even on error.
+//
+// Before anything runs, Run checks the settings, expands the inputs and
+// refuses to start if two roles share a file that one of them writes (see
+// [FileSpec]); these errors write nothing. It then opens every output,
+// which fails early on a path that cannot be written. After a successful
+// run the report goes to its path (when the recipe or overrides name one)
+// and a failed report left there by an earlier run is removed; after a
+// failed or cancelled run it goes to the sibling path NAME.failed.EXT
+// instead, so that the report of an earlier successful run stays beside
+// its outputs. A report written to a stream (standard output, a device)
+// is written there in either case.
 func Run(ctx context.Context, r *Recipe, o RunOptions) (*Report, error) {
 	mem := o.Mem
 	if mem == nil {
@@ -110,36 +123,86 @@ func Run(ctx context.Context, r *Recipe, o RunOptions) (*Report, error) {
 			rep.Inputs = append(rep.Inputs, r.Path(in))
 		}
 	}
-	err := run(ctx, r, o, mem, rep)
+	report, err := start(r, o, rep, pick(o.Report, r.Report))
+	if err != nil {
+		rep.Error = err.Error()
+		return rep, err
+	}
+	err = run(ctx, r, o, mem, rep)
 	if err != nil {
 		rep.Error = err.Error()
 	}
-	if path := pick(o.Report, r.Report); path != "" {
-		if werr := writeReport(path, rep); werr != nil && err == nil {
+	if report != nil {
+		if werr := report.finish(rep, err != nil); werr != nil && err == nil {
 			err = werr
 		}
 	}
 	return rep, err
 }
 
+// start checks everything that can be checked before the run and opens
+// the report, if any.
+func start(r *Recipe, o RunOptions, rep *Report, reportPath string) (*reportFile, error) {
+	switch {
+	case o.Workers < 0:
+		return nil, fmt.Errorf("workers: %d, want >= 0", o.Workers)
+	case o.BatchSize < 0:
+		return nil, fmt.Errorf("batch size: %d, want > 0", o.BatchSize)
+	case len(rep.Inputs) == 0:
+		return nil, errors.New("input: no input given")
+	case rep.Output == "":
+		return nil, errors.New("output: no output path given")
+	}
+	in, err := dataset.Expand(rep.Inputs...)
+	if err != nil {
+		return nil, err
+	}
+	rep.Inputs = in
+	var files []fileRole
+	if r.File != "" {
+		files = append(files, newFileRole("recipe", r.File, false))
+	}
+	for _, p := range in {
+		files = append(files, newFileRole("input", p, false))
+	}
+	files = append(files, newFileRole("output", rep.Output, true))
+	if rep.Rejects != "" {
+		files = append(files, newFileRole("rejects", rep.Rejects, true))
+	}
+	if reportPath != "" {
+		files = append(files, newFileRole("report", reportPath, true))
+		if !dataset.IsStream(reportPath) {
+			files = append(files, newFileRole("failed report", failedPath(reportPath), true))
+		}
+	}
+	for _, s := range r.Stages {
+		spec, err := s.Def.Decode(s.Node)
+		if err != nil {
+			return nil, err
+		}
+		if fs, ok := spec.(FileSpec); ok {
+			for _, u := range fs.Files() {
+				files = append(files, newFileRole(s.Name+" "+u.Key, r.Path(u.Path), u.Write))
+			}
+		}
+	}
+	if err := checkCollisions(files); err != nil {
+		return nil, err
+	}
+	if reportPath == "" {
+		return nil, nil
+	}
+	return openReport(reportPath)
+}
+
 func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep *Report) (err error) {
-	if len(rep.Inputs) == 0 {
-		return errors.New("input: no input given")
-	}
-	if rep.Output == "" {
-		return errors.New("output: no output path given")
-	}
 	src, err := dataset.Open(mem, rep.Inputs, dataset.WithBatchSize(rep.Batch))
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	rep.Inputs = src.Files()
-	steps, err := r.Steps(Env{Dir: r.Dir, Inputs: src.Files(), Mem: mem})
-	if err != nil {
-		return err
-	}
 	var wopts []dataset.WriteOption
+	var check *sift.Step
 	if r.OutputFormat != "" {
 		fmtMu.RLock()
 		mk, ok := formats[r.OutputFormat]
@@ -147,20 +210,23 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 		if !ok {
 			return fmt.Errorf("output_format: unknown format %q (known: %s)", r.OutputFormat, formatNames())
 		}
-		if f, _ := dataset.FormatOf(rep.Output); f != dataset.JSONL {
+		if f, err := dataset.FormatOf(rep.Output); err == nil && f != dataset.JSONL || err != nil && !dataset.IsStream(rep.Output) {
 			return fmt.Errorf("output_format: %s output must be JSONL, not %s", r.OutputFormat, rep.Output)
 		}
 		of := mk()
 		if of.Check != nil {
-			steps = append(steps, sift.Step{Name: "format_" + r.OutputFormat, Stage: of.Check})
+			check = &sift.Step{Name: "format_" + r.OutputFormat, Stage: of.Check}
 		}
 		wopts = append(wopts, dataset.WithEncoder(of.Encode))
 	}
+	// Outputs are opened before the stages are built (which may train a
+	// model for minutes), so an unwritable path fails at once.
 	out, err := dataset.Create(mem, rep.Output, wopts...)
 	if err != nil {
 		return err
 	}
 	var rejects *dataset.File
+	var steps []sift.Step
 	defer func() {
 		if err != nil {
 			out.Abort()
@@ -174,11 +240,19 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 			}
 		}
 	}()
-	popts := []sift.Option{sift.WithSteps(steps...), sift.WithAllocator(mem), sift.WithWorkers(rep.Workers)}
 	if rep.Rejects != "" {
 		if rejects, err = dataset.CreateFile(rep.Rejects); err != nil {
 			return err
 		}
+	}
+	if steps, err = r.Steps(Env{Dir: r.Dir, Inputs: src.Files(), Mem: mem}); err != nil {
+		return err
+	}
+	if check != nil {
+		steps = append(steps, *check)
+	}
+	popts := []sift.Option{sift.WithSteps(steps...), sift.WithAllocator(mem), sift.WithWorkers(rep.Workers)}
+	if rejects != nil {
 		popts = append(popts, sift.WithRejects(rejects))
 	}
 	if o.Observer != nil {
@@ -188,11 +262,16 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 	if err != nil {
 		return err
 	}
-	if err = out.Close(); err != nil {
+	if err = context.Cause(ctx); err != nil {
+		return err // cancelled as the input ended: commit nothing
+	}
+	// Every output is written in full before any is committed, so that a
+	// full disk or a broken device leaves none of them.
+	if err = out.Finish(); err != nil {
 		return err
 	}
 	if rejects != nil {
-		if err = rejects.Close(); err != nil {
+		if err = rejects.Finish(); err != nil {
 			return err
 		}
 	}
@@ -203,13 +282,45 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 			}
 		}
 	}
+	if err = out.Close(); err != nil {
+		return err
+	}
+	if rejects != nil {
+		if err = rejects.Close(); err != nil {
+			return err
+		}
+	}
+	if n := rep.Stats.RowsRejected; n > 0 && rejects == nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d rejected rows were counted but not written: no rejects path (set rejects: or --rejects)", n))
+	}
 	return nil
 }
 
-func writeReport(path string, rep *Report) error {
+// reportFile is the report, opened before the run.
+type reportFile struct {
+	path   string
+	stream bool
+	f      *dataset.File
+}
+
+func openReport(path string) (*reportFile, error) {
 	f, err := dataset.CreateFile(path)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return &reportFile{path: path, stream: dataset.IsStream(path), f: f}, nil
+}
+
+// finish writes rep: to the report's path after a successful run, else to
+// its failed path.
+func (rf *reportFile) finish(rep *Report, failed bool) error {
+	f := rf.f
+	if failed && !rf.stream {
+		f.Abort()
+		var err error
+		if f, err = dataset.CreateFile(failedPath(rf.path)); err != nil {
+			return err
+		}
 	}
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
@@ -217,7 +328,20 @@ func writeReport(path string, rep *Report) error {
 		f.Abort()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if !failed && !rf.stream {
+		os.Remove(failedPath(rf.path)) // from an earlier run; the new report supersedes it
+	}
+	return nil
+}
+
+// failedPath is where the report of a failed run goes: report.json becomes
+// report.failed.json.
+func failedPath(path string) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + ".failed" + ext
 }
 
 // Version is sift's version as recorded in the build, or "devel".

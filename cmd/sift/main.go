@@ -18,6 +18,8 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -46,14 +48,43 @@ Usage:
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := cli(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+	ctx, sig := cancelOnSignal()
+	err := cli(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if s := sig(); s != 0 {
+		// Outputs were committed only if the run ended before it saw the
+		// signal; either way the caller asked to stop, so say so.
+		if err == nil {
+			fmt.Fprintf(os.Stderr, "sift: %v after the run had finished: outputs are complete\n", s)
+		} else {
+			fmt.Fprintf(os.Stderr, "sift: %v: stopped, no output committed (%v)\n", s, err)
+		}
+		os.Exit(128 + int(s))
+	}
+	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "sift:", err)
+			fmt.Fprintln(os.Stderr, "sift:", strings.TrimPrefix(err.Error(), "sift: "))
 		}
 		os.Exit(1)
 	}
+}
+
+// cancelOnSignal returns a context cancelled by SIGINT or SIGTERM (what
+// docker, Kubernetes and systemd send), so that a run stops and removes its
+// temporary files, and a function returning the signal received, or 0.
+// A second signal ends the process at once; the next run then removes the
+// temporary files left behind.
+func cancelOnSignal() (context.Context, func() syscall.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Int32
+	go func() {
+		s := <-ch
+		got.Store(int32(s.(syscall.Signal)))
+		signal.Stop(ch)
+		cancel()
+	}()
+	return ctx, func() syscall.Signal { return syscall.Signal(got.Load()) }
 }
 
 func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -102,23 +133,46 @@ func parseRecipeArgs(fs *flag.FlagSet, args []string) (string, error) {
 	return pos[0], nil
 }
 
+// listFlag is a flag that may be repeated; each value may hold several
+// comma-separated items.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, strings.Split(v, ",")...)
+	return nil
+}
+
 func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o recipe.Overrides
-	var input string
-	fs.StringVar(&input, "input", "", "input files, globs or directories (comma-separated)")
-	fs.StringVar(&o.Output, "output", "", "output path (.jsonl[.gz|.zst], .parquet, .arrow)")
+	var input listFlag
+	fs.Var(&input, "input", "input files, globs or directories (comma-separated or repeated)")
+	fs.StringVar(&o.Output, "output", "", "output path (.jsonl[.gz|.zst], .parquet, .arrow; - for stdout)")
 	fs.StringVar(&o.Rejects, "rejects", "", "rejects output path (JSONL)")
 	fs.StringVar(&o.Report, "report", "", "report path (JSON)")
 	fs.IntVar(&o.Workers, "workers", 0, "workers per stateless stage (0: the recipe's, or all cores)")
-	fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per batch (0: the recipe's)")
+	fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per batch (default: the recipe's)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no summary")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a memory allocation profile (pprof) of the run to this file")
 	path, err := parseRecipeArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		switch {
+		case f.Name == "workers" && o.Workers < 0:
+			bad = fmt.Errorf("--workers %d: want a count >= 0 (0: all cores)", o.Workers)
+		case f.Name == "batch-size" && o.BatchSize <= 0:
+			bad = fmt.Errorf("--batch-size %d: want a count > 0", o.BatchSize)
+		}
+	})
+	if bad != nil {
+		return bad
 	}
 	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
 	if err != nil {
@@ -129,9 +183,7 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 			err = perr
 		}
 	}()
-	if input != "" {
-		o.Input = strings.Split(input, ",")
-	}
+	o.Input = input
 	r, err := recipe.Load(path)
 	if err != nil {
 		return err
@@ -144,8 +196,10 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 			progressbar.OptionSetItsString("rows"), progressbar.OptionShowIts(),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 		opts.Observer = sift.ObserverFunc(func(p sift.Progress) {
+			// Rows out of the last stage: rows read run ahead of them by
+			// the queued batches.
 			bar.Describe(fmt.Sprintf("sift %.1f MB/s", float64(p.BytesIn)/1e6/max(p.Elapsed.Seconds(), 1e-9)))
-			bar.Set64(p.RowsIn)
+			bar.Set64(p.RowsOut)
 		})
 	}
 	rep, err := recipe.Run(ctx, r, opts)
@@ -153,7 +207,10 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 		bar.Finish()
 	}
 	if rep.Stats != nil && !*quiet {
-		summary(stderr, rep)
+		summary(stderr, rep, err == nil)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(stderr, "sift: warning:", w)
 	}
 	return err
 }
@@ -201,8 +258,10 @@ func startProfiles(cpu, mem string) (stop func() error, err error) {
 	}, nil
 }
 
-// summary prints the per-stage table.
-func summary(w io.Writer, rep *recipe.Report) {
+// summary prints the per-stage table and, if the run succeeded, where its
+// outputs are.
+func summary(w io.Writer, rep *recipe.Report, ok bool) {
+
 	st := rep.Stats
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stage\trows in\tadded\trows out\trejected\tbusy s\tcpu s\ttop reasons\t")
@@ -214,6 +273,9 @@ func summary(w io.Writer, rep *recipe.Report) {
 	fmt.Fprintf(tw, "write\t\t\t\t\t\t%.2f\t\t\n", st.WriteCPU.Seconds())
 	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t\t\n", st.RowsIn, st.RowsAdded, st.RowsOut, st.RowsRejected, st.WallSeconds, cpu.Seconds())
 	tw.Flush()
+	if !ok {
+		return
+	}
 	fmt.Fprintf(w, "output: %s\n", rep.Output)
 	if rep.Rejects != "" {
 		fmt.Fprintf(w, "rejects: %s\n", rep.Rejects)
