@@ -186,7 +186,7 @@ type faultCase struct {
 	recipe string
 	setup  func(t *testing.T, dir string) // more files, links, devices
 	args   []string                       // after "run r.yaml --quiet"
-	shell  string // e.g. "umask 027", run before sift
+	shell  string                         // e.g. "umask 027", run before sift
 	exit   int
 	stderr []string // substrings of stderr
 	// changed are the files that may change, appear or vanish; every other
@@ -254,7 +254,9 @@ func TestFaults(t *testing.T) {
 		{name: "output, rejects and report are one file", args: []string{"--output", "x.jsonl", "--rejects", "x.jsonl", "--report", "x.jsonl"},
 			exit: 1, kept: -1, stderr: []string{"output x.jsonl and rejects x.jsonl are the same file"}},
 		{name: "rejects is a hard link of the input", args: []string{"--rejects", "alias.jsonl"}, exit: 1, kept: -1,
-			setup:  func(t *testing.T, dir string) { os.Link(filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "alias.jsonl")) },
+			setup: func(t *testing.T, dir string) {
+				os.Link(filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "alias.jsonl"))
+			},
 			stderr: []string{"input in.jsonl and rejects alias.jsonl are the same file"}},
 		{name: "output is a symlink to the input", args: []string{"--output", "link.jsonl"}, exit: 1, kept: -1,
 			setup:  func(t *testing.T, dir string) { os.Symlink("in.jsonl", filepath.Join(dir, "link.jsonl")) },
