@@ -182,6 +182,9 @@ func (d *Def) keys() []string {
 // yamlShape describes how a value of type t is written in YAML; a nested
 // spec is shown by its keys, e.g. {order, corpus}.
 func yamlShape(t reflect.Type) string {
+	if _, ok := reflect.PointerTo(t).MethodByName("UnmarshalYAML"); ok {
+		return "custom" // decodes itself from several shapes: the doc says which
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		return yamlShape(t.Elem())
