@@ -60,14 +60,25 @@ func newIPCFile(mem memory.Allocator, path string, fh *os.File) (fileReader, err
 	if _, err := fh.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	// A message's metadata and body are stored in the file, so neither can
+	// be larger than it: the limits stop a damaged length from allocating
+	// gigabytes before the short read is noticed (found by
+	// FuzzColumnarReader).
+	opts := []ipc.Option{ipc.WithAllocator(mem), ipc.WithMetadataSizeLimit(fi.Size()), ipc.WithBodySizeLimit(fi.Size())}
 	if string(magic) == "ARROW1" {
-		fr, err := ipc.NewFileReader(fh, ipc.WithAllocator(mem))
+		fr, err := ipc.NewFileReader(fh, opts...)
 		if err != nil {
 			return nil, err
 		}
 		return &columnarFile{path: path, fh: fh, rr: &ipcFileIter{fr: fr}, closer: fr.Close, want: -1}, nil
 	}
-	r, err := ipc.NewReader(fh, ipc.WithAllocator(mem))
+	// ipc.NewReader does not hand the limits to its message reader
+	// (arrow-go v18.8.0), so the message reader is built here.
+	r, err := ipc.NewReaderFromMessageReader(ipc.NewMessageReader(fh, opts...), opts...)
 	if err != nil {
 		return nil, err
 	}

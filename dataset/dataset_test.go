@@ -126,7 +126,7 @@ func TestColumnarRoundTrip(t *testing.T) {
 }
 
 // copyTo reads inputs in batches of n and writes them to out.
-func copyTo(t *testing.T, mem memory.Allocator, out string, n int, inputs ...string) {
+func copyTo(t testing.TB, mem memory.Allocator, out string, n int, inputs ...string) {
 	t.Helper()
 	r, err := dataset.Open(mem, inputs, dataset.WithBatchSize(n))
 	if err != nil {
@@ -330,13 +330,15 @@ func FuzzJSONLReader(f *testing.F) {
 	}
 	f.Add(`{"id":1e5}`)
 	f.Add(`{"a":"\u0000","b":[[[[]]]]}`)
+	f.Add("\uFEFF{\"id\":\"a\",\"text\":\"x\",\"text\":\"y\"}\n{\"messages\":[{\"role\":\"user\",\"role\":\"tool\",\"content\":\"c\"}]}")
+	f.Add(`{"id":"big","text":"` + strings.Repeat("é", 3000) + `"}`)
 	f.Fuzz(func(t *testing.T, line string) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
 		p := write(t, t.TempDir(), "f.jsonl", line)
 		rows, rej := readAll(t, mem, 2, p)
 		nonblank := 0
-		for _, l := range strings.Split(line, "\n") {
+		for _, l := range strings.Split(strings.TrimPrefix(line, "\uFEFF"), "\n") {
 			if strings.TrimSpace(strings.TrimSuffix(l, "\r")) != "" {
 				nonblank++
 			}

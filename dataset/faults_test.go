@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -461,4 +462,145 @@ func TestColumnarDuplicateColumn(t *testing.T) {
 	if err != nil || len(rows) != 0 || len(rej) != 2 || rej[0].Reason != "duplicate_key" || !strings.Contains(string(rej[0].Record), `"keep me"`) {
 		t.Errorf("err %v rows %q rejects %+v", err, rows, rej)
 	}
+}
+
+func FuzzCSVReader(f *testing.F) {
+	for _, s := range []string{
+		"id,text\n1,one\n2,\"oops\n3,three\n",
+		"\uFEFFid,text,lang\r\n1,\"a\r\nb\",en\r\n2,bare\"q,en\n3,\"x\"y,en\n",
+		"text,text\nx,y\n",
+		"id,text\n\"q,1\"," + strings.Repeat("long ", 30) + "\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		p := write(t, t.TempDir(), "f.csv", data)
+		rows, rej, err := readFile(t, mem, 3, 64, p)
+		if err != nil && !strings.Contains(err.Error(), p) {
+			t.Fatalf("%q: error %v does not name the file", data, err)
+		}
+		if n := strings.Count(data, "\n") + 1; len(rows)+len(rej) > n {
+			t.Fatalf("%q: %d rows and %d rejects from %d lines", data, len(rows), len(rej), n)
+		}
+		for _, r := range rows {
+			if !json.Valid([]byte(r)) {
+				t.Fatalf("%q gave invalid JSON %s", data, r)
+			}
+		}
+		for _, r := range rej {
+			if !json.Valid(r.Record) || len(r.Record) > 2*6*4096 {
+				t.Fatalf("%q: reject record %s", data, r.Record)
+			}
+		}
+	})
+}
+
+// FuzzColumnarReader feeds damaged Parquet and Arrow IPC files to the
+// reader: each must read or fail with its name, never panic. A Parquet
+// file is damaged anywhere. An IPC file or stream is damaged only after its
+// schema and before its footer: arrow-go (v18.8.0) does not verify the
+// flatbuffers of those two, and a damaged vector length in them makes it
+// allocate without bound — a runtime fatal error no caller can recover
+// from (see docs/upstream-parquet-encoding-stats.md).
+func FuzzColumnarReader(f *testing.F) {
+	mem := memory.NewGoAllocator()
+	dir := f.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	if err := os.WriteFile(in, []byte(sample), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	exts := []string{".parquet", ".arrow", ".arrows"}
+	var seeds [3][]byte
+	for i, ext := range exts[:2] {
+		out := filepath.Join(dir, "seed"+ext)
+		copyTo(f, mem, out, 3, in)
+		b, err := os.ReadFile(out)
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds[i] = b
+	}
+	b := sift.NewBuilder(mem)
+	s := "stream row"
+	b.Append(sift.Row{ID: "1", Text: &s, Meta: `{"k":[1]}`})
+	b.Append(sift.Row{ID: "2", Messages: []sift.Message{{Role: "user", Content: "q"}}})
+	rec := b.NewBatch()
+	b.Release()
+	var buf bytes.Buffer
+	sw := ipc.NewWriter(&buf, ipc.WithSchema(rec.Schema()), ipc.WithAllocator(mem))
+	if err := sw.Write(rec); err != nil {
+		f.Fatal(err)
+	}
+	sw.Close()
+	rec.Release()
+	seeds[2] = buf.Bytes()
+
+	// The bytes an IPC input may damage: after the schema message, before
+	// the footer.
+	var from, to [3]int
+	for k := 1; k < 3; k++ {
+		sb := seeds[k]
+		at := 0
+		if k == 1 {
+			at = 8 // "ARROW1" and padding
+			n := int(binary.LittleEndian.Uint32(sb[len(sb)-10:]))
+			to[k] = len(sb) - 10 - n
+		} else {
+			to[k] = len(sb)
+		}
+		from[k] = at + 8 + int(binary.LittleEndian.Uint32(sb[at+4:]))
+	}
+	for k := range seeds {
+		f.Add(uint8(k), []byte{})
+		f.Add(uint8(k), []byte{0, 0, 0, 0, 0xff, 0xff, 0, 1})
+	}
+	f.Fuzz(func(t *testing.T, kind uint8, patch []byte) {
+		k := int(kind) % len(exts)
+		data := bytes.Clone(seeds[k])
+		if k == 0 {
+			if len(patch) > 0 { // the patch replaces the file's tail, footer included
+				cut := max(0, len(data)-len(patch))
+				data = append(data[:cut], patch...)
+			}
+		} else {
+			for i, c := range patch[:min(len(patch), to[k]-from[k])] {
+				data[from[k]+i] ^= c
+			}
+		}
+		p := filepath.Join(t.TempDir(), "f"+exts[k])
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := dataset.Open(memory.NewGoAllocator(), []string{p}, dataset.WithBatchSize(64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		// A damaged row count can make a file of a few bytes declare
+		// billions of (null) rows; the first thousands are enough here.
+		for n := 0; n < 10_000; {
+			rec, rej, err := r.Next(context.Background())
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), p) {
+					t.Fatalf("error %v does not name the file", err)
+				}
+				break
+			}
+			n += len(rej)
+			if rec != nil {
+				for i := 0; i < int(rec.NumRows()); i++ {
+					if row := sift.AppendRowJSON(nil, rec, i); !json.Valid(row) {
+						t.Fatalf("invalid JSON row %s", row)
+					}
+				}
+				n += int(rec.NumRows())
+				rec.Release()
+			}
+		}
+	})
 }
