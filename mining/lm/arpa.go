@@ -59,7 +59,9 @@ func (p *arpaParser) next() ([]byte, error) {
 			return nil, io.EOF
 		}
 		p.line++
-		if t := bytes.TrimSpace(l); len(t) > 0 {
+		// Only ASCII white space: words may end in U+00A0 and the like,
+		// which lmplz keeps in tokens.
+		if t := bytes.Trim(l, " \t\r\n"); len(t) > 0 {
 			return t, nil
 		}
 		if err == io.EOF {
@@ -124,12 +126,15 @@ func (p *arpaParser) parse() (*Model, error) {
 	b.word(Unk)
 	b.unigram(0, unkDefault, 0)
 	sawUnk := false
-	var ids [MaxOrder]uint32
+	var ids, prevIDs [MaxOrder]uint32
+	var prev []byte                // the previous n-gram's words, concatenated
+	var prevEnds [MaxOrder + 1]int // and where they end
 	for n := 1; n <= order; n++ {
 		if want := fmt.Sprintf(`\%d-grams:`, n); string(l) != want {
 			return nil, fmt.Errorf("%w: got %q, want %q", ErrFormat, l, want)
 		}
 		var fields [MaxOrder + 2][]byte
+		prev, prevEnds = prev[:0], [MaxOrder + 1]int{}
 		for i := 0; i < counts[n-1]; i++ {
 			if l, err = p.expect(); err != nil {
 				return nil, err
@@ -167,12 +172,24 @@ func (p *arpaParser) parse() (*Model, error) {
 				b.unigram(id, prob, bo)
 				continue
 			}
+			// lmplz sorts n-grams by their suffix, so most words are the
+			// previous line's: reuse their ids rather than hash again.
 			for j, w := range f[1 : n+1] {
+				if string(w) == string(prev[prevEnds[j]:prevEnds[j+1]]) {
+					ids[j] = prevIDs[j]
+					continue
+				}
 				id, ok := b.find(w)
 				if !ok {
 					return nil, fmt.Errorf("%w: word %q is not a unigram", ErrFormat, w)
 				}
 				ids[j] = id
+			}
+			prev = prev[:0]
+			for j, w := range f[1 : n+1] {
+				prev = append(prev, w...)
+				prevEnds[j+1] = len(prev)
+				prevIDs[j] = ids[j]
 			}
 			if !b.add(ids[:n], prob, bo) {
 				return nil, fmt.Errorf("%w: duplicate %d-gram %d", ErrFormat, n, i+1)
@@ -200,15 +217,19 @@ func (p *arpaParser) parse() (*Model, error) {
 }
 
 func splitFields(l []byte, dst [][]byte) [][]byte {
-	for len(l) > 0 {
-		i := bytes.IndexAny(l, " \t")
-		if i < 0 {
-			return append(dst, l)
+	start := -1
+	for i, c := range l {
+		if c == ' ' || c == '\t' {
+			if start >= 0 {
+				dst = append(dst, l[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
 		}
-		if i > 0 {
-			dst = append(dst, l[:i])
-		}
-		l = l[i+1:]
+	}
+	if start >= 0 {
+		dst = append(dst, l[start:])
 	}
 	return dst
 }

@@ -76,17 +76,17 @@ func parseBinHeader(data []byte) (binHeader, error) {
 		return h, binErr("unrecognized magic")
 	}
 	s := data[56:sanitySize]
-	if math.Float32frombits(le.Uint32(s)) != 0 || math.Float32frombits(le.Uint32(s[4:])) != 1 ||
-		math.Float32frombits(le.Uint32(s[8:])) != -0.5 || le.Uint32(s[12:]) != 1 ||
-		le.Uint32(s[16:]) != math.MaxUint32 || le.Uint64(s[24:]) != 1 {
+	if math.Float32frombits(ne.Uint32(s)) != 0 || math.Float32frombits(ne.Uint32(s[4:])) != 1 ||
+		math.Float32frombits(ne.Uint32(s[8:])) != -0.5 || ne.Uint32(s[12:]) != 1 ||
+		ne.Uint32(s[16:]) != math.MaxUint32 || ne.Uint64(s[24:]) != 1 {
 		return h, binErr("sanity values differ: the file was built on a machine with another byte order, float format or word size")
 	}
 	f := data[sanitySize:]
 	h.order = int(f[0])
-	h.multiplier = math.Float32frombits(le.Uint32(f[4:]))
-	h.modelType = le.Uint32(f[8:])
+	h.multiplier = math.Float32frombits(ne.Uint32(f[4:]))
+	h.modelType = ne.Uint32(f[8:])
 	hasVocab := f[12]
-	searchVersion := le.Uint32(f[16:])
+	searchVersion := ne.Uint32(f[16:])
 	switch {
 	case h.order < 2 || h.order > MaxOrder:
 		return h, binErr("order %d; sift reads orders 2 to %d", h.order, MaxOrder)
@@ -116,7 +116,7 @@ func parseBinHeader(data []byte) (binHeader, error) {
 		return h, binErr("truncated header (%d bytes)", len(data))
 	}
 	for n := range h.order {
-		c := le.Uint64(data[sanitySize+fixedSize+8*n:])
+		c := ne.Uint64(data[sanitySize+fixedSize+8*n:])
 		if c == 0 || c >= 1<<40 || n == 0 && c >= math.MaxUint32 {
 			return h, binErr("%d-gram count %d", n+1, c)
 		}
@@ -184,7 +184,7 @@ func (r *region) take(size uint64, what string) ([]byte, error) {
 func (r *region) table(n uint64, mult float32, width uint64, what string) (hashTable, error) {
 	b := probingBuckets(n, mult)
 	d, err := r.take(b*width, what)
-	return hashTable{data: d, buckets: b, width: width}, err
+	return makeHashTable(d, b, width), err
 }
 
 func readProbing(m *Model, r *region, h binHeader) error {
@@ -193,7 +193,7 @@ func readProbing(m *Model, r *region, h binHeader) error {
 	if err != nil {
 		return err
 	}
-	if v := le.Uint32(vh); v != 0 {
+	if v := ne.Uint32(vh); v != 0 {
 		return binErr("probing vocabulary version %d, want 0", v)
 	}
 	if m.words.probe, err = r.table(c[0], h.multiplier, 12, "vocabulary"); err != nil {
@@ -247,7 +247,7 @@ type bitArray struct {
 func requiredBits(max uint64) uint8 { return uint8(bits.Len64(max)) }
 
 func (a *bitArray) read(bit uint64, nbits uint8) uint64 {
-	return le.Uint64(a.data[bit>>3:]) >> (bit & 7) & (1<<nbits - 1)
+	return ne.Uint64(a.data[bit>>3:]) >> (bit & 7) & (1<<nbits - 1)
 }
 
 // find returns the index of word in the sorted entries [begin, end).
@@ -273,9 +273,9 @@ func (a *bitArray) find(word uint32, begin, end uint64) (uint64, bool) {
 // next returns the children range of middle entry i.
 func (a *bitArray) next(i uint64) (begin, end uint64) {
 	bit := i*a.totalBits + uint64(a.wordBits) + a.quantBits
-	begin = le.Uint64(a.data[bit>>3:]) >> (bit & 7) & a.nextMask
+	begin = ne.Uint64(a.data[bit>>3:]) >> (bit & 7) & a.nextMask
 	bit += a.totalBits
-	end = le.Uint64(a.data[bit>>3:]) >> (bit & 7) & a.nextMask
+	end = ne.Uint64(a.data[bit>>3:]) >> (bit & 7) & a.nextMask
 	return begin, end
 }
 
@@ -293,7 +293,7 @@ func readTrie(m *Model, r *region, h binHeader) error {
 	if err != nil {
 		return err
 	}
-	nv := le.Uint64(vs)
+	nv := ne.Uint64(vs)
 	if nv >= c[0] {
 		return binErr("sorted vocabulary of %d words for %d unigrams", nv, c[0])
 	}
@@ -346,7 +346,7 @@ func readTrie(m *Model, r *region, h binHeader) error {
 // unigram returns word w's weights and children range.
 func (t *trie) unigram(w uint32) (prob, backoff float32, begin, end uint64) {
 	u := t.uni[uint64(w)*16:][:32]
-	return negf(le.Uint32(u)), math.Float32frombits(le.Uint32(u[4:])), le.Uint64(u[8:]), le.Uint64(u[24:])
+	return negf(ne.Uint32(u)), math.Float32frombits(ne.Uint32(u[4:])), ne.Uint64(u[8:]), ne.Uint64(u[24:])
 }
 
 // midWeights returns the weights of entry i of order j+2.
@@ -358,7 +358,7 @@ func (t *trie) midWeights(j int, i uint64) (prob, backoff float32) {
 	}
 	bo := a.read(bit, t.bb)
 	p := a.read(bit+uint64(t.bb), t.pb)
-	return math.Float32frombits(le.Uint32(t.bins[j][0][p*4:])), math.Float32frombits(le.Uint32(t.bins[j][1][bo*4:]))
+	return math.Float32frombits(ne.Uint32(t.bins[j][0][p*4:])), math.Float32frombits(ne.Uint32(t.bins[j][1][bo*4:]))
 }
 
 func (t *trie) longProb(i uint64) float32 {
@@ -367,7 +367,7 @@ func (t *trie) longProb(i uint64) float32 {
 	if t.bins == nil {
 		return negf(uint32(a.read(bit, 31)))
 	}
-	return math.Float32frombits(le.Uint32(t.bins[t.order-2][0][a.read(bit, t.pb)*4:]))
+	return math.Float32frombits(ne.Uint32(t.bins[t.order-2][0][a.read(bit, t.pb)*4:]))
 }
 
 func (t *trie) lookup(ids []uint32) (entry, bool) {

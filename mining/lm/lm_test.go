@@ -268,3 +268,15 @@ func FuzzWords(f *testing.F) {
 		}
 	})
 }
+
+// TestARPAUnicodeSpace checks that a word ending in U+00A0 keeps it: lmplz
+// splits only on ASCII white space.
+func TestARPAUnicodeSpace(t *testing.T) {
+	m := readString(t, "\\data\\\nngram 1=3\nngram 2=2\n\n\\1-grams:\n-1\t<unk>\n-1\ta.\n-1\ta.\u00a0\n\n\\2-grams:\n-0.5\ta. a.\u00a0\n-0.5\ta.\u00a0 a.\n\n\\end\\\n")
+	if m.Index("a.\u00a0") == m.Index("a.") {
+		t.Error("a. and a.\\u00a0 are one word")
+	}
+	if _, _, ok := m.Prob("a.", "a.\u00a0"); !ok {
+		t.Error("bigram with U+00A0 lost")
+	}
+}

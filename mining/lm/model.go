@@ -238,7 +238,10 @@ func (m *Model) ScoreText(tok Tokenizer, line string, sc *Scratch) Result {
 	return m.Sentence(tok.Tokens(sc, line), nil)
 }
 
-var le = binary.LittleEndian
+// ne reads and writes the probing layout in the machine's byte order, as
+// KenLM does: a binary file from a machine of the other order fails the
+// header's sanity check.
+var ne = binary.NativeEndian
 
 // negf decodes a stored log10 probability. KenLM's probing tables keep a
 // flag in the sign bit of probabilities, which are never positive.
@@ -287,10 +290,11 @@ func murmurHash64A[S ~string | ~[]byte](s S) uint64 {
 }
 
 // hashTable is KenLM's util::ProbingHashTable over a byte array: entries
-// of width bytes that start with a little-endian uint64 key, 0 marking an
+// of width bytes that start with a native-endian uint64 key, 0 marking an
 // empty bucket, linear probing from key mod buckets.
 type hashTable struct {
 	data    []byte
+	base    unsafe.Pointer // &data[0]: lookups read entries without bounds checks
 	buckets uint64
 	width   uint64
 }
@@ -300,30 +304,42 @@ func probingBuckets(n uint64, multiplier float32) uint64 {
 	return max(n+1, uint64(multiplier*float32(n)))
 }
 
+// makeHashTable makes a table of buckets entries of width bytes over data,
+// which must hold exactly buckets*width bytes.
+func makeHashTable(data []byte, buckets, width uint64) hashTable {
+	return hashTable{data: data, base: unsafe.Pointer(unsafe.SliceData(data)), buckets: buckets, width: width}
+}
+
 func newHashTable(n int, width uint64) hashTable {
 	b := probingBuckets(uint64(n), 1.5)
-	return hashTable{data: make([]byte, b*width), buckets: b, width: width}
+	t := makeHashTable(make([]byte, b*width), b, width)
+	adviseHuge(t.data)
+	return t
 }
 
 // find returns the offset of key's entry. The probe count is bounded so
-// that a corrupt full table cannot loop.
+// that a corrupt full table cannot loop. Offsets stay below
+// buckets*width, so the unchecked reads stay inside data.
 func (t *hashTable) find(key uint64) (uint64, bool) {
-	i := key % t.buckets
+	end := t.buckets * t.width
+	off := key % t.buckets * t.width
 	for range t.buckets {
-		off := i * t.width
-		k := le.Uint64(t.data[off:])
+		k := *(*uint64)(unsafe.Add(t.base, off))
 		if k == key {
 			return off, true
 		}
 		if k == 0 {
 			return 0, false
 		}
-		if i++; i == t.buckets {
-			i = 0
+		if off += t.width; off == end {
+			off = 0
 		}
 	}
 	return 0, false
 }
+
+// u32 reads the uint32 at off, an offset find returned plus 8 or 12.
+func (t *hashTable) u32(off uint64) uint32 { return *(*uint32)(unsafe.Add(t.base, off)) }
 
 // insert returns the offset of a new entry for key, or false if key is
 // present.
@@ -331,11 +347,11 @@ func (t *hashTable) insert(key uint64) (uint64, bool) {
 	i := key % t.buckets
 	for {
 		off := i * t.width
-		switch le.Uint64(t.data[off:]) {
+		switch ne.Uint64(t.data[off:]) {
 		case key:
 			return off, false
 		case 0:
-			le.PutUint64(t.data[off:], key)
+			ne.PutUint64(t.data[off:], key)
 			return off, true
 		}
 		if i++; i == t.buckets {
@@ -360,17 +376,17 @@ func (v *vocabIndex) find(w string) uint32 {
 		lo, hi := 0, len(v.sorted)/8
 		for lo < hi {
 			mid := int(uint(lo+hi) >> 1)
-			if le.Uint64(v.sorted[mid*8:]) < h {
+			if ne.Uint64(v.sorted[mid*8:]) < h {
 				lo = mid + 1
 			} else {
 				hi = mid
 			}
 		}
-		if lo < len(v.sorted)/8 && le.Uint64(v.sorted[lo*8:]) == h {
+		if lo < len(v.sorted)/8 && ne.Uint64(v.sorted[lo*8:]) == h {
 			id = uint32(lo + 1)
 		}
 	} else if off, ok := v.probe.find(h); ok {
-		id = le.Uint32(v.probe.data[off+8:])
+		id = v.probe.u32(off + 8)
 	}
 	if id >= v.size {
 		return 0
@@ -396,7 +412,7 @@ func (p *probing) lookup(ids []uint32) (entry, bool) {
 			return entry{}, false
 		}
 		u := p.uni[ids[0]*8:]
-		return entry{negf(le.Uint32(u)), math.Float32frombits(le.Uint32(u[4:]))}, true
+		return entry{negf(ne.Uint32(u)), math.Float32frombits(ne.Uint32(u[4:]))}, true
 	}
 	key := keyOf(ids)
 	if n == p.order {
@@ -404,31 +420,31 @@ func (p *probing) lookup(ids []uint32) (entry, bool) {
 		if !ok {
 			return entry{}, false
 		}
-		return entry{prob: negf(le.Uint32(p.long.data[off+8:]))}, true
+		return entry{prob: negf(ne.Uint32(p.long.data[off+8:]))}, true
 	}
 	t := &p.mid[n-2]
 	off, ok := t.find(key)
 	if !ok {
 		return entry{}, false
 	}
-	return entry{negf(le.Uint32(t.data[off+8:])), math.Float32frombits(le.Uint32(t.data[off+12:]))}, true
+	return entry{negf(ne.Uint32(t.data[off+8:])), math.Float32frombits(ne.Uint32(t.data[off+12:]))}, true
 }
 
 func (p *probing) score(s *State, w uint32) (float32, int) {
 	u := p.uni[uint64(w)*8:][:8]
-	prob := negf(le.Uint32(u))
+	prob := negf(ne.Uint32(u))
 	order := 1
 	in := *s
 	if w == 0 {
 		s.n = 0 // no n-gram contains <unk>
 	} else {
-		s.words[0], s.backoff[0], s.n = w, math.Float32frombits(le.Uint32(u[4:])), min(1, p.order-1)
+		s.words[0], s.backoff[0], s.n = w, math.Float32frombits(ne.Uint32(u[4:])), min(1, p.order-1)
 		h := uint64(w)
 		for j := 0; j < in.n; j++ {
 			h = combineHash(h, in.words[j])
 			if j+2 == p.order {
 				if off, ok := p.long.find(h); ok {
-					prob, order = negf(le.Uint32(p.long.data[off+8:])), p.order
+					prob, order = negf(p.long.u32(off+8)), p.order
 				}
 				break
 			}
@@ -437,8 +453,8 @@ func (p *probing) score(s *State, w uint32) (float32, int) {
 			if !ok {
 				break
 			}
-			prob, order = negf(le.Uint32(t.data[off+8:])), j+2
-			s.words[j+1], s.backoff[j+1], s.n = in.words[j], math.Float32frombits(le.Uint32(t.data[off+12:])), j+2
+			prob, order = negf(t.u32(off+8)), j+2
+			s.words[j+1], s.backoff[j+1], s.n = in.words[j], math.Float32frombits(t.u32(off+12)), j+2
 		}
 	}
 	for j := order - 1; j < in.n; j++ {
@@ -484,8 +500,9 @@ func build(vocab []string, ids [][]uint32, probs, backoffs [][]float32) (*Model,
 // builder fills a probing Model: words first (<unk> first), then the
 // n-grams of higher orders.
 type builder struct {
-	m *Model
-	p *probing
+	m          *Model
+	p          *probing
+	lastSuffix [MaxOrder]uint64 // by order, the key of the last suffix flagged
 }
 
 // newBuilder sizes the tables for counts[n-1] n-grams of each order;
@@ -501,7 +518,7 @@ func newBuilder(counts []int) *builder {
 	}
 	m := &Model{order: order, counts: make([]int, order), probe: p, vocab: make([]string, 0, counts[0]+1)}
 	m.words = vocabIndex{probe: newHashTable(counts[0], 12)}
-	return &builder{m, p}
+	return &builder{m: m, p: p}
 }
 
 // word gives w the next id; <unk> must come first.
@@ -512,12 +529,12 @@ func (b *builder) word(w string) (uint32, error) {
 		v := &m.words
 		off, fresh := v.probe.insert(murmurHash64A(w))
 		if !fresh {
-			if old := le.Uint32(v.probe.data[off+8:]); m.vocab[old] == w {
+			if old := ne.Uint32(v.probe.data[off+8:]); m.vocab[old] == w {
 				return 0, fmt.Errorf("duplicate unigram %q", w)
 			}
 			return 0, fmt.Errorf("word %q has the 64-bit hash of another", w)
 		}
-		le.PutUint32(v.probe.data[off+8:], id)
+		ne.PutUint32(v.probe.data[off+8:], id)
 	} else if w != Unk {
 		panic("lm: builder: first word is not <unk>")
 	}
@@ -528,9 +545,12 @@ func (b *builder) word(w string) (uint32, error) {
 }
 
 // find returns the id of w, or false if it is not a word of the model.
+// Like KenLM it trusts the 64-bit hash: word insertion rejects collisions
+// between words, and a non-word colliding with one is as likely as a
+// collision of n-gram keys.
 func (b *builder) find(w []byte) (uint32, bool) {
 	id := b.m.words.find(unsafeString(w))
-	return id, b.m.vocab[id] == string(w)
+	return id, id != 0 || string(w) == Unk
 }
 
 // Flags kept in the probing tables, as KenLM's build_binary sets them: a
@@ -557,8 +577,8 @@ func backoffBits(bo float32) uint32 {
 // of a unigram's probability as read, so that <s>'s 0 reads as extending
 // to the left.
 func (b *builder) unigram(id uint32, prob, backoff float32) {
-	le.PutUint32(b.p.uni[id*8:], math.Float32bits(prob))
-	le.PutUint32(b.p.uni[id*8+4:], backoffBits(backoff))
+	ne.PutUint32(b.p.uni[id*8:], math.Float32bits(prob))
+	ne.PutUint32(b.p.uni[id*8+4:], backoffBits(backoff))
 }
 
 // add stores an n-gram of order 2 or more, or reports false if an n-gram
@@ -573,17 +593,21 @@ func (b *builder) add(ids []uint32, prob, backoff float32) bool {
 	if !fresh {
 		return false
 	}
-	le.PutUint32(t.data[off+8:], math.Float32bits(prob)|signBit)
+	ne.PutUint32(t.data[off+8:], math.Float32bits(prob)|signBit)
 	if n < b.p.order {
-		le.PutUint32(t.data[off+12:], backoffBits(backoff))
+		ne.PutUint32(t.data[off+12:], backoffBits(backoff))
 	}
 	b.m.counts[n-1]++
-	// The suffix extends to the left, the context to the right.
-	if p := b.flags(ids[1:]); p != nil {
-		le.PutUint32(p, le.Uint32(p)&flagMask)
+	// The suffix extends to the left, the context to the right. ARPA files
+	// sorted by suffix repeat it line after line: flag it once.
+	if sk := keyOf(ids[1:]); sk != b.lastSuffix[n-1] || n == 2 {
+		b.lastSuffix[n-1] = sk
+		if p := b.flags(ids[1:]); p != nil {
+			ne.PutUint32(p, ne.Uint32(p)&flagMask)
+		}
 	}
-	if p := b.flags(ids[:n-1]); p != nil && le.Uint32(p[4:]) == negZero {
-		le.PutUint32(p[4:], posZero)
+	if p := b.flags(ids[:n-1]); p != nil && ne.Uint32(p[4:]) == negZero {
+		ne.PutUint32(p[4:], posZero)
 	}
 	return true
 }

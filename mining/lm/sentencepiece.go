@@ -1,6 +1,7 @@
 package lm
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +12,10 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
+
+// spLE reads the precompiled character map, which SentencePiece writes in
+// little-endian order.
+var spLE = binary.LittleEndian
 
 // ErrSentencePiece is wrapped by every error about a SentencePiece model
 // file that sift cannot use.
@@ -490,13 +495,13 @@ func (nm *normalizer) init() error {
 	if len(b) < 4 {
 		return spErr("precompiled character map of %d bytes", len(b))
 	}
-	size := uint64(le.Uint32(b))
+	size := uint64(spLE.Uint32(b))
 	if size%4 != 0 || size > uint64(len(b)-4) {
 		return spErr("precompiled character map: trie of %d bytes in %d", size, len(b)-4)
 	}
 	nm.units = make([]uint32, size/4)
 	for i := range nm.units {
-		nm.units[i] = le.Uint32(b[4+4*i:])
+		nm.units[i] = spLE.Uint32(b[4+4*i:])
 	}
 	nm.replace = b[4+size:]
 	return nil

@@ -22,26 +22,26 @@ func (m *Model) WriteBinary(w io.Writer) error {
 	var h []byte
 	h = append(h, binMagic...)
 	h = append(h, make([]byte, 56-len(binMagic))...)
-	h = le.AppendUint32(h, math.Float32bits(0))
-	h = le.AppendUint32(h, math.Float32bits(1))
-	h = le.AppendUint32(h, math.Float32bits(-0.5))
-	h = le.AppendUint32(h, 1)
-	h = le.AppendUint32(h, math.MaxUint32)
-	h = le.AppendUint32(h, 0)
-	h = le.AppendUint64(h, 1)
+	h = ne.AppendUint32(h, math.Float32bits(0))
+	h = ne.AppendUint32(h, math.Float32bits(1))
+	h = ne.AppendUint32(h, math.Float32bits(-0.5))
+	h = ne.AppendUint32(h, 1)
+	h = ne.AppendUint32(h, math.MaxUint32)
+	h = ne.AppendUint32(h, 0)
+	h = ne.AppendUint64(h, 1)
 	h = append(h, byte(m.order), 0, 0, 0)
-	h = le.AppendUint32(h, math.Float32bits(1.5))
-	h = le.AppendUint32(h, typeProbing)
+	h = ne.AppendUint32(h, math.Float32bits(1.5))
+	h = ne.AppendUint32(h, typeProbing)
 	h = append(h, 1, 0, 0, 0) // has_vocabulary
-	h = le.AppendUint32(h, 0) // search version
+	h = ne.AppendUint32(h, 0) // search version
 	for _, c := range m.counts {
-		h = le.AppendUint64(h, uint64(c))
+		h = ne.AppendUint64(h, uint64(c))
 	}
 	for len(h)%8 != 0 {
 		h = append(h, 0)
 	}
-	h = le.AppendUint32(h, 0) // probing vocabulary version
-	h = le.AppendUint32(h, uint32(m.counts[0]))
+	h = ne.AppendUint32(h, 0) // probing vocabulary version
+	h = ne.AppendUint32(h, uint32(m.counts[0]))
 	bw.Write(h)
 	bw.Write(m.words.probe.data)
 	bw.Write(p.uni[:(m.counts[0]+1)*8])
