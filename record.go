@@ -68,6 +68,14 @@ type Builder struct {
 	msgs              *array.ListBuilder
 	msg               *array.StructBuilder
 	role, content     *array.StringBuilder
+	last              builderSizes // of the batch before, to reserve for the next
+}
+
+// builderSizes are the rows, messages and string bytes per column of a
+// batch.
+type builderSizes struct {
+	rows, msgs                         int
+	id, text, src, meta, role, content int
 }
 
 // NewBuilder returns a Builder that allocates from mem. Release it when done.
@@ -111,6 +119,10 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 
 // AppendRaw adds r, copying its bytes.
 func (b *Builder) AppendRaw(r *RawRow) {
+	if b.last.rows > 0 && b.id.Len() == 0 {
+		b.reserve(b.last)
+		b.last = builderSizes{}
+	}
 	b.id.BinaryBuilder.Append(r.ID)
 	appendOpt(b.text, r.Text, r.HasText)
 	if r.Messages != nil {
@@ -139,8 +151,54 @@ func appendOpt(b *array.StringBuilder, v []byte, ok bool) {
 func (b *Builder) Len() int { return b.id.Len() }
 
 // NewBatch returns the rows appended so far as a batch owned by the caller
-// and resets the builder.
-func (b *Builder) NewBatch() arrow.RecordBatch { return b.b.NewRecordBatch() }
+// and resets the builder. The next batch starts with room for as much as
+// this one held, so its buffers do not grow (copy and clear) step by step.
+func (b *Builder) NewBatch() arrow.RecordBatch {
+	b.last = builderSizes{rows: b.id.Len(), msgs: b.content.Len(), id: b.id.DataLen(), text: b.text.DataLen(),
+		src: b.src.DataLen(), meta: b.mt.DataLen(), role: b.role.DataLen(), content: b.content.DataLen()}
+	return b.b.NewRecordBatch()
+}
+
+// ReserveLike makes room for rows like those of rec: as many, with as many
+// messages and bytes per column, and meta's bytes again for the messages,
+// into which normalization moves fields of meta. A stage building a new
+// batch from its input calls it first, so that the buffers do not grow
+// (copy and clear) step by step.
+func (b *Builder) ReserveLike(rec arrow.RecordBatch) {
+	c := ColsOf(rec)
+	size := func(a *array.String) int {
+		if a.Len() == 0 {
+			return 0
+		}
+		o := a.ValueOffsets()
+		return int(o[len(o)-1] - o[0])
+	}
+	s := builderSizes{rows: int(rec.NumRows()), id: size(c.ID), text: size(c.Text), src: size(c.Source), meta: size(c.Meta)}
+	if s.rows > 0 {
+		start, _ := c.Messages.ValueOffsets(0)
+		_, end := c.Messages.ValueOffsets(s.rows - 1)
+		s.msgs = int(end - start)
+		ro, co := c.Role.ValueOffsets(), c.Content.ValueOffsets()
+		s.role, s.content = int(ro[end]-ro[start]), int(co[end]-co[start])+s.meta
+	}
+	b.reserve(s)
+}
+
+// reserve makes room for s more, plus an eighth for a slightly larger
+// batch.
+func (b *Builder) reserve(s builderSizes) {
+	more := func(n int) int { return n + n/8 }
+	for _, x := range []struct {
+		b       *array.StringBuilder
+		n, data int
+	}{{b.id, s.rows, s.id}, {b.text, s.rows, s.text}, {b.src, s.rows, s.src}, {b.mt, s.rows, s.meta},
+		{b.role, s.msgs, s.role}, {b.content, s.msgs, s.content}} {
+		x.b.Reserve(more(x.n))
+		x.b.ReserveData(more(x.data))
+	}
+	b.msgs.Reserve(more(s.rows))
+	b.msg.Reserve(more(s.msgs))
+}
 
 // Release frees the builder's buffers.
 func (b *Builder) Release() { b.b.Release() }

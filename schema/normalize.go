@@ -142,6 +142,7 @@ func (n *Normalizer) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBa
 	rows := int(b.Rec.NumRows())
 	bld := sift.NewBuilder(b.Mem)
 	defer bld.Release()
+	bld.ReserveLike(b.Rec)
 	for i := range rows {
 		r, f, changed, err := n.row(c, i)
 		if err != nil {
