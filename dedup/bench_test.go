@@ -81,8 +81,8 @@ func synthFingerprints(n int) []Fingerprint {
 					fp.Sig[j/64] ^= 1 << (j % 64)
 				}
 			}
-			for range SketchBins / 4 {
-				fp.Sketch[rng.IntN(SketchBins)] = uint8(1 + rng.IntN(255))
+			for range len(fp.Sketch) / 4 {
+				fp.Sketch[rng.IntN(len(fp.Sketch))] = uint8(rng.IntN(15)+1) | uint8(rng.IntN(15)+1)<<4
 			}
 			continue
 		}

@@ -3,8 +3,11 @@ package dedup
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -355,6 +358,84 @@ func TestExactKeyIsStreamedWords(t *testing.T) {
 		}
 		if got, want := d.Key(s), h.Sum128(); got != want {
 			t.Errorf("text %d: key %x, streamed %x", i, got, want)
+		}
+	}
+}
+
+// TestOldIndexFormat: an index saved by an earlier format version is
+// refused with ErrOldIndex and a message saying what to do.
+func TestOldIndexFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.idx")
+	os.WriteFile(path, []byte("SIFTSIM3\x02\x04"), 0o644)
+	_, err := NewSimhashDedup(WithReference(path))
+	if !errors.Is(err, ErrOldIndex) || !strings.Contains(err.Error(), "format 3") {
+		t.Errorf("old index: %v", err)
+	}
+}
+
+// TestBottomKJaccard compares the feature check with exact Jaccard of the
+// whole sets: equal when both sets fit, close when they are cut.
+func TestBottomKJaccard(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct{ n, k int }{{10, 256}, {200, 256}, {3000, 256}, {3000, 1024}} {
+		for _, share := range []float64{0, 0.3, 0.5, 0.7, 1} {
+			var a, b []uint32
+			seen := map[uint32]bool{}
+			for len(a) < tc.n {
+				v := rng.Uint32()
+				if seen[v] {
+					continue
+				}
+				seen[v] = true
+				a = append(a, v)
+				if rng.Float64() < share {
+					b = append(b, v)
+				}
+			}
+			for len(b) < tc.n {
+				if v := rng.Uint32(); !seen[v] {
+					seen[v] = true
+					b = append(b, v)
+				}
+			}
+			slices.Sort(a)
+			slices.Sort(b)
+			a64, b64 := make([]uint64, len(a)), make([]uint64, len(b))
+			for i := range a {
+				a64[i] = uint64(a[i])
+			}
+			for i := range b {
+				b64[i] = uint64(b[i])
+			}
+			want := jaccard(a64, b64)
+			got := bottomKJaccard(a[:min(len(a), tc.k)], b[:min(len(b), tc.k)], tc.k)
+			tol := 1e-12
+			if tc.n > tc.k {
+				tol = 4*math.Sqrt(want*(1-want)/float64(tc.k)) + 1e-9
+			}
+			if math.Abs(got-want) > tol {
+				t.Errorf("n=%d k=%d: %.4f, exact %.4f", tc.n, tc.k, got, want)
+			}
+		}
+	}
+}
+
+// TestSimilarity: the one-call similarity is the exact Jaccard of the
+// texts' 3-gram sets.
+func TestSimilarity(t *testing.T) {
+	sh, _ := NewShingler(DefaultSketchWordN, DefaultSketchCharN, DefaultSketchWordN, DefaultSketchCharN)
+	for _, p := range [][2]string{
+		{"one two three four five six seven", "one two three four five six eight"},
+		{"a b c d e f g h i j", "a b c d e f g h i j a b c"},
+		{"春眠不觉晓处处闻啼鸟", "春眠不觉晓处处闻啼鸣"},
+		{"", "nothing"},
+	} {
+		want := 0.0
+		if a, b := shingleSet(sh, p[0]), shingleSet(sh, p[1]); len(a) > 0 && len(b) > 0 {
+			want = jaccard(a, b)
+		}
+		if got := Similarity(p[0], p[1]); math.Abs(got-want) > 1e-12 {
+			t.Errorf("%q %q: %.4f, want %.4f", p[0], p[1], got, want)
 		}
 	}
 }

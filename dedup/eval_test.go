@@ -132,7 +132,7 @@ func TestTune(t *testing.T) {
 	for _, n := range [][4]int{{1, 1, 3, 3}, {2, 2, 3, 3}, {3, 2, 3, 3}, {1, 1, 2, 2}} {
 		fps := fingerprints(t, docs, n, 4)
 		for _, cfg := range []IndexConfig{
-			DefaultIndex, {2, 4, 16, 16, 3, 2, 0.5}, {2, 4, 16, 16, 3, 3, 0.45}, {2, 4, 16, 16, 3, 3, 0.55}, {3, 6, 16, 16, 3, 2, 0.5},
+			DefaultIndex, {2, 4, 16, 16, 3, 3, 0.5, 0}, {2, 5, 14, 11, 3, 4, 0.5, 0}, {2, 5, 14, 11, 3, 4, 0.45, 256}, {2, 5, 14, 11, 3, 4, 0.55, 256},
 		} {
 			sc := evaluate(t, docs, fps, cfg)
 			t.Logf("n=%v %+v: recall %.4f en %.4f zh %.4f (en5 %.4f) precision %.5f wrong %d/%d", n, cfg, sc.recall(""), sc.recall("en"), sc.recall("zh"), sc.recall("en 5"), sc.precision(), sc.wrong, sc.rejected)

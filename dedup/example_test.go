@@ -37,3 +37,13 @@ func Example() {
 	// doc1 duplicate of doc0
 	// doc1 near_duplicate of doc0
 }
+
+func ExampleSimilarity() {
+	a := "Permission is hereby granted, free of charge, to any person obtaining a copy of this software."
+	b := "Permission is hereby granted, free of charge, to any person obtaining a copy of this program."
+	fmt.Printf("%.2f\n", dedup.Similarity(a, b))
+	fmt.Printf("%.2f\n", dedup.Similarity(a, "The weather in spring was mild."))
+	// Output:
+	// 0.87
+	// 0.00
+}

@@ -22,12 +22,17 @@ type IndexConfig struct {
 	TagBits    int     // further band bits kept per entry (0 to 16)
 	TagDist    int     // largest Hamming distance between tags of a candidate
 	Probes     int     // weakest bucket bits of a query tried both ways: 2^Probes buckets per band
-	MinSim     float64 // smallest estimated Jaccard similarity of a near-duplicate (0 to 1)
+	MinSim     float64 // smallest Jaccard similarity of a near-duplicate (0 to 1)
+	Verify     int     // sketch features kept per document on disk to check borderline pairs exactly (0: none, else 16 to 4096)
 }
+
+// verifyBand is how many standard deviations of the sketch's estimate
+// from MinSim a pair is checked on its features.
+const verifyBand = 3
 
 // DefaultIndex is the configuration measured best on the evaluation corpus
 // (see docs/dedup.md).
-var DefaultIndex = IndexConfig{Lanes: 2, Bands: 4, BucketBits: 16, TagBits: 16, TagDist: 3, Probes: 3, MinSim: 0.5}
+var DefaultIndex = IndexConfig{Lanes: 2, Bands: 5, BucketBits: 14, TagBits: 11, TagDist: 3, Probes: 4, MinSim: 0.5, Verify: 256}
 
 func (c IndexConfig) check() error {
 	switch {
@@ -45,6 +50,8 @@ func (c IndexConfig) check() error {
 		return fmt.Errorf("probes: %d not in [0, 8]", c.Probes)
 	case !(c.MinSim >= 0 && c.MinSim <= 1):
 		return fmt.Errorf("min_similarity: %v not in [0, 1]", c.MinSim)
+	case c.Verify != 0 && (c.Verify < 16 || c.Verify > 4096):
+		return fmt.Errorf("verify_features: %d not 0 or in [16, 4096]", c.Verify)
 	}
 	return nil
 }
@@ -113,9 +120,14 @@ type Index struct {
 	nblocks  uint32
 	nsmall   uint32
 	ids      idStore
+	sets     idStore // with Verify: each document's features, little-endian uint32s
+
+	checks, overruled int64 // pairs checked on their features; of them, decided otherwise than by the estimate
 
 	wave, tags []uint32 // Query's scratch: blocks to read and their bands' tags
 	cands      []uint32
+	buf        []uint32 // a stored feature set
+	enc        []byte
 	sink       uint32
 }
 
@@ -154,13 +166,13 @@ func (x *Index) ID(doc int) (string, error) { return x.ids.get(doc) }
 
 // Bytes returns the memory the index holds, in bytes.
 func (x *Index) Bytes() int64 {
-	return int64(len(x.sketches))<<pageShift*SketchBins + int64(cap(x.head))*4 + int64(cap(x.sketches)+cap(x.pages)+cap(x.spages))*24 +
+	return int64(len(x.sketches))<<pageShift*int64(len(Sketch{})) + int64(cap(x.head))*4 + int64(cap(x.sketches)+cap(x.pages)+cap(x.spages))*24 +
 		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) +
-		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.ids.bytes()
+		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.ids.bytes() + x.sets.bytes()
 }
 
 // Close releases the temporary id file. The index must not be used after.
-func (x *Index) Close() error { return x.ids.close() }
+func (x *Index) Close() error { return errors.Join(x.ids.close(), x.sets.close()) }
 
 // key returns band's bucket and tag bits of s.
 func (x *Index) key(s *Sig, band int) (bucket, tag uint32) {
@@ -228,13 +240,47 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		}
 		x.sink += touch
 		for _, d := range x.cands {
-			if s := x.sketch(d).Jaccard(&fp.Sketch); s >= x.cfg.MinSim && (s > bestSim || s == bestSim && int(d) < best) {
+			if s := x.similarity(d, fp); s >= x.cfg.MinSim && (s > bestSim || s == bestSim && int(d) < best) {
 				best, bestSim = int(d), s
 			}
 		}
 	}
 	return best, bestSim, best >= 0
 }
+
+// similarity returns the Jaccard similarity of document d and fp: the
+// sketches' estimate, or with Verify, when that is within verifyBand
+// standard deviations of MinSim, the similarity of their stored features
+// (exact for sets of up to Verify features).
+func (x *Index) similarity(d uint32, fp *Fingerprint) float64 {
+	s, n := x.sketch(d).estimate(&fp.Sketch)
+	if x.cfg.Verify == 0 || n == 0 || math.Abs(s-x.cfg.MinSim) > verifyBand*sketchSD(x.cfg.MinSim, n) {
+		return s
+	}
+	q := fp.features(x.cfg.Verify)
+	if len(q) == 0 {
+		return s
+	}
+	b, err := x.sets.get(int(d))
+	if err != nil || len(b) == 0 { // no features stored: the estimate stands
+		return s
+	}
+	x.buf = x.buf[:0]
+	for i := 0; i+4 <= len(b); i += 4 {
+		x.buf = append(x.buf, binary.LittleEndian.Uint32([]byte(b[i:i+4])))
+	}
+	e := bottomKJaccard(q, x.buf, x.cfg.Verify)
+	x.checks++
+	if e >= x.cfg.MinSim != (s >= x.cfg.MinSim) {
+		x.overruled++
+	}
+	return e
+}
+
+// Checks returns how many candidate pairs were checked on their stored
+// features, and how many of them the check decided otherwise than the
+// sketch's estimate would have.
+func (x *Index) Checks() (checked, overruled int64) { return x.checks, x.overruled }
 
 // next returns the next word of block ref: the chain's next block and the
 // block's entry count.
@@ -286,12 +332,29 @@ func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 	if err := x.ids.add(id); err != nil {
 		return 0, err
 	}
+	if err := x.addSet(fp.features(x.cfg.Verify)); err != nil {
+		return 0, err
+	}
 	x.addSketch(&fp.Sketch)
 	for band := 0; band < x.cfg.Bands; band++ {
 		k, tag := x.key(&fp.Sig, band)
 		x.insert(band, k, tag, doc)
 	}
 	return doc, nil
+}
+
+// addSet stores the next document's features (none if Verify is 0).
+func (x *Index) addSet(set []uint32) error {
+	if x.cfg.Verify == 0 {
+		return nil
+	}
+	var b [4]byte
+	x.enc = x.enc[:0]
+	for _, v := range set {
+		binary.LittleEndian.PutUint32(b[:], v)
+		x.enc = append(x.enc, b[:]...)
+	}
+	return x.sets.add(string(x.enc))
 }
 
 func (x *Index) insert(band int, bucket, tag uint32, doc int) {
@@ -321,7 +384,10 @@ func (x *Index) insert(band int, bucket, tag uint32, doc int) {
 	x.nblocks++
 }
 
-const indexMagic = "SIFTSIM3" // 3: token hashes of hashTokens
+// indexMagic starts a saved index; its digit is the format version. 4:
+// sketches of 128 4-bit bins; 3: 32 8-bit bins and token hashes of
+// hashTokens (read no more: its sketches cannot be compared with new ones).
+const indexMagic = "SIFTSIM4"
 
 // WriteTo writes the index: configuration, per document its sketch and id,
 // then per band every document's band bits. extra is stored alongside (the
@@ -331,7 +397,7 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 	bw.WriteString(indexMagic)
 	c := x.cfg
 	var buf []byte
-	for _, v := range []int{c.Lanes, c.Bands, c.BucketBits, c.TagBits, c.TagDist, c.Probes, int(math.Float64bits(c.MinSim)), len(extra), x.Len()} {
+	for _, v := range []int{c.Lanes, c.Bands, c.BucketBits, c.TagBits, c.TagDist, c.Probes, int(math.Float64bits(c.MinSim)), c.Verify, len(extra), x.Len()} {
 		buf = binary.AppendUvarint(buf, uint64(v))
 	}
 	buf = append(buf, extra...)
@@ -343,7 +409,16 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 		}
 		buf = append(buf[:0], x.sketch(uint32(doc))[:]...)
 		buf = binary.AppendUvarint(buf, uint64(len(id)))
-		bw.Write(append(buf, id...))
+		buf = append(buf, id...)
+		if c.Verify > 0 {
+			set, err := x.sets.get(doc)
+			if err != nil {
+				return err
+			}
+			buf = binary.AppendUvarint(buf, uint64(len(set)))
+			buf = append(buf, set...)
+		}
+		bw.Write(buf)
 	}
 	keys := make([]uint32, x.Len())
 	for band := 0; band < c.Bands; band++ {
@@ -367,15 +442,22 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 // ErrBadIndex is returned by [ReadIndex] for data that is not a saved index.
 var ErrBadIndex = errors.New("dedup: not a sift simhash index")
 
+// ErrOldIndex is returned by [ReadIndex] for an index saved in another
+// format version; it must be built again from its corpus.
+var ErrOldIndex = errors.New("dedup: simhash index of another format version")
+
 // ReadIndex reads an index written by [Index.WriteTo] and returns it with
 // the extra bytes stored with it.
 func ReadIndex(r io.Reader) (*Index, []byte, error) {
 	br := bufio.NewReader(r)
 	magic := make([]byte, len(indexMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != indexMagic {
+		if err == nil && string(magic[:7]) == indexMagic[:7] {
+			return nil, nil, fmt.Errorf("%w: format %c, this version reads %c (save the reference again)", ErrOldIndex, magic[7], indexMagic[7])
+		}
 		return nil, nil, ErrBadIndex
 	}
-	var hdr [9]uint64
+	var hdr [10]uint64
 	for i := range hdr {
 		v, err := binary.ReadUvarint(br)
 		if err != nil || i != 6 && v > math.MaxUint32 {
@@ -384,15 +466,15 @@ func ReadIndex(r io.Reader) (*Index, []byte, error) {
 		hdr[i] = v
 	}
 	x, err := NewIndex(IndexConfig{Lanes: int(hdr[0]), Bands: int(hdr[1]), BucketBits: int(hdr[2]), TagBits: int(hdr[3]),
-		TagDist: int(hdr[4]), Probes: int(hdr[5]), MinSim: math.Float64frombits(hdr[6])})
+		TagDist: int(hdr[4]), Probes: int(hdr[5]), MinSim: math.Float64frombits(hdr[6]), Verify: int(hdr[7])})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadIndex, err)
 	}
-	extra := make([]byte, hdr[7])
+	extra := make([]byte, hdr[8])
 	if _, err := io.ReadFull(br, extra); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadIndex, err)
 	}
-	n := int(hdr[8])
+	n := int(hdr[9])
 	var id []byte
 	for doc := 0; doc < n; doc++ {
 		var sk Sketch
@@ -409,6 +491,19 @@ func ReadIndex(r io.Reader) (*Index, []byte, error) {
 		}
 		if err := x.ids.add(string(id)); err != nil {
 			return nil, nil, err
+		}
+		if x.cfg.Verify > 0 {
+			l, err := binary.ReadUvarint(br)
+			if err != nil || l > 4*uint64(x.cfg.Verify) || l%4 != 0 {
+				return nil, nil, fmt.Errorf("%w: document %d features", ErrBadIndex, doc)
+			}
+			id = append(id[:0], make([]byte, l)...)
+			if _, err := io.ReadFull(br, id); err != nil {
+				return nil, nil, fmt.Errorf("%w: document %d features: %v", ErrBadIndex, doc, err)
+			}
+			if err := x.sets.add(string(id)); err != nil {
+				return nil, nil, err
+			}
 		}
 		x.addSketch(&sk)
 	}

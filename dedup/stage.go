@@ -3,6 +3,7 @@ package dedup
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -18,6 +19,14 @@ type Report struct {
 	LargestCluster int64  `json:"largest_cluster"` // rows in the largest cluster, keeper included
 	LargestKeeper  string `json:"largest_keeper,omitempty"`
 	IndexBytes     int64  `json:"index_bytes"` // memory held by the index
+	// simhash_dedup only: the standard deviation of the sketch's Jaccard
+	// estimate at min_similarity (a full sketch), the candidate pairs
+	// within 3 of them of the threshold that were checked on their stored
+	// features instead, and how many of those the check decided
+	// otherwise than the estimate.
+	SketchSD       float64 `json:"sketch_sd_at_threshold,omitempty"`
+	ExactChecks    int64   `json:"exact_checks,omitempty"`
+	ExactOverruled int64   `json:"exact_overruled,omitempty"`
 }
 
 // clusters tracks cluster sizes of keepers that have duplicates; keepers
@@ -170,7 +179,7 @@ func (d *SimhashDedup) Process(ctx context.Context, b *sift.Batch) (arrow.Record
 			if err != nil {
 				return nil, err
 			}
-			b.RejectDuplicate(i, keeper, "near_duplicate", fmt.Sprintf("est. jaccard %.2f", sim))
+			b.RejectDuplicate(i, keeper, "near_duplicate", fmt.Sprintf("jaccard %.2f", sim))
 			continue
 		}
 		if _, err := d.x.Add(&d.fp, ids.Value(i)); err != nil {
@@ -212,7 +221,10 @@ func (d *SimhashDedup) Report() any {
 	if d.rep != nil {
 		return *d.rep
 	}
-	return d.c.report(d.x.ID, d.x.Bytes())
+	r := d.c.report(d.x.ID, d.x.Bytes())
+	r.SketchSD = math.Round(sketchSD(d.x.cfg.MinSim, SketchBins)*1e4) / 1e4
+	r.ExactChecks, r.ExactOverruled = d.x.Checks()
+	return r
 }
 
 // SimhashSpec is the recipe spec of stage "simhash_dedup".
@@ -227,7 +239,8 @@ type SimhashSpec struct {
 	TagBits     int      `yaml:"tag_bits" doc:"further band bits kept per entry and compared with tolerance"`
 	TagDistance int      `yaml:"tag_distance" doc:"largest Hamming distance between the tags of a candidate"`
 	Probes      int      `yaml:"probes" doc:"least certain bucket bits per band tried both ways (2^probes buckets per band)"`
-	MinSim      float64  `yaml:"min_similarity" doc:"smallest estimated Jaccard similarity (of feature sets) of a near-duplicate"`
+	MinSim      float64  `yaml:"min_similarity" doc:"smallest Jaccard similarity of the sketch feature sets of a near-duplicate"`
+	Verify      int      `yaml:"verify_features" doc:"features per kept row stored on disk to check pairs near min_similarity exactly (0: sketch estimate only)"`
 	Roles       []string `yaml:"roles" doc:"conversation roles compared; empty for all"`
 	Reference   string   `yaml:"reference" doc:"saved index of an earlier corpus to deduplicate against (its settings win)"`
 	Save        string   `yaml:"save" doc:"write the index here at the end of the run, for a later reference"`
@@ -237,7 +250,7 @@ func init() {
 	d := DefaultIndex
 	recipe.Register("simhash_dedup", "Drops near-duplicates of earlier kept rows (SimHash), naming the keeper.",
 		SimhashSpec{WordNgram: DefaultWordN, CharNgram: DefaultCharN, SketchWord: DefaultSketchWordN, SketchChar: DefaultSketchCharN, Bits: 64 * d.Lanes, Bands: d.Bands,
-			BucketBits: d.BucketBits, TagBits: d.TagBits, TagDistance: d.TagDist, Probes: d.Probes, MinSim: d.MinSim},
+			BucketBits: d.BucketBits, TagBits: d.TagBits, TagDistance: d.TagDist, Probes: d.Probes, MinSim: d.MinSim, Verify: d.Verify},
 		func(s SimhashSpec, env recipe.Env) (sift.Stage, error) {
 			roles, err := sift.ParseRoles(s.Roles, sift.AllRoles)
 			if err != nil {
@@ -248,7 +261,7 @@ func init() {
 			}
 			opts := []SimhashOption{WithNgrams(s.WordNgram, s.CharNgram), WithSketchNgrams(s.SketchWord, s.SketchChar), WithRoles(roles),
 				WithIndex(IndexConfig{Lanes: s.Bits / 64, Bands: s.Bands, BucketBits: s.BucketBits, TagBits: s.TagBits,
-					TagDist: s.TagDistance, Probes: s.Probes, MinSim: s.MinSim})}
+					TagDist: s.TagDistance, Probes: s.Probes, MinSim: s.MinSim, Verify: s.Verify})}
 			if s.Reference != "" {
 				opts = append(opts, WithReference(env.Path(s.Reference)))
 			}
