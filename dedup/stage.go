@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/recipe"
 )
 
@@ -204,13 +205,15 @@ func (d *SimhashDedup) Flush(ctx context.Context, b *sift.Batch) (arrow.RecordBa
 	return nil, d.x.Close()
 }
 
+// saveIndex writes the index as dataset.CreateFile does: a reader of the
+// path sees the old index or the whole new one, never a part.
 func (d *SimhashDedup) saveIndex() error {
-	f, err := os.Create(d.save)
+	f, err := dataset.CreateFile(d.save)
 	if err != nil {
 		return err
 	}
 	if err := d.x.WriteTo(f, []byte{byte(d.sh.n[0][0]), byte(d.sh.n[0][1]), byte(d.sh.n[1][0]), byte(d.sh.n[1][1])}); err != nil {
-		f.Close()
+		f.Abort()
 		return err
 	}
 	return f.Close()

@@ -103,6 +103,27 @@ func Run(ctx context.Context, r *Recipe, o RunOptions) (*Report, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
+	rep, reportPath := newReport(r, o.Overrides)
+	report, err := start(r, o, rep, reportPath)
+	if err != nil {
+		rep.Error = err.Error()
+		return rep, err
+	}
+	err = run(ctx, r, o, mem, rep)
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	if report != nil {
+		if werr := report.finish(rep, err != nil); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return rep, err
+}
+
+// newReport starts the report of a run: the recipe's settings with the
+// overrides applied. It also returns the report's path.
+func newReport(r *Recipe, o Overrides) (*Report, string) {
 	pick := func(flag, rec string) string {
 		if flag != "" {
 			return flag
@@ -123,21 +144,58 @@ func Run(ctx context.Context, r *Recipe, o RunOptions) (*Report, error) {
 			rep.Inputs = append(rep.Inputs, r.Path(in))
 		}
 	}
-	report, err := start(r, o, rep, pick(o.Report, r.Report))
-	if err != nil {
-		rep.Error = err.Error()
-		return rep, err
+	return rep, pick(o.Report, r.Report)
+}
+
+// CheckFiles does the file checks [Run] does before it starts, for the
+// paths that the recipe and overrides name: the inputs exist, and no file
+// that is written is also read or written by anything else.
+func CheckFiles(r *Recipe, o Overrides) error {
+	rep, reportPath := newReport(r, o)
+	if len(rep.Inputs) > 0 {
+		in, err := dataset.Expand(rep.Inputs...)
+		if err != nil {
+			return err
+		}
+		rep.Inputs = in
 	}
-	err = run(ctx, r, o, mem, rep)
-	if err != nil {
-		rep.Error = err.Error()
+	return checkFiles(r, rep, reportPath)
+}
+
+// checkFiles refuses two roles sharing a file that one of them writes.
+// rep.Inputs are expanded.
+func checkFiles(r *Recipe, rep *Report, reportPath string) error {
+	var files []fileRole
+	if r.File != "" {
+		files = append(files, newFileRole("recipe", r.File, false))
 	}
-	if report != nil {
-		if werr := report.finish(rep, err != nil); werr != nil && err == nil {
-			err = werr
+	for _, p := range rep.Inputs {
+		files = append(files, newFileRole("input", p, false))
+	}
+	if rep.Output != "" {
+		files = append(files, newFileRole("output", rep.Output, true))
+	}
+	if rep.Rejects != "" {
+		files = append(files, newFileRole("rejects", rep.Rejects, true))
+	}
+	if reportPath != "" {
+		files = append(files, newFileRole("report", reportPath, true))
+		if !dataset.IsStream(reportPath) {
+			files = append(files, newFileRole("failed report", failedPath(reportPath), true))
 		}
 	}
-	return rep, err
+	for _, s := range r.Stages {
+		spec, err := s.Def.Decode(s.Node)
+		if err != nil {
+			return err
+		}
+		if fs, ok := spec.(FileSpec); ok {
+			for _, u := range fs.Files() {
+				files = append(files, newFileRole(s.Name+" "+u.Key, r.Path(u.Path), u.Write))
+			}
+		}
+	}
+	return checkCollisions(files)
 }
 
 // start checks everything that can be checked before the run and opens
@@ -158,35 +216,7 @@ func start(r *Recipe, o RunOptions, rep *Report, reportPath string) (*reportFile
 		return nil, err
 	}
 	rep.Inputs = in
-	var files []fileRole
-	if r.File != "" {
-		files = append(files, newFileRole("recipe", r.File, false))
-	}
-	for _, p := range in {
-		files = append(files, newFileRole("input", p, false))
-	}
-	files = append(files, newFileRole("output", rep.Output, true))
-	if rep.Rejects != "" {
-		files = append(files, newFileRole("rejects", rep.Rejects, true))
-	}
-	if reportPath != "" {
-		files = append(files, newFileRole("report", reportPath, true))
-		if !dataset.IsStream(reportPath) {
-			files = append(files, newFileRole("failed report", failedPath(reportPath), true))
-		}
-	}
-	for _, s := range r.Stages {
-		spec, err := s.Def.Decode(s.Node)
-		if err != nil {
-			return nil, err
-		}
-		if fs, ok := spec.(FileSpec); ok {
-			for _, u := range fs.Files() {
-				files = append(files, newFileRole(s.Name+" "+u.Key, r.Path(u.Path), u.Write))
-			}
-		}
-	}
-	if err := checkCollisions(files); err != nil {
+	if err := checkFiles(r, rep, reportPath); err != nil {
 		return nil, err
 	}
 	if reportPath == "" {

@@ -636,3 +636,32 @@ func TestStagesShowYAMLKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRefusesCollisions(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "in.jsonl"), faultInput("in", 2, 0, 0), 0o644)
+	p := filepath.Join(dir, "r.yaml")
+	os.WriteFile(p, []byte("input: in.jsonl\noutput: out.jsonl\nstages:\n  - simhash_dedup: {save: out.jsonl}\n"), 0o644)
+	var out bytes.Buffer
+	err := cli(t.Context(), []string{"validate", p}, nil, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "simhash_dedup save") {
+		t.Errorf("validate: %v", err)
+	}
+}
+
+func TestLMTrainRefusesItsCorpusAsOutput(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.txt")
+	text := []byte("the cat sat\nthe dog sat\n")
+	os.WriteFile(corpus, text, 0o644)
+	link := filepath.Join(dir, "model.arpa")
+	os.Symlink("corpus.txt", link)
+	var out bytes.Buffer
+	err := cli(t.Context(), []string{"lm", "train", "--order", "2", "--output", link, corpus}, nil, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "is the corpus file") {
+		t.Errorf("lm train: %v", err)
+	}
+	if b, _ := os.ReadFile(corpus); !bytes.Equal(b, text) {
+		t.Errorf("corpus changed to %q", b)
+	}
+}

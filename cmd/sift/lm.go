@@ -5,13 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/klauspost/compress/gzip"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/mining"
 	"github.com/siftdata/sift/mining/lm"
 )
@@ -95,6 +95,11 @@ func lmTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	case len(corpus) == 0:
 		return fmt.Errorf("lm train: no corpus files")
 	}
+	for _, c := range corpus {
+		if same, err := samePath(c, *output); err != nil || same {
+			return fmt.Errorf("lm train: --output %s is the corpus file %s", *output, c)
+		}
+	}
 	tok, err := lm.ParseTokenizer(*tokName)
 	if err != nil {
 		return fmt.Errorf("lm train: --tokenizer: %w", err)
@@ -131,10 +136,11 @@ func lmTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// writeFile creates path and fills it with write, gzip-compressed if path
-// ends in .gz. On error it removes the file.
+// writeFile fills path with write, gzip-compressed if path ends in .gz, as
+// dataset.CreateFile writes: atomically for a regular file, in place for a
+// device. On error nothing is committed.
 func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+	f, err := dataset.CreateFile(path)
 	if err != nil {
 		return err
 	}
@@ -148,13 +154,11 @@ func writeFile(path string, write func(io.Writer) error) error {
 	if zw != nil && err == nil {
 		err = zw.Close()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(path)
+		f.Abort()
+		return err
 	}
-	return err
+	return f.Close()
 }
 
 func lmScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

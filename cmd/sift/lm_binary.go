@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/mining/lm"
 )
 
@@ -36,20 +36,16 @@ func lmBuildBinary(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("lm build-binary: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+	f, err := dataset.CreateFile(out) // atomic: a reader never sees half a model
 	if err != nil {
 		return fmt.Errorf("lm build-binary: %w", err)
 	}
-	err = m.WriteBinary(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), out)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := m.WriteBinary(f); err != nil {
+		f.Abort()
 		return fmt.Errorf("lm build-binary: %s: %w", out, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("lm build-binary: %w", err)
 	}
 	fmt.Fprintf(stderr, "%s: order %d, n-grams %v, KenLM probing format version %d\n", out, m.Order(), m.Counts(), lm.BinaryVersion)
 	return nil

@@ -311,6 +311,9 @@ func validateCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := recipe.CheckFiles(r, recipe.Overrides{}); err != nil {
+		return err
+	}
 	env := recipe.Env{Dir: r.Dir}
 	if len(r.Input) > 0 {
 		var in []string
