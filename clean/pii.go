@@ -256,6 +256,82 @@ func newRedactor(c piiConfig) (*Redactor, error) {
 	return r, nil
 }
 
+// Finding is one value a [Redactor] found: bytes [Start, End) of the text.
+type Finding struct {
+	Entity     string // e.g. "email"; "pii_error" if the text could not be scanned
+	Recognizer string // e.g. "cn_mobile"
+	Start, End int
+}
+
+// NewTextRedactor returns a redactor for strings ([Redactor.Redact]) with
+// the options of [NewRedactor]. [WithPIIRoles] does not apply to strings,
+// and [WithPIIFindings] is an error: the findings are Redact's second
+// result.
+func NewTextRedactor(opts ...PIIOption) (*Redactor, error) {
+	c := piiConfig{entities: PIIEntities, ops: map[string]Operator{}, defOp: OpReplace, roles: sift.AllRoles, timeout: DefaultPIITimeout}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.findings != nil {
+		return nil, errors.New("findings: a text redactor returns its findings; drop WithPIIFindings")
+	}
+	return newRedactor(c)
+}
+
+// Redact returns text with every value found replaced, masked,
+// pseudonymised or removed by its entity's operator, and the findings in
+// text order. An entity whose operator is OpDropRow keeps its value: the
+// caller is to drop the whole text when a finding has such an entity. If
+// the text cannot be scanned (a match exceeds the time limit), nothing of
+// it is returned: the result is "" with one finding of entity "pii_error"
+// covering the text. Redact is safe for concurrent use.
+func (r *Redactor) Redact(text string) (string, []Finding) {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	ms, err := r.detect(text, sc)
+	if err != nil {
+		return "", []Finding{{Entity: "pii_error", Recognizer: "pii_error", End: len(text)}}
+	}
+	if len(ms) == 0 {
+		return text, nil
+	}
+	fs := make([]Finding, len(ms))
+	for i, m := range ms {
+		fs[i] = Finding{Entity: m.rc.entity, Recognizer: m.rc.name, Start: m.start, End: m.end}
+	}
+	var mac hash.Hash
+	if len(r.key) > 0 {
+		mac = hmac.New(sha256.New, r.key)
+	}
+	return r.apply(text, ms, mac, sc), fs
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
+
+var defaultTextRedactor = sync.OnceValue(func() *Redactor {
+	r, err := NewTextRedactor()
+	if err != nil {
+		panic(err) // the defaults are valid
+	}
+	return r
+})
+
+// Redact redacts one string: [Redactor.Redact] of a redactor with opts.
+// Without options it uses one shared redactor with the defaults (every
+// entity replaced by its tag); with options it builds a redactor on each
+// call, which compiles the patterns, so build one with [NewTextRedactor]
+// to redact many strings. It panics if the options are invalid.
+func Redact(text string, opts ...PIIOption) (string, []Finding) {
+	r := defaultTextRedactor()
+	if len(opts) > 0 {
+		var err error
+		if r, err = NewTextRedactor(opts...); err != nil {
+			panic("clean.Redact: " + err.Error())
+		}
+	}
+	return r.Redact(text)
+}
+
 // add registers rc with its prefilter.
 func (r *Redactor) add(rc *recognizer) {
 	rc.rank = slices.Index(PIIEntities, rc.entity)

@@ -57,3 +57,37 @@ func ExampleNewRedactor() {
 	// {"id":"en","entity":"phone","recognizer":"nanp","start":5,"end":19,"hash":"017f07ba6d06d08c"}
 	// {"id":"key","entity":"secret","recognizer":"aws_key_id","start":25,"end":45,"hash":"f8e029292b0667d6"}
 }
+
+func ExampleRedact() {
+	text, findings := clean.Redact("邮箱 hans.müller@example.de, phone +44 (0) 20 7946 0958, see RFC 1918 section 3.1.2.4.")
+	fmt.Println(text)
+	for _, f := range findings {
+		fmt.Println(f.Entity, f.Recognizer, f.Start, f.End)
+	}
+	// Output:
+	// 邮箱 <EMAIL>, phone <PHONE>, see RFC 1918 section 3.1.2.4.
+	// email email 7 30
+	// phone e164 38 58
+}
+
+func ExampleRedactor_Redact() {
+	r, err := clean.NewTextRedactor(
+		clean.WithPIIEntities(clean.EntitySecret, clean.EntityIP),
+		clean.WithPIIOperator(clean.EntityIP, clean.OpMask),
+	)
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range []string{
+		"aws_secret_access_key = q8Rz3LmV0pT7wXyB2nK5sD9fH1jG4cE6aU8iO0lM",
+		"ping 192.168.10.20 from build 10.0.19045.2965",
+		"docs: AKIAXXXXXXXXXXXXXXXX, xoxp-1234567890",
+	} {
+		out, _ := r.Redact(s)
+		fmt.Println(out)
+	}
+	// Output:
+	// aws_secret_access_key = <SECRET>
+	// ping ***.***.10.20 from build 10.0.19045.2965
+	// docs: AKIAXXXXXXXXXXXXXXXX, xoxp-1234567890
+}

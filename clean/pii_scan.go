@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -23,21 +24,39 @@ type scratch struct {
 	runes []rune
 	offs  []int // offs[k] is the byte offset of runes[k] in the window; offs[len(runes)] its length
 	lo    int   // byte offset of the loaded window in the scanned string
+	ascii bool  // the window is all ASCII
 	cands []match
 	vetos []match // look-alikes that failed validation
 	out   []match
 	buf   []byte
+
+	// The window loaded last, and the token run a literal trigger
+	// scanned last: triggers inside one run share both, which keeps a
+	// long run of repeated prefixes ("eyJ.eyJ.…") linear.
+	loadLo, loadHi int
+	tokLo, tokHi   int
+}
+
+// reset forgets the windows of the previous string.
+func (sc *scratch) reset() {
+	sc.loadLo, sc.loadHi, sc.tokLo, sc.tokHi = -1, -1, -1, -1
 }
 
 // load makes s[lo:hi] the current window.
 func (sc *scratch) load(s string, lo, hi int) {
+	if lo == sc.loadLo && hi == sc.loadHi {
+		return
+	}
+	sc.loadLo, sc.loadHi = lo, hi
 	sc.lo = lo
 	sc.runes, sc.offs = sc.runes[:0], sc.offs[:0]
+	sc.ascii = true
 	w := s[lo:hi]
 	for i := 0; i < len(w); {
 		c, n := rune(w[i]), 1
 		if c >= utf8.RuneSelf {
 			c, n = utf8.DecodeRuneInString(w[i:])
+			sc.ascii = false
 		}
 		sc.runes = append(sc.runes, c)
 		sc.offs = append(sc.offs, i)
@@ -61,6 +80,13 @@ func (r *Redactor) run(rc *recognizer, s string, alo, ahi, anchor int, sc *scrat
 	if anchor < 0 {
 		re, pos = rc.re, sc.runeAt(alo) // no value starts before alo
 	}
+	if sc.ascii {
+		if re == rc.re {
+			re = rc.reASCII
+		} else {
+			re = rc.anchASCII
+		}
+	}
 	for pos <= len(sc.runes) {
 		m, err := re.FindRunesMatchStartingAt(sc.runes, pos)
 		if err != nil {
@@ -74,7 +100,18 @@ func (r *Redactor) run(rc *recognizer, s string, alo, ahi, anchor int, sc *scrat
 			g = m.GroupByNumber(rc.group)
 		}
 		st, en := sc.lo+sc.offs[g.Index], sc.lo+sc.offs[g.Index+g.Length]
-		ok := st >= alo && en <= ahi && en > st && !r.nextToTag(s, st, en)
+		ok := st >= alo && en <= ahi && en > st
+		if ok && rc.trim != nil {
+			if n := rc.trim(s[st:en]); n > 0 {
+				en = st + n
+			} else {
+				ok = false
+			}
+		}
+		ok = ok && !r.nextToTag(s, st, en)
+		if ok && rc.notAfter != nil && rc.notAfter(s[back(s, st, 48):st], s[st:en]) {
+			ok = false
+		}
 		if ok && rc.plausible != nil && !rc.plausible(s[st:en]) {
 			ok = false
 		} else if ok && rc.valid != nil && !rc.valid(s[st:en], r) {
@@ -172,9 +209,12 @@ func isNumSep(c byte) bool {
 	return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '+'
 }
 func isEmailLocal(c byte) bool {
-	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+	return isAlnum(c) || c >= 0x80 || strings.IndexByte("._%+-!#$*^{|}~", c) >= 0
 }
-func isDomain(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
+func isDomain(c byte) bool { return isAlnum(c) || c >= 0x80 || c == '.' || c == '-' }
+
+// isWordRune reports whether c is a letter, mark or digit.
+func isWordRune(c rune) bool { return unicode.In(c, unicode.L, unicode.M, unicode.N) }
 
 // Trigger classes of bytes in Redactor.trig.
 const (
@@ -200,6 +240,7 @@ func (r *Redactor) detect(s string, sc *scratch) (_ []match, err error) {
 		}
 	}()
 	sc.cands, sc.vetos = sc.cands[:0], sc.vetos[:0]
+	sc.reset()
 	if r.naive {
 		err = r.scanNaive(s, sc)
 	} else {
@@ -356,6 +397,11 @@ func (r *Redactor) numeric(s string, i, prevEnd int, sc *scratch) (int, error) {
 		}
 		j = e
 	}
+	if j < len(s) && (s[j] == 'X' || s[j] == 'x') { // the check character of a grouped Chinese ID
+		j++
+	} else if j+1 < len(s) && s[j] == '/' && isDigit(s[j+1]) { // a CIDR prefix length
+		j = digitRun(s, j+1)
+	}
 	if len(r.numericRecs) == 0 {
 		return j, nil
 	}
@@ -376,7 +422,7 @@ func (r *Redactor) numeric(s string, i, prevEnd int, sc *scratch) (int, error) {
 func (r *Redactor) numericWindow(s string, lo, hi int, sc *scratch) error {
 	digits, dots := 0, 0
 	var sh numShape
-	prev := -1 // start of the previous run
+	prev, prev2 := -1, -1 // starts of the previous two runs
 	for k := lo; k < hi; {
 		if !isDigit(s[k]) {
 			switch s[k] {
@@ -395,7 +441,12 @@ func (r *Redactor) numericWindow(s string, lo, hi int, sc *scratch) error {
 		if prev >= 0 && k-prev == 5 && (s[k-1] == ' ' || s[k-1] == '-') && s[prev] >= '2' && s[prev] <= '6' && (e-k == 4 || e-k == 6) {
 			sh |= shCard
 		}
-		prev = k
+		// A Chinese ID in groups: 6, 8 and 3 digits (and the check
+		// character) apart by single spaces.
+		if prev2 >= 0 && prev-prev2 == 7 && k-prev == 9 && (e-k == 3 || e-k == 4) && s[prev-1] == ' ' && s[k-1] == ' ' {
+			sh |= shID
+		}
+		prev2, prev = prev, k
 		k = e
 	}
 	loaded := false
@@ -416,13 +467,26 @@ func (r *Redactor) numericWindow(s string, lo, hi int, sc *scratch) error {
 
 // email handles the '@' at i.
 func (r *Redactor) email(s string, i int, sc *scratch) error {
+	// The local part: at most 64 characters back (RFC 5321), over
+	// letters, marks and digits of any script and the ASCII symbols of
+	// the pattern; the domain: forward over the same without the
+	// symbols. CJK punctuation ends both, so a window holds the address
+	// and not the sentence around it.
 	a := i
-	for a > 0 && i-a < 64 && isEmailLocal(s[a-1]) {
-		a--
+	for n := 0; a > 0 && n < 64; n++ {
+		c, sz := utf8.DecodeLastRuneInString(s[:a])
+		if c < utf8.RuneSelf && !isEmailLocal(byte(c)) || c >= utf8.RuneSelf && !isWordRune(c) {
+			break
+		}
+		a -= sz
 	}
 	b := i + 1
-	for b < len(s) && b-i < 256 && isDomain(s[b]) {
-		b++
+	for b < len(s) && b-i < 1024 {
+		c, sz := utf8.DecodeRuneInString(s[b:])
+		if c < utf8.RuneSelf && !isDomain(byte(c)) || c >= utf8.RuneSelf && !isWordRune(c) {
+			break
+		}
+		b += sz
 	}
 	if a == i || !hasTLD(s[i+1:b]) {
 		return nil
@@ -434,7 +498,7 @@ func (r *Redactor) email(s string, i int, sc *scratch) error {
 // dot, which the email pattern needs.
 func hasTLD(d string) bool {
 	for k := strings.IndexByte(d, '.'); k >= 0 && k+2 < len(d); {
-		if isLetter(d[k+1]) && isLetter(d[k+2]) {
+		if (isLetter(d[k+1]) || d[k+1] >= 0x80) && (isLetter(d[k+2]) || d[k+2] >= 0x80) {
 			return true
 		}
 		n := strings.IndexByte(d[k+1:], '.')
@@ -481,6 +545,14 @@ func (r *Redactor) colon(s string, i, v6End int, sc *scratch) (int, error) {
 		}
 		b++
 	}
+	if b < len(s) && s[b] == '%' { // a zone
+		for b++; b < len(s) && b-i < 96 && (isToken(s[b]) || s[b] == '.'); b++ {
+		}
+	}
+	if b < len(s) && s[b] == '/' { // a prefix length
+		for b++; b < len(s) && isDigit(s[b]); b++ {
+		}
+	}
 	for k := a; k < b; k++ {
 		if isDigit(s[k]) {
 			digits++
@@ -502,28 +574,40 @@ func (r *Redactor) literal(s string, i int, sc *scratch) error {
 			continue
 		}
 		rc := l.rc
-		hi := min(len(s), st+maxPEM)
-		if rc.name == "private_key" {
+		hi := len(s)
+		switch {
+		case rc.name == "private_key":
 			// Only private keys (certificates and public keys are
 			// skipped unread); the block ends at its END line or
 			// before the next BEGIN.
-			if !strings.Contains(s[st:min(hi, st+80)], "PRIVATE KEY-----") {
+			if !strings.Contains(s[st:min(hi, st+80)], "PRIVATE KEY") {
 				continue
 			}
-			if e := strings.Index(s[i+1:hi], "-----BEGIN "); e >= 0 {
+			if e := strings.Index(s[i+1:], "-----BEGIN "); e >= 0 {
 				hi = i + 1 + e
 			}
 			if e := strings.Index(s[st:hi], "-----END "); e >= 0 {
 				hi = min(hi, st+e+64)
 			}
-		} else {
+		case rc.span > 0:
+			hi = min(hi, st+len(l.lit)+rc.span)
+		default:
 			if st > 0 && isToken(s[st-1]) {
 				continue // inside a longer token: the lookbehind fails anyway
 			}
-			hi = st
-			for hi < len(s) && hi-st < maxToken && (isToken(s[hi]) || s[hi] == '.') {
-				hi++
+			// The window is the run of token characters and dots
+			// from st; a later trigger in the same run reuses it.
+			if st >= sc.tokHi {
+				sc.tokLo, sc.tokHi = st, st
+				for sc.tokHi < len(s) && (isToken(s[sc.tokHi]) || s[sc.tokHi] == '.') {
+					sc.tokHi++
+				}
 			}
+			sc.load(s, back(s, sc.tokLo, 2), fwd(s, sc.tokHi, 2))
+			if err := r.run(rc, s, st, sc.tokHi, sc.runeAt(st), sc); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := r.anchored(rc, s, st, hi, sc); err != nil {
 			return err
