@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -80,13 +79,7 @@ func TestPIIRealText(t *testing.T) {
 		t.Fatal(err)
 	}
 	counts := map[string]int{}
-	for _, src := range slices.Sorted(func(yield func(string) bool) {
-		for k := range rows {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, src := range sortedKeys(rows) {
 		for _, s := range rows[src] {
 			_, fs := r.Redact(s)
 			for _, f := range fs {
@@ -98,13 +91,7 @@ func TestPIIRealText(t *testing.T) {
 		}
 	}
 	fmt.Printf("rows: copyright %d, fortunes %d, go %d (total %d)\n", len(rows["copyright"]), len(rows["fortunes"]), len(rows["go"]), total)
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range counts {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range sortedKeys(counts) {
 		fmt.Printf("%s: %d\n", k, counts[k])
 	}
 }
