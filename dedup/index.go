@@ -470,8 +470,13 @@ func ReadIndex(r io.Reader) (*Index, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadIndex, err)
 	}
-	extra := make([]byte, hdr[8])
-	if _, err := io.ReadFull(br, extra); err != nil {
+	// Read, not preallocated: a damaged length must not allocate 4 GiB
+	// that the data does not hold.
+	extra, err := io.ReadAll(io.LimitReader(br, int64(hdr[8])))
+	if err == nil && uint64(len(extra)) != hdr[8] {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadIndex, err)
 	}
 	n := int(hdr[9])
