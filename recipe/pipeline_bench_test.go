@@ -32,8 +32,8 @@ import (
 // the perplexity step with a 3-gram ARPA model trained beforehand on the
 // first 19 MB of the corpus's text. Each step's figure is the CPU time
 // (user + system) of the run, so the step's own cost is the difference
-// from the line before (reported as step-MB/cpu-s when that line ran in
-// the same pass).
+// from the line before (reported as step-MB/cpu-s when that line ran
+// earlier in the same process).
 //
 //	go test -run XXX -bench Pipeline -benchtime 1x -count 3 ./recipe
 //
@@ -198,24 +198,21 @@ func runBenchRecipe(b *testing.B, c benchCorpus, n, workers int) (cpu, wall time
 func BenchmarkPipeline(b *testing.B) {
 	c := pipelineCorpus(b)
 	mb := float64(c.bytes) / 1e6
-	var prev time.Duration // CPU of the line before, in this pass
+	last := map[int]time.Duration{} // the latest CPU time of each line (with -count, lines repeat)
 	for n := 1; n <= len(pipelineSteps); n++ {
 		name := pipelineSteps[n-1].name
 		if n == 1 {
 			name = "base"
 		}
-		ok := b.Run(name, func(b *testing.B) {
+		b.Run(name, func(b *testing.B) {
 			cpu, _ := runBenchRecipe(b, c, n, 1)
 			b.ReportMetric(cpu.Seconds(), "cpu-s")
 			b.ReportMetric(mb/cpu.Seconds(), "MB/cpu-s")
-			if prev > 0 && cpu > prev {
+			if prev := last[n-1]; prev > 0 && cpu > prev {
 				b.ReportMetric(mb/(cpu-prev).Seconds(), "step-MB/cpu-s")
 			}
-			prev = cpu
+			last[n] = cpu
 		})
-		if !ok {
-			prev = 0
-		}
 	}
 	var wall1 time.Duration
 	for _, w := range []int{1, 2} {
