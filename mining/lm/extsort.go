@@ -106,12 +106,13 @@ func radixPass(a []rec, n, nb, p, shift int) {
 	}
 }
 
-// budget is the memory shared by a training run's sorts: the sum of their
-// buffers' capacities stays within limit (minus the vocabulary's estimated
-// size), except for one small buffer per sort.
+// budget is the memory shared by a training run's sorts. Each sort reserves
+// its share when it is made and keeps within it; the reservations stay
+// within limit minus the memory held outside the sorts (the vocabulary),
+// except for a small buffer per sort when nothing is left.
 type budget struct {
 	limit   int64
-	used    int64
+	used    int64        // reserved by the sorts
 	fixed   func() int64 // memory held outside the sorts
 	vocab   func() int   // the vocabulary's size: ids are below it
 	sorters []*sorter
@@ -121,7 +122,7 @@ type budget struct {
 }
 
 const (
-	minGrow = 1 << 14 // recs a buffer grows by at least (512 KiB)
+	minGrow = 1 << 14 // recs a buffer starts with, then doubles (512 KiB)
 	minBuf  = 1 << 8  // recs a sort gets even without budget
 	fanIn   = 16      // runs of one level merged into one of the next
 )
@@ -130,48 +131,87 @@ func (b *budget) maxID() uint32 { return uint32(b.vocab()) - 1 }
 
 func (b *budget) free() int64 { return b.limit - b.used - b.fixed() }
 
+// reserve reserves up to want bytes, at least minBuf recs. To find them it
+// spills and frees the largest buffers of sorts that are complete and not
+// being read.
+func (b *budget) reserve(want int64) (int64, error) {
+	for b.free() < want {
+		var victim *sorter
+		for _, o := range b.sorters {
+			if o.frozen && !o.reading && len(o.buf) > 0 && (victim == nil || cap(o.buf) > cap(victim.buf)) {
+				victim = o
+			}
+		}
+		if victim == nil {
+			break
+		}
+		if err := victim.spill(); err != nil {
+			return 0, err
+		}
+		victim.release()
+	}
+	got := max(min(want, b.free()), minBuf*recSize)
+	b.used += got
+	return got, nil
+}
+
 // sorter sorts recs by recLess in memory, spilling sorted runs to temporary
-// files when its buffer cannot grow within the budget, and merges them when
-// read. A combining sorter sums the payloads of equal keys.
+// files when its buffer is full, and merges them when read. A combining
+// sorter sums the payloads of equal keys.
 type sorter struct {
 	name    string // what it sorts, for errors: "4-grams by context"
 	b       *budget
 	n       int // key places written to runs
 	combine bool
 	buf     []rec
+	res     int64 // bytes reserved: the buffer's capacity may grow to it
 	runs    []*os.File
 	levels  []int // of the runs: a run of level l merges fanIn^l spills
+	frozen  bool  // complete: its buffer may be spilled to free memory
 	reading bool
 	slot    []int // for a placing sorter, where the next rec of each first id goes
 }
 
-func (b *budget) newSorter(name string, n int, combine bool) *sorter {
+// newSorter returns a sorter with up to share bytes of the budget (see
+// [budget.reserve]).
+func (b *budget) newSorter(name string, n int, combine bool, share int64) (*sorter, error) {
 	s := &sorter{name: name, b: b, n: n, combine: combine}
+	var err error
+	if s.res, err = b.reserve(share); err != nil {
+		return nil, err
+	}
 	b.sorters = append(b.sorters, s)
-	return s
+	return s, nil
 }
 
 // place makes s put the recs in order as they come, if they fit in the
 // budget: they are to come sorted by their places 1 to n-1 then 0, and
-// counts[id] of them have id in place 0. It reports whether s places them.
-func (s *sorter) place(counts []uint32) bool {
+// counts[id] of them have id in place 0. Otherwise s sorts them within a
+// new reservation of share bytes.
+func (s *sorter) place(counts []uint32, share int64) error {
 	total := 0
 	for _, c := range counts {
 		total += int(c)
 	}
-	if int64(total)*recSize+int64(len(counts))*8 > s.b.free() {
-		return false
-	}
+	need := int64(total)*recSize + int64(len(counts))*8
 	s.release()
+	var err error
+	if s.res, err = s.b.reserve(need); err != nil {
+		return err
+	}
+	if s.res < need {
+		s.release()
+		s.res, err = s.b.reserve(share)
+		return err
+	}
 	s.buf = make([]rec, total)
-	s.b.used += int64(total) * recSize
 	s.slot = make([]int, len(counts))
 	total = 0
 	for id, c := range counts {
 		s.slot[id] = total
 		total += int(c)
 	}
-	return true
+	return nil
 }
 
 func (s *sorter) add(r rec) error {
@@ -189,45 +229,37 @@ func (s *sorter) add(r rec) error {
 	return nil
 }
 
-// makeRoom grows the full buffer within the budget, or else frees memory:
-// it compacts a combining buffer if that halves it, or spills the largest
-// buffer not being read (this one included) to disk.
+// makeRoom grows the full buffer within the reservation, or else compacts a
+// combining buffer if that halves it, or else spills the buffer.
 func (s *sorter) makeRoom() error {
-	for {
-		grow := int64(max(cap(s.buf), minGrow))
-		if free := s.b.free() / recSize; free >= minGrow || cap(s.buf) == 0 {
-			grow = max(min(grow, free), minBuf)
-			nb := make([]rec, len(s.buf), int64(cap(s.buf))+grow)
-			copy(nb, s.buf)
-			s.b.used += (int64(cap(nb)) - int64(cap(s.buf))) * recSize
-			s.buf = nb
-			return nil
+	// The vocabulary grows while counting: if it overdraws the budget, the
+	// counts give way.
+	if limit := max(int((s.res+min(s.b.free(), 0))/recSize), minBuf); cap(s.buf) < limit {
+		nb := make([]rec, len(s.buf), min(max(2*cap(s.buf), minGrow), limit))
+		if c := int64(cap(nb)) * recSize; c > s.res { // the minimum buffer
+			s.b.used += c - s.res
+			s.res = c
 		}
-		if s.combine {
-			s.sortBuf()
-			if len(s.buf) <= cap(s.buf)/2 {
-				return nil
-			}
-		}
-		victim := s
-		for _, o := range s.b.sorters {
-			if !o.reading && o.slot == nil && cap(o.buf) > cap(victim.buf) && len(o.buf) > 0 {
-				victim = o
-			}
-		}
-		if err := victim.spill(); err != nil {
-			return err
-		}
-		if victim == s {
-			return nil
-		}
-		victim.release()
+		copy(nb, s.buf)
+		s.buf = nb
+		return nil
 	}
+	if s.combine {
+		s.sortBuf()
+		if len(s.buf) <= cap(s.buf)/2 {
+			return nil
+		}
+	}
+	return s.spill()
 }
+
+// freeze marks s complete: nothing more will be added.
+func (s *sorter) freeze() { s.frozen = true }
 
 // release gives the buffer's memory back to the budget.
 func (s *sorter) release() {
-	s.b.used -= int64(cap(s.buf)) * recSize
+	s.b.used -= s.res
+	s.res = 0
 	s.buf = nil
 }
 
@@ -267,6 +299,7 @@ func (s *sorter) createTemp() (*os.File, error) {
 
 // spill writes the sorted buffer as a run and empties it.
 func (s *sorter) spill() error {
+	s.slot = nil // a placing sorter's buffer is full and in order
 	s.sortBuf()
 	f, err := s.createTemp()
 	if err != nil {
@@ -339,15 +372,34 @@ func (s *sorter) close() {
 	s.b.sorters = slices.DeleteFunc(s.b.sorters, func(o *sorter) bool { return o == s })
 }
 
-// read ends adding and returns the recs in order. s may not be added to
-// afterwards; close it when done.
-func (s *sorter) read() (*merger, error) {
+// finish ends adding: s sorts what it holds, writes it out if it is a small
+// remainder of what was spilled, and gives back the reservation it does not
+// use.
+func (s *sorter) finish() error {
+	if s.reading {
+		return nil
+	}
 	s.reading = true
 	if s.slot != nil {
 		s.slot = nil // placed in order
-		return newMerger(nil, s.buf, s.n, false)
+	} else if len(s.runs) > 0 && len(s.buf) < cap(s.buf)/4 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+		s.release()
+	} else {
+		s.sortBuf()
 	}
-	s.sortBuf()
+	s.b.used -= s.res - int64(cap(s.buf))*recSize
+	s.res = int64(cap(s.buf)) * recSize
+	return nil
+}
+
+// read finishes s and returns its recs in order. Close s when done.
+func (s *sorter) read() (*merger, error) {
+	if err := s.finish(); err != nil {
+		return nil, err
+	}
 	return newMerger(s.runs, s.buf, s.n, s.combine)
 }
 

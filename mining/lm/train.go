@@ -91,7 +91,10 @@ func NewTrainer(order int, opts ...TrainOption) (*Trainer, error) {
 	}
 	t.b.fixed = func() int64 { return t.vbytes }
 	t.b.vocab = func() int { return len(t.vocab) }
-	t.top = t.b.newSorter(fmt.Sprintf("%d-gram counts", order), order, true)
+	var err error
+	if t.top, err = t.b.newSorter(fmt.Sprintf("%d-gram counts", order), order, true, t.b.limit); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -317,8 +320,23 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 	// put them in suffix order without a sort when they fit in memory.
 	byLast := make([][]uint32, N+1)
 	byCtx := make([]*sorter, N+1)
+	if err := t.top.finish(); err != nil { // its reservation shrinks to its buffer
+		return err
+	}
+	if t.b.free() < t.b.limit/4 && len(t.top.buf) > 0 {
+		// The counts fill the budget: write them out, or the n-grams of
+		// every order would go to disk in tiny runs.
+		if err := t.top.spill(); err != nil {
+			return err
+		}
+		t.top.release()
+	}
+	share := t.b.free() / int64(N-1)
 	for n := 2; n <= N; n++ {
-		byCtx[n] = t.b.newSorter(fmt.Sprintf("%d-grams by context", n), n, false)
+		var err error
+		if byCtx[n], err = t.b.newSorter(fmt.Sprintf("%d-grams by context", n), n, false, share); err != nil {
+			return err
+		}
 		byLast[n] = make([]uint32, V)
 	}
 	emit := func(n int, k *[MaxOrder]uint32, c uint64) error {
@@ -399,6 +417,9 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 		}
 	}
 	t.top.close()
+	for n := 2; n <= N; n++ {
+		byCtx[n].freeze()
+	}
 
 	for _, c := range uni {
 		if c < 5 {
@@ -440,12 +461,19 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 	boffs := make([]*sorter, N+1)
 	var group []rec
 	byContext := func(n int) error {
-		sufs[n] = t.b.newSorter(fmt.Sprintf("%d-grams by suffix", n), n, false)
-		sufs[n].place(byLast[n])
-		byLast[n] = nil
+		var err error
 		if n > 2 {
-			boffs[n-1] = t.b.newSorter(fmt.Sprintf("%d-gram back-offs", n-1), n-1, false)
+			if boffs[n-1], err = t.b.newSorter(fmt.Sprintf("%d-gram back-offs", n-1), n-1, false, t.b.limit/8); err != nil {
+				return err
+			}
 		}
+		if sufs[n], err = t.b.newSorter(fmt.Sprintf("%d-grams by suffix", n), n, false, 0); err != nil {
+			return err
+		}
+		if err := sufs[n].place(byLast[n], t.b.limit/2); err != nil {
+			return err
+		}
+		byLast[n] = nil
 		d := t.stats.Discounts[n-1].D
 		endGroup := func() error {
 			var sum uint64
@@ -494,6 +522,10 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 			}
 		}
 		byCtx[n].close()
+		sufs[n].freeze()
+		if n > 2 {
+			boffs[n-1].freeze()
+		}
 		return nil
 	}
 
@@ -523,7 +555,10 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 			if err := byContext(n + 1); err != nil {
 				return err
 			}
-			probs[n] = t.b.newSorter(fmt.Sprintf("%d-gram probabilities", n), n, false)
+			var err error
+			if probs[n], err = t.b.newSorter(fmt.Sprintf("%d-gram probabilities", n), n, false, t.b.limit/4); err != nil {
+				return err
+			}
 		}
 		if err := out.section(n); err != nil {
 			return err
