@@ -66,6 +66,7 @@ type Pipeline struct {
 	workers int
 	depth   int
 	rejects io.Writer
+	tap     func(string, arrow.RecordBatch)
 	obs     Observer
 	tmpDir  string
 
@@ -105,6 +106,14 @@ func WithRejects(w io.Writer) Option { return func(p *Pipeline) { p.rejects = w 
 
 // WithObserver sets an observer told of progress after every output batch.
 func WithObserver(o Observer) Option { return func(p *Pipeline) { p.obs = o } }
+
+// WithTap calls fn with each step's output batches (borrowed, for the
+// duration of the call), the source's as step [ReadStage]. Calls for one
+// step come in stream order from one goroutine; different steps' calls
+// are concurrent. Run reports use it to sample rows without a stage.
+func WithTap(fn func(step string, rec arrow.RecordBatch)) Option {
+	return func(p *Pipeline) { p.tap = fn }
+}
 
 // WithTempDir sets where rejects are spooled during the run (default
 // os.TempDir()). The spool files are unlinked as soon as they are created.
@@ -263,6 +272,9 @@ func (p *Pipeline) read(ctx context.Context, out chan<- arrow.RecordBatch, ss *S
 			rec.Release()
 			continue
 		}
+		if p.tap != nil {
+			p.tap(ReadStage, rec)
+		}
 		if err := send(ctx, out, rec); err != nil {
 			return err
 		}
@@ -375,6 +387,9 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		}
 		ss.RowsOut += r.rec.NumRows()
 		ss.BytesOut += TextBytes(r.rec)
+		if p.tap != nil && r.rec.NumRows() > 0 {
+			p.tap(s.Name, r.rec)
+		}
 		if r.rec.NumRows() == 0 {
 			r.rec.Release()
 			return nil

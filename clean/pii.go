@@ -278,6 +278,13 @@ func NewTextRedactor(opts ...PIIOption) (*Redactor, error) {
 	return newRedactor(c)
 }
 
+// RedactText is [Redactor.Redact] without the findings. Run reports pass
+// every example text through the recipe's redactor with it.
+func (r *Redactor) RedactText(text string) string {
+	s, _ := r.Redact(text)
+	return s
+}
+
 // Redact returns text with every value found replaced, masked,
 // pseudonymised or removed by its entity's operator, and the findings in
 // text order. An entity whose operator is OpDropRow keeps its value: the

@@ -83,6 +83,8 @@ type Report struct {
 	Stats    *sift.Stats       `json:"stats"`
 	Warnings []string          `json:"warnings,omitempty"`
 	Error    string            `json:"error,omitempty"`
+
+	rows *rowStats // for an HTML report: what it shows of the rows
 }
 
 // Run runs the recipe. Outputs appear only if the run succeeds. The report
@@ -104,6 +106,9 @@ func Run(ctx context.Context, r *Recipe, o RunOptions) (*Report, error) {
 		mem = memory.DefaultAllocator
 	}
 	rep, reportPath := newReport(r, o.Overrides)
+	if isHTML(reportPath) {
+		rep.rows = newRowStats()
+	}
 	report, err := start(r, o, rep, reportPath)
 	if err != nil {
 		rep.Error = err.Error()
@@ -282,8 +287,16 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 		steps = append(steps, *check)
 	}
 	popts := []sift.Option{sift.WithSteps(steps...), sift.WithAllocator(mem), sift.WithWorkers(rep.Workers)}
+	var rejectsTo io.Writer
 	if rejects != nil {
-		popts = append(popts, sift.WithRejects(rejects))
+		rejectsTo = rejects
+	}
+	if rep.rows != nil {
+		rejectsTo = rep.rows.hook(steps, rejectsTo)
+		popts = append(popts, sift.WithTap(rep.rows.tap))
+	}
+	if rejectsTo != nil {
+		popts = append(popts, sift.WithRejects(rejectsTo))
 	}
 	if o.Observer != nil {
 		popts = append(popts, sift.WithObserver(o.Observer))
@@ -352,9 +365,7 @@ func (rf *reportFile) finish(rep *Report, failed bool) error {
 			return err
 		}
 	}
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
+	if err := encodeReport(f, rf.path, rep); err != nil {
 		f.Abort()
 		return err
 	}
@@ -365,6 +376,17 @@ func (rf *reportFile) finish(rep *Report, failed bool) error {
 		os.Remove(failedPath(rf.path)) // from an earlier run; the new report supersedes it
 	}
 	return nil
+}
+
+// encodeReport writes rep as HTML when path ends in .html or .htm, else
+// as indented JSON.
+func encodeReport(w io.Writer, path string, rep *Report) error {
+	if isHTML(path) {
+		return WriteHTML(w, rep)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
 }
 
 // failedPath is where the report of a failed run goes: report.json becomes

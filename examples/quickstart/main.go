@@ -63,6 +63,6 @@ func run() (*recipe.Report, error) {
 	}
 	fmt.Printf("%s\n\nsift quickstart: %d rows in, %d added, %d out, %d rejected\n", out,
 		rep.Stats.RowsIn, rep.Stats.RowsAdded, rep.Stats.RowsOut, rep.Stats.RowsRejected)
-	fmt.Printf("outputs in %s:\n  %s\n  %s\n  %s\n", dir, rep.Output, rep.Rejects, filepath.Join(dir, "out", "report.json"))
+	fmt.Printf("outputs in %s:\n  %s\n  %s\n  %s\n", dir, rep.Output, rep.Rejects, filepath.Join(dir, "out", "report.html"))
 	return rep, nil
 }

@@ -1,0 +1,381 @@
+package recipe
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/siftdata/sift"
+)
+
+// histogram counts values in fixed bins, evenly spaced in log10 between
+// Lo and Hi (values outside go to the end bins). Two histograms with the
+// same bins merge by adding counts, so runs split across workers or
+// machines summarize as one.
+type histogram struct {
+	Lo, Hi float64
+	Counts []int64
+}
+
+func newLogHistogram(lo, hi float64, bins int) *histogram {
+	return &histogram{Lo: lo, Hi: hi, Counts: make([]int64, bins)}
+}
+
+// pos is v's position on the axis, 0 at Lo and 1 at Hi.
+func (h *histogram) pos(v float64) float64 {
+	if v <= h.Lo {
+		return 0
+	}
+	return (math.Log10(v) - math.Log10(h.Lo)) / (math.Log10(h.Hi) - math.Log10(h.Lo))
+}
+
+// edge is the lower edge of bin i (the upper of bin i-1).
+func (h *histogram) edge(i int) float64 {
+	return math.Pow(10, math.Log10(h.Lo)+float64(i)/float64(len(h.Counts))*(math.Log10(h.Hi)-math.Log10(h.Lo)))
+}
+
+func (h *histogram) add(v float64) {
+	if math.IsNaN(v) {
+		return
+	}
+	i := int(h.pos(v) * float64(len(h.Counts)))
+	h.Counts[min(max(i, 0), len(h.Counts)-1)]++
+}
+
+// merge adds o's counts; it panics if the bins differ (a misuse).
+func (h *histogram) merge(o *histogram) {
+	if o.Lo != h.Lo || o.Hi != h.Hi || len(o.Counts) != len(h.Counts) {
+		panic("recipe: merging histograms with different bins")
+	}
+	for i, c := range o.Counts {
+		h.Counts[i] += c
+	}
+}
+
+func (h *histogram) total() int64 {
+	var n int64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// Lengths are in characters (runes), 1 to 10^6 in 48 bins, 8 a decade;
+// perplexities 1 to 10^5 in 50 bins.
+func newLengthHist() *histogram { return newLogHistogram(1, 1e6, 48) }
+func newPPLHist() *histogram    { return newLogHistogram(1, 1e5, 50) }
+
+// sample keeps the k items with the smallest hash of their key: a
+// reservoir that picks the same rows whatever the order they arrive in,
+// and merges by keeping the k smallest of both.
+type sample struct {
+	k     int
+	items []sampled
+}
+
+type sampled struct {
+	hash uint64
+	A, B string
+}
+
+func (s *sample) offer(key string, a, b func() string) {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	x := h.Sum64()
+	if s.full(x) {
+		return // the texts are not even made
+	}
+	s.offerHash(sampled{x, a(), b()})
+}
+
+func (s *sample) full(x uint64) bool { return len(s.items) == s.k && x >= s.items[s.k-1].hash }
+
+func (s *sample) offerHash(it sampled) {
+	if s.full(it.hash) {
+		return
+	}
+	i := sort.Search(len(s.items), func(i int) bool { return s.items[i].hash > it.hash })
+	s.items = append(s.items, sampled{})
+	copy(s.items[i+1:], s.items[i:])
+	s.items[i] = it
+	if len(s.items) > s.k {
+		s.items = s.items[:s.k]
+	}
+}
+
+// merge keeps the k smallest of s and o; s.k must equal o.k.
+func (s *sample) merge(o *sample) {
+	for _, it := range o.items {
+		s.offerHash(it)
+	}
+}
+
+// exampleLen caps an example's length in runes.
+const exampleLen = 400
+
+// rowStats collects what the HTML report shows of the rows themselves,
+// while the run streams: per step, length (and perplexity) histograms of
+// the rows it passes on; per stage and reason, sampled rejected rows.
+// Memory is bounded by the number of steps and reasons. Every example text
+// passes through redact, when the recipe has a redactor, before it is kept.
+type rowStats struct {
+	mu      sync.Mutex
+	redact  func(string) string
+	steps   map[string]*stepRows
+	rejects map[[2]string]*sample // stage, reason
+	partial []byte                // a reject line not yet complete
+}
+
+type stepRows struct {
+	length, ppl, rejectedPPL *histogram
+}
+
+func newRowStats() *rowStats {
+	return &rowStats{steps: map[string]*stepRows{}, rejects: map[[2]string]*sample{}}
+}
+
+func (rs *rowStats) step(name string) *stepRows {
+	s := rs.steps[name]
+	if s == nil {
+		s = &stepRows{length: newLengthHist()}
+		rs.steps[name] = s
+	}
+	return s
+}
+
+// textRedactor is implemented by the pii_redact stage.
+type textRedactor interface{ RedactText(string) string }
+
+// hook readies rs for a run of steps: it takes the first redactor among
+// them, and returns the writer for the pipeline's rejects, which feeds rs
+// and copies to rejects (nil for none).
+func (rs *rowStats) hook(steps []sift.Step, rejects io.Writer) io.Writer {
+	for _, s := range steps {
+		if r, ok := s.Stage.(textRedactor); ok {
+			rs.redact = r.RedactText
+			break
+		}
+	}
+	if rejects == nil {
+		return rs
+	}
+	return io.MultiWriter(rejects, rs)
+}
+
+// tap takes one output batch of a step (a [sift.WithTap] function).
+func (rs *rowStats) tap(step string, rec arrow.RecordBatch) {
+	if !unified(rec) {
+		return
+	}
+	v := sift.NewTextView(rec, sift.AllRoles)
+	var ppl *array.Float64
+	if idx := rec.Schema().FieldIndices("perplexity"); len(idx) == 1 {
+		ppl, _ = rec.Column(idx[0]).(*array.Float64)
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	s := rs.step(step)
+	for i := range int(rec.NumRows()) {
+		s.length.add(float64(utf8.RuneCountInString(v.Text(i))))
+		if ppl != nil && step == "perplexity" && ppl.IsValid(i) {
+			if s.ppl == nil {
+				s.ppl = newPPLHist()
+			}
+			s.ppl.add(ppl.Value(i))
+		}
+	}
+}
+
+// unified reports whether rec has the unified columns first.
+func unified(rec arrow.RecordBatch) bool {
+	fs := sift.Schema.Fields()
+	if int(rec.NumCols()) < len(fs) {
+		return false
+	}
+	for i, f := range fs {
+		if g := rec.Schema().Field(i); g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// Write takes the rejects output, one JSON object per line, as the
+// pipeline writes it (in step order, so the samples are deterministic).
+func (rs *rowStats) Write(p []byte) (int, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.partial = append(rs.partial, p...)
+	for {
+		i := bytes.IndexByte(rs.partial, '\n')
+		if i < 0 {
+			break
+		}
+		rs.reject(rs.partial[:i])
+		rs.partial = rs.partial[i+1:]
+	}
+	rs.partial = append([]byte(nil), rs.partial...) // don't pin the writer's buffers
+	return len(p), nil
+}
+
+type rejectLine struct {
+	ID          string          `json:"id"`
+	Stage       string          `json:"stage"`
+	Reason      string          `json:"reason"`
+	Detail      string          `json:"detail"`
+	DuplicateOf string          `json:"duplicate_of"`
+	Record      json.RawMessage `json:"record"`
+}
+
+func (rs *rowStats) reject(line []byte) {
+	var r rejectLine
+	if json.Unmarshal(line, &r) != nil {
+		return
+	}
+	if r.Stage == "perplexity" {
+		var v float64
+		if _, err := fmt.Sscanf(r.Detail, "perplexity %g", &v); err == nil {
+			s := rs.step(r.Stage)
+			if s.rejectedPPL == nil {
+				s.rejectedPPL = newPPLHist()
+			}
+			s.rejectedPPL.add(v)
+		}
+	}
+	key := [2]string{r.Stage, r.Reason}
+	s := rs.rejects[key]
+	if s == nil {
+		s = &sample{k: 3}
+		rs.rejects[key] = s
+	}
+	s.offer(r.ID, func() string { return rs.example(recordText(r.Record)) }, func() string {
+		d := r.Detail
+		if r.DuplicateOf != "" {
+			d += " (duplicate of " + r.DuplicateOf + ")"
+		}
+		return rs.example(d)
+	})
+}
+
+// recordText is the text of a rejected record: its text, its messages'
+// contents, or the raw line of a row that could not be read.
+func recordText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var rec struct {
+		Text     string `json:"text"`
+		Messages []struct {
+			Role, Content string
+		} `json:"messages"`
+	}
+	if json.Unmarshal(raw, &rec) != nil {
+		return string(raw)
+	}
+	if rec.Text != "" {
+		return rec.Text
+	}
+	if len(rec.Messages) == 0 {
+		return string(raw) // neither: the record shows why it was rejected
+	}
+	var parts []string
+	for _, m := range rec.Messages {
+		parts = append(parts, m.Role+": "+m.Content)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// example redacts s and cuts it to exampleLen runes. Redaction comes
+// first, so a value cut in half is still found.
+func (rs *rowStats) example(s string) string {
+	if rs.redact != nil {
+		s = rs.redact(s)
+	}
+	if utf8.RuneCountInString(s) > exampleLen {
+		s = string([]rune(s)[:exampleLen]) + "…"
+	}
+	return s
+}
+
+// rowsView is the rows part of the page.
+type rowsView struct {
+	Note     string
+	Hists    []template.HTML
+	Examples []exampleView
+	Redacted bool
+}
+
+type exampleView struct {
+	Title, Left, Right string
+	Pairs              []sampled
+}
+
+// view draws the histograms of the steps, in run order.
+func (rs *rowStats) view(stages []sift.StageStats) *rowsView {
+	v := &rowsView{Redacted: rs.redact != nil,
+		Note: "Lengths are in characters, on a log scale; counts are of the rows each step passed on."}
+	for i, st := range stages {
+		s := rs.steps[st.Name]
+		if s == nil {
+			continue
+		}
+		switch {
+		case i == 0:
+			v.Hists = append(v.Hists, histChart("Length of the rows read", "characters (log scale)", s.length, nil))
+		case st.Name == "length_filter":
+			if prev := rs.steps[stages[i-1].Name]; prev != nil {
+				v.Hists = append(v.Hists, histChart("Length before length_filter", "characters (log scale)", prev.length, nil))
+			}
+			v.Hists = append(v.Hists, histChart("Length after length_filter", "characters (log scale)", s.length, nil))
+		case i == len(stages)-1:
+			v.Hists = append(v.Hists, histChart("Length of the rows written", "characters (log scale)", s.length, nil))
+		}
+	}
+	keys := make([][2]string, 0, len(rs.rejects))
+	for k := range rs.rejects {
+		keys = append(keys, k)
+	}
+	order := map[string]int{}
+	for i, st := range stages {
+		order[st.Name] = i
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if a, b := order[keys[i][0]], order[keys[j][0]]; a != b {
+			return a < b
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for _, k := range keys {
+		v.Examples = append(v.Examples, exampleView{Title: k[0] + ": " + k[1], Left: "rejected row", Right: "why",
+			Pairs: rs.rejects[k].items})
+	}
+	return v
+}
+
+// pplHist is the perplexity of every row a perplexity step scored, kept
+// and rejected; nil without one. Rejected rows' values come from their
+// reject details, to 4 significant digits.
+func (rs *rowStats) pplHist(step string) *histogram {
+	if rs == nil || rs.steps[step] == nil {
+		return nil
+	}
+	s := rs.steps[step]
+	h := newPPLHist()
+	for _, o := range []*histogram{s.ppl, s.rejectedPPL} {
+		if o != nil {
+			h.merge(o)
+		}
+	}
+	return h
+}

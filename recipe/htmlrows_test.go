@@ -1,0 +1,59 @@
+package recipe
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// TestSketchesMerge checks that histograms and samples built over parts of
+// a stream, in any order, merge into those of the whole stream.
+func TestSketchesMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	vals := make([]float64, 5000)
+	for i := range vals {
+		vals[i] = rng.ExpFloat64() * 300
+	}
+	whole, a, b := newLengthHist(), newLengthHist(), newLengthHist()
+	ws, as, bs := &sample{k: 5}, &sample{k: 5}, &sample{k: 5}
+	for i, v := range vals {
+		key := fmt.Sprint("row-", i)
+		text := func() string { return key }
+		whole.add(v)
+		ws.offer(key, text, text)
+		if i%3 == 0 {
+			a.add(v)
+			as.offer(key, text, text)
+		} else {
+			b.add(v)
+			bs.offer(key, text, text)
+		}
+	}
+	b.merge(a)
+	if !reflect.DeepEqual(b, whole) || whole.total() != int64(len(vals)) {
+		t.Errorf("merged histogram %v, want %v", b.Counts, whole.Counts)
+	}
+	bs.merge(as)
+	if !reflect.DeepEqual(bs, ws) {
+		t.Errorf("merged sample %v, want %v", bs.items, ws.items)
+	}
+	rev := &sample{k: 5}
+	for i := len(vals) - 1; i >= 0; i-- {
+		key := fmt.Sprint("row-", i)
+		rev.offer(key, func() string { return key }, func() string { return key })
+	}
+	if !reflect.DeepEqual(rev, ws) {
+		t.Errorf("sample depends on order: %v, want %v", rev.items, ws.items)
+	}
+}
+
+func TestHistogramBins(t *testing.T) {
+	h := newLogHistogram(1, 1000, 3)
+	for _, v := range []float64{0, 1, 9.99, 10, 999, 1000, 1e9} {
+		h.add(v)
+	}
+	if want := []int64{3, 1, 3}; !reflect.DeepEqual(h.Counts, want) {
+		t.Errorf("counts %v, want %v", h.Counts, want)
+	}
+}
