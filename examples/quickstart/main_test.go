@@ -15,17 +15,7 @@ import (
 // TestQuickstart runs the quickstart and checks that every registered stage
 // takes part and that no row is lost.
 func TestQuickstart(t *testing.T) {
-	t.Setenv("TMPDIR", t.TempDir())
-	devnull, _ := os.Open(os.DevNull)
-	defer devnull.Close()
-	stdout := os.Stdout
-	os.Stdout = devnull
-	rep, err := run()
-	os.Stdout = stdout
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := rep.Stats
+	st := runQuickstart(t).Stats
 	if st.RowsIn+st.RowsAdded != st.RowsOut+st.RowsRejected || st.RowsAdded == 0 {
 		t.Errorf("stats %+v", st)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/siftdata/sift/recipe"
 )
 
 // sampleSecrets are personal values in sample.jsonl; the report must show
@@ -23,8 +25,8 @@ var reportSections = []string{"summary", "funnel", "time", "distributions", "exa
 	"stage-read", "stage-normalize", "stage-length_filter", "stage-exact_dedup", "stage-simhash_dedup",
 	"stage-pii_redact", "stage-perplexity", "stage-augment_synonyms"}
 
-// runQuickstart runs the quickstart quietly and returns its HTML report's path.
-func runQuickstart(t *testing.T) string {
+// runQuickstart runs the quickstart quietly in a temporary directory.
+func runQuickstart(t *testing.T) *recipe.Report {
 	t.Helper()
 	t.Setenv("TMPDIR", t.TempDir())
 	devnull, _ := os.Open(os.DevNull)
@@ -36,8 +38,11 @@ func runQuickstart(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(filepath.Dir(rep.Output), "report.html")
+	return rep
 }
+
+// reportPath is where the quickstart's recipe puts the HTML report.
+func reportPath(rep *recipe.Report) string { return filepath.Join(filepath.Dir(rep.Output), "report.html") }
 
 // checkPage checks a report page (as written, or as a browser's DOM): its
 // sections, a chart for every step, and no raw personal value.
@@ -94,7 +99,7 @@ func checkPage(t *testing.T, page []byte) {
 
 // TestQuickstartReport checks the HTML report the quickstart writes.
 func TestQuickstartReport(t *testing.T) {
-	page, err := os.ReadFile(runQuickstart(t))
+	page, err := os.ReadFile(reportPath(runQuickstart(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +118,7 @@ func TestQuickstartReportBrowser(t *testing.T) {
 		}
 		t.Skip("chromium not installed")
 	}
-	path, err := filepath.Abs(runQuickstart(t))
+	path, err := filepath.Abs(reportPath(runQuickstart(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
