@@ -38,3 +38,16 @@ func Example() {
 	// {"id":"doc1","text":"Begin the quick test at https://example.com/quick with `quick` and <EMAIL>."}
 	// {"id":"doc1#aug1","text":"Start the fast test at https://example.com/quick with `quick` and <EMAIL>.","augmented_from":"doc1"}
 }
+
+// Text makes one copy for one-off use, without batches.
+func ExampleSynonyms_Text() {
+	st, err := augment.NewSynonyms(augment.WithRatio(0.3))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(st.Text("Mr. Bill Gates quickly opened main.go and called open(file) twice.", 1))
+	fmt.Println(st.Text("The old harbour town wakes slowly in winter.", 2))
+	// Output:
+	// Mr. Bill Gates apace opened main.go and phoned open(file) twice.
+	// The old harbor town awakes slowly in wintertime.
+}

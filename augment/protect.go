@@ -1,7 +1,9 @@
 package augment
 
 import (
+	"cmp"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,8 +19,11 @@ var spanRE = regexp.MustCompile(`(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'` +
 	`|</?[a-z][^<>\n]{0,200}>`)
 
 // protectedSpans returns the sorted, non-overlapping spans of s no edit may
-// touch: fenced code blocks, inline code, URLs, e-mail addresses and tags.
+// touch: fenced code blocks, inline code, URLs, e-mail addresses, tags,
+// calls with their arguments, paths and file names, bracketed JSON and
+// template placeholders, ANSI escape sequences and attribution lines.
 // Word-level rules (numbers, acronyms, stopwords...) are applied per token.
+// This one pass decides what every operation may edit.
 func protectedSpans(s string, dst []span) []span {
 	dst = dst[:0]
 	if strings.ContainsAny(s, "`~") {
@@ -26,20 +31,304 @@ func protectedSpans(s string, dst []span) []span {
 	}
 	if strings.Contains(s, "://") || strings.Contains(s, "@") || strings.Contains(s, "<") ||
 		strings.Contains(s, "www.") || strings.Contains(s, "WWW.") {
-		code := len(dst)
 		for _, m := range spanMatches(s) {
 			end := m[1]
 			if s[m[0]] != '<' {
 				// Prose punctuation right after a URL is not part of it.
 				end = m[0] + len(strings.TrimRight(s[m[0]:end], ".,;:!?)]'\""))
 			}
-			if !overlaps(dst[:code], m[0], end) {
-				dst = append(dst, span{m[0], end})
+			dst = append(dst, span{m[0], end})
+		}
+	}
+	dst = structSpans(s, dst)
+	return mergeSpans(dst)
+}
+
+// structSpans appends, in one pass over s, the spans of code and markup
+// that prose rarely holds: name(...) calls, {...} objects and placeholders
+// (with a leading $, # or %), [...] without spaces or holding JSON, printf
+// verbs, $VARS, ANSI escapes, attribution lines ("-- Name") and
+// white-space-delimited chunks that are paths or file names (a/b, name.ext).
+func structSpans(s string, dst []span) []span {
+	chunk := 0     // start of the current white-space-delimited chunk
+	pathy := false // the chunk holds a / \\ or .
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !structByte[c] {
+			continue
+		}
+		switch c {
+		case '/', '\\', '.':
+			pathy = true
+		case ' ', '\t', '\n', '\r', '\f', '\v':
+			if pathy {
+				dst = chunkSpan(s, chunk, i, dst)
+				pathy = false
+			}
+			chunk = i + 1
+			if c == '\n' {
+				if e := attribution(s, i+1); e > i+1 {
+					dst = append(dst, span{i + 1, e})
+				}
+			}
+		case 0x1b:
+			e := ansiEnd(s, i)
+			dst = append(dst, span{i, e})
+			i = e - 1
+		case '(':
+			if st := identStart(s, i); st < i {
+				dst = append(dst, span{st, closing(s, i, '(', ')', i+1)})
+			}
+		case '{':
+			st := i
+			if i > 0 && (s[i-1] == '$' || s[i-1] == '#' || s[i-1] == '%') {
+				st = i - 1
+			}
+			if e := closing(s, i, '{', '}', -1); e > 0 {
+				dst = append(dst, span{st, e})
+			}
+		case '[':
+			if e := closing(s, i, '[', ']', -1); e > 0 && codeBrackets(s[i+1:e-1]) {
+				dst = append(dst, span{i, e})
+			}
+		case '%':
+			if e := printfEnd(s, i); e > 0 {
+				dst = append(dst, span{i, e})
+			}
+		case '$':
+			j := i + 1
+			for j < len(s) && (isIdentByte(s[j])) {
+				j++
+			}
+			if j > i+1 {
+				dst = append(dst, span{i, j})
 			}
 		}
-		sortSpans(dst)
+	}
+	if pathy {
+		dst = chunkSpan(s, chunk, len(s), dst)
+	}
+	if e := attribution(s, 0); e > 0 {
+		dst = append(dst, span{0, e})
 	}
 	return dst
+}
+
+// structByte marks the bytes structSpans acts on.
+var structByte = func() (t [256]bool) {
+	for _, c := range []byte("/\\. \t\n\r\f\v\x1b({[%$") {
+		t[c] = true
+	}
+	return t
+}()
+
+// maxBracket bounds how far a closing bracket is looked for.
+const maxBracket = 4096
+
+// closing returns the index after the bracket closing the one at i
+// (nesting counted, quoted strings skipped), or fail if there is none
+// within maxBracket bytes.
+func closing(s string, i int, open, close byte, fail int) int {
+	depth := 0
+	quote := byte(0)
+	for j := i; j < len(s) && j-i < maxBracket; j++ {
+		c := s[j]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				j++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' && open != '(':
+			quote = c
+		case c == open:
+			depth++
+		case c == close:
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		case c == '\n' && j+1 < len(s) && s[j+1] == '\n':
+			return fail // a blank line ends any bracket
+		}
+	}
+	return fail
+}
+
+// identStart returns where the identifier (letters, digits, _ . :) ending
+// at i starts; i if there is none. Only a call has one glued to its "(".
+func identStart(s string, i int) int {
+	j := i
+	for j > 0 && (isIdentByte(s[j-1]) || s[j-1] == '.' || s[j-1] == ':') {
+		j--
+	}
+	for j < i && (s[j] == '.' || s[j] == ':') {
+		j++
+	}
+	return j
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
+}
+
+// codeBrackets reports whether the text between [ and ] is code or data
+// rather than prose: no spaces ([bufio.Writer], [1]) or JSON-like.
+func codeBrackets(in string) bool {
+	if !strings.ContainsAny(in, " \t\n") {
+		return true
+	}
+	t := strings.TrimLeft(in, " \t\n")
+	return t != "" && strings.IndexByte("\"'{[-0123456789", t[0]) >= 0
+}
+
+// printfEnd returns the index after a printf verb at i (%s, %-5.2f, %1$d,
+// %(name)s, %%), or 0.
+func printfEnd(s string, i int) int {
+	j := i + 1
+	if j < len(s) && s[j] == '(' {
+		k := strings.IndexByte(s[j:], ')')
+		if k < 0 || k > 64 {
+			return 0
+		}
+		j += k + 1
+	}
+	for j < len(s) && strings.IndexByte("-+#0123456789.$*", s[j]) >= 0 {
+		j++
+	}
+	for j < len(s) && (s[j] == 'l' || s[j] == 'h') && j+1 < len(s) && strings.IndexByte("dioux", s[j+1]) >= 0 {
+		j++
+	}
+	if j >= len(s) || strings.IndexByte("sdfvqxXoeEgGcpbtTiuU%", s[j]) < 0 {
+		return 0
+	}
+	j++
+	if j < len(s) && isIdentByte(s[j]) {
+		return 0 // "%of", "%so": a word, not a verb
+	}
+	return j
+}
+
+// ansiEnd returns the index after the escape sequence starting with ESC at
+// i: CSI (ESC [ params final), OSC (ESC ] ... BEL or ESC \\), or ESC and one
+// byte.
+func ansiEnd(s string, i int) int {
+	j := i + 1
+	if j >= len(s) {
+		return j
+	}
+	switch s[j] {
+	case '[':
+		j++
+		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x3f {
+			j++
+		}
+		if j < len(s) && s[j] >= 0x40 && s[j] <= 0x7e {
+			j++
+		}
+		return j
+	case ']':
+		for j++; j < len(s); j++ {
+			if s[j] == 7 {
+				return j + 1
+			}
+			if s[j] == 0x1b && j+1 < len(s) && s[j+1] == '\\' {
+				return j + 2
+			}
+		}
+		return j
+	}
+	return j + 1
+}
+
+// attribution returns the end of the attribution starting the line at i
+// ("-- Name", "— Name", optionally indented), with the more deeply
+// indented lines that continue it; 0 if the line is not one.
+func attribution(s string, i int) int {
+	j := i
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	indent := j - i
+	rest := s[j:]
+	var dash int
+	switch {
+	case strings.HasPrefix(rest, "--") && !strings.HasPrefix(rest, "---"):
+		dash = 2
+	case strings.HasPrefix(rest, "—"), strings.HasPrefix(rest, "―"):
+		dash = len("—")
+	default:
+		return 0
+	}
+	if !unicode.IsUpper(firstRune(strings.TrimLeft(rest[dash:], " "))) {
+		return 0 // a name follows the dash
+	}
+	end := lineEnd(s, j)
+	for end < len(s) {
+		k := end
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		if k-end <= indent && indent > 0 || k-end == 0 || k == len(s) || s[k] == '\n' {
+			break
+		}
+		end = lineEnd(s, k)
+	}
+	return end
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+// chunkSpan appends the white-space-delimited chunk s[start:end] without
+// its surrounding prose punctuation if it is a path (a/b, a\b) or a file
+// or host name (name.ext, bzip2.jam): a dot between a letter or digit and
+// a letter.
+func chunkSpan(s string, start, end int, dst []span) []span {
+	for start < end && strings.IndexByte("(\"'[", s[start]) >= 0 {
+		start++
+	}
+	for end > start && strings.IndexByte(".,;:!?)]}\"'", s[end-1]) >= 0 {
+		end--
+	}
+	if end-start < 3 {
+		return dst
+	}
+	c := s[start:end]
+	code := false
+	for k := 1; k < len(c)-1 && !code; k++ {
+		switch c[k] {
+		case '/', '\\':
+			code = isIdentByte(c[k-1]) || isIdentByte(c[k+1])
+		case '.':
+			code = isIdentByte(c[k-1]) && c[k+1]|0x20 >= 'a' && c[k+1]|0x20 <= 'z'
+		}
+	}
+	if code {
+		dst = append(dst, span{start, end})
+	}
+	return dst
+}
+
+// mergeSpans sorts spans and joins those that overlap.
+func mergeSpans(ps []span) []span {
+	if len(ps) < 2 {
+		return ps
+	}
+	sortSpans(ps)
+	out := ps[:1]
+	for _, p := range ps[1:] {
+		last := &out[len(out)-1]
+		if p.start < last.end {
+			last.end = max(last.end, p.end)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // spanMatches returns spanRE.FindAllStringIndex(s, -1), running the
@@ -179,11 +468,7 @@ func overlaps(spans []span, start, end int) bool {
 }
 
 func sortSpans(ps []span) {
-	for i := 1; i < len(ps); i++ { // insertion sort: a handful of spans, mostly in order
-		for j := i; j > 0 && ps[j].start < ps[j-1].start; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
+	slices.SortFunc(ps, func(a, b span) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end)) })
 }
 
 // glued reports whether the word s[start:end] touches code-like characters

@@ -57,34 +57,48 @@ type scanner struct {
 	spans   []span
 }
 
-// scan appends the tokens of part number part, text s, to toks.
-func (sc *scanner) scan(part int, s string, toks []token) []token {
+// scan appends the tokens of part number part, text s with word-like
+// segments words (seg.AppendWords), to toks. It is the one place that
+// decides what the operations may touch: fixed tokens are never edited and
+// nothing is inserted next to them, kept ones are never replaced, moved or
+// deleted.
+func (sc *scanner) scan(part int, s string, words []seg.Segment, toks []token) []token {
 	sc.spans = protectedSpans(s, sc.spans)
 	sp := sc.spans
 	sentence := true // at a sentence start, a capital does not mark a name
 	prev := ""       // the previous word (lower case) if only spaces separate it
-	for g := range seg.Segments(s) {
+	honor := false   // the previous word is an honorific (Mr, Dr...)
+	spanEnd := -1    // end of the last span before the current word
+	last := 0        // end of the previous word
+	for _, g := range words {
+		if g.Start < last {
+			continue // already matched as part of a longer ideographic word
+		}
+		afterHonor := false
+		if gap := s[last:g.Start]; gap != "" {
+			afterHonor = honor && strings.Trim(gap, ". ") == "" && len(gap) <= 3
+			if strings.Trim(gap, " \t") != "" {
+				prev = ""
+			}
+			switch {
+			case afterHonor:
+			case strings.ContainsAny(gap, ".!?。！？…"), strings.Contains(gap, "\n\n"), strings.Contains(gap, "\n\r\n"):
+				// A single line break is a hard wrap: a capital after it
+				// is a name, unless punctuation ended the sentence.
+				sentence = true
+			}
+		}
+		honor = false
+		last = g.End
 		for len(sp) > 0 && sp[0].end <= g.Start {
+			spanEnd = sp[0].end
 			sp = sp[1:]
 		}
 		inSpan := len(sp) > 0 && sp[0].start < g.End
-		switch g.Kind {
-		case seg.Space:
-			if strings.Contains(s[g.Start:g.End], "\n") {
-				sentence, prev = true, ""
-			}
-			continue
-		case seg.Punct:
-			if endsSentence(s[g.Start:g.End]) {
-				sentence = true
-			}
-			prev = ""
-			continue
-		case seg.Ideo:
-			if len(toks) > 0 && toks[len(toks)-1].ideo && toks[len(toks)-1].end > g.Start {
-				continue // already matched as part of a longer word
-			}
+		touches := spanEnd == g.Start || len(sp) > 0 && sp[0].start == g.End
+		if g.Kind == seg.Ideo {
 			toks = sc.ideo(part, s, g.Start, toks)
+			last = toks[len(toks)-1].end
 			sentence, prev = false, ""
 			continue
 		}
@@ -94,14 +108,17 @@ func (sc *scanner) scan(part int, s string, toks []token) []token {
 		ctx := prev
 		prev = ""
 		switch {
-		case inSpan || glued(s, g.Start, g.End) || g.Kind != seg.Word || !letters(w):
+		case inSpan || touches || glued(s, g.Start, g.End) || g.Kind != seg.Word || !letters(w) ||
+			afterOddApostrophe(s, g.Start):
 			// numbers, tokens with digits, dots or apostrophes stay fixed
-		case t.shape == other || (t.shape == title && !sentence):
+		case len(w) <= 4 && g.End < len(s) && s[g.End] == '.' && honorifics[strings.ToLower(w)]:
+			honor = true // "Mr.": nothing goes between it and the name
+		case t.shape == other || (t.shape == title && !sentence) || afterHonor:
 			t.role = kept // acronyms, mixed case and names
 		default:
 			prev = strings.ToLower(w)
 			t.role = kept
-			if !stopwords[prev] {
+			if !keptWords[prev] && utf8.RuneCountInString(w) > 2 {
 				t.role = free
 				t.syns = sc.th.wordSynonyms(prev, posContext(ctx), sc.phrases)
 			}
@@ -111,6 +128,43 @@ func (sc *scanner) scan(part int, s string, toks []token) []token {
 	}
 	return toks
 }
+
+// afterOddApostrophe reports whether the word at i follows an apostrophe
+// that does not follow a letter: the 's of "[x]'s", "1990's", "`f`'s".
+func afterOddApostrophe(s string, i int) bool {
+	r, n := utf8.DecodeLastRuneInString(s[:i])
+	if r != '\'' && r != '’' {
+		return false
+	}
+	r, _ = utf8.DecodeLastRuneInString(s[:i-n])
+	return !unicode.IsLetter(r)
+}
+
+// keptWords are the words that are never replaced, moved or deleted: the
+// stopwords, number words, whose synonyms are numerals or jargon ("two" →
+// "ii", "thousand" → "yard"), and negations, whose loss or move inverts a
+// sentence. One set, so a word costs one look-up.
+var keptWords = withStopwords(`
+zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million
+billion trillion dozen dozens hundreds thousands millions billions trillions score half twice thrice
+first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth
+fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth fortieth fiftieth sixtieth
+seventieth eightieth ninetieth hundredth thousandth millionth billionth
+not never cannot nobody nowhere nothing none neither nor no without hardly barely scarcely seldom rarely
+naught nought nowise noone nor lest`)
+
+func withStopwords(ws string) map[string]bool {
+	m := wordSet(ws)
+	for w := range stopwords {
+		m[w] = true
+	}
+	return m
+}
+
+// honorifics are the abbreviations after which a capitalised word is a
+// name, though a period precedes it.
+var honorifics = wordSet("mr mrs ms mx dr prof st sr jr rev revd hon gen capt col lt sgt cmdr adm gov pres sen rep fr")
 
 // posContext returns the parts of speech the word after prev may have.
 func posContext(prev string) uint8 {

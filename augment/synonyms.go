@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/seg"
 )
 
 // Op is an EDA operation (Wei & Zou, 2019).
@@ -140,10 +141,12 @@ type outRow struct {
 
 // Process emits each row followed by its augmented copies. b.Rec is
 // borrowed; the result is owned by the caller. Counters: copies,
-// no_change, duplicate_copy, and words / words_changed over the emitted
-// copies.
+// no_change, duplicate_copy, and over the emitted copies words,
+// words_changed, skip_protected (words no operation may replace, move or
+// delete) and skip_no_synonym (words that could be replaced but have no
+// synonym).
 func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
-	v := sift.NewTextView(b.Rec, s.roles)
+	v := b.TextView(s.roles)
 	ids := v.Cols().ID
 	w := &worker{s: s, sc: scanner{th: s.th, phrases: s.phrases}}
 	var out []outRow
@@ -153,8 +156,8 @@ func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatc
 	nCopies := 0
 	for row := range int(b.Rec.NumRows()) {
 		msgs, parts, toks = msgs[:0], parts[:0], toks[:0]
-		v.Parts(row, func(msg int, text string) {
-			toks = w.sc.scan(len(parts), text, toks)
+		v.PartWords(row, func(msg int, text string, words []seg.Segment) {
+			toks = w.sc.scan(len(parts), text, words, toks)
 			msgs = append(msgs, msg)
 			parts = append(parts, text)
 		})
@@ -186,6 +189,9 @@ func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatc
 			out = append(out, outRow{src: row, k: k, msgs: slices.Clone(msgs), texts: texts})
 			b.Count("words", int64(len(toks)))
 			b.Count("words_changed", int64(changed))
+			protected, noSyn := skips(toks)
+			b.Count("skip_protected", protected)
+			b.Count("skip_no_synonym", noSyn)
 		}
 		made := len(out) - first
 		if s.keep {
@@ -205,6 +211,39 @@ func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatc
 	b.Add(nCopies)
 	b.Count("copies", int64(nCopies))
 	return s.build(ctx, b, out)
+}
+
+// skips returns how many of toks no replacement may touch (protected
+// spans, names, stopwords, number words, negations, short words) and how
+// many could be replaced but have no synonym.
+func skips(toks []token) (protected, noSyn int64) {
+	for i := range toks {
+		switch {
+		case toks[i].role != free:
+			protected++
+		case len(toks[i].syns) == 0:
+			noSyn++
+		}
+	}
+	return protected, noSyn
+}
+
+// Text returns one augmented copy of text for one-off use, made as the
+// stage makes copy 1 of a row with an empty id, but with seed in place of
+// the stage's seed; text itself if no draw changes it. It is safe for
+// concurrent use.
+func (s *Synonyms) Text(text string, seed uint64) string {
+	c := *s
+	c.seed = seed
+	w := &worker{s: &c, sc: scanner{th: s.th, phrases: s.phrases}}
+	parts := []string{text}
+	toks := w.sc.scan(0, text, seg.AppendWords(nil, text), nil)
+	for try := range tries {
+		if texts, _ := w.augment("", 1, try, parts, toks); texts != nil {
+			return texts[0]
+		}
+	}
+	return text
 }
 
 // build returns the output rows: the input rows taken in order (every

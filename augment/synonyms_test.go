@@ -68,7 +68,7 @@ func newStage(t testing.TB, opts ...Option) *Synonyms {
 // augmentText returns the copies the stage makes of one text.
 func augmentText(t testing.TB, st *Synonyms, id, text string) []string {
 	var w = &worker{s: st, sc: scanner{th: st.th, phrases: st.phrases}}
-	toks := w.sc.scan(0, text, nil)
+	toks := w.sc.scan(0, text, seg.AppendWords(nil, text), nil)
 	var out []string
 	for k := 1; k <= st.copies; k++ {
 		if texts, _ := w.augment(id, k, 0, []string{text}, toks); texts != nil {
@@ -94,6 +94,17 @@ func TestProtectedSpans(t *testing.T) {
 		{"tilde-unclosed", "text\n~~~\nquick big", []string{"~~~\nquick big"}},
 		{"url-in-code", "`see http://x.io`", []string{"`see http://x.io`"}},
 		{"none", "plain < text > with a @ sign", nil},
+		{"call", "x := os.path.join(root, f(name)) now", []string{"os.path.join(root, f(name))"}},
+		{"call-unclosed", "see open(file and more", []string{"open("}},
+		{"paren-prose", "a word (aside) here", nil},
+		{"placeholders-tmpl", "hi {name}, ${HOME} {{x}} #{y} $USER %s %-5.2f %(n)d 50% off", []string{"{name}", "${HOME}", "{{x}}", "#{y}", "$USER", "%s", "%-5.2f", "%(n)d"}},
+		{"json", `send {"a": "}", "b": [1, 2]} or ["x", "y"] but [a note] stays`, []string{`{"a": "}", "b": [1, 2]}`, `["x", "y"]`}},
+		{"brackets-no-space", "[bufio.Writer]'s", []string{"[bufio.Writer]'s"}},
+		{"paths", "in tools/bzip2.jam, main.go and C:\\x\\y; and/or. The end.", []string{"tools/bzip2.jam", "main.go", "C:\\x\\y", "and/or"}},
+		{"ansi", "a \x1b[m b \x1b[1;31mc \x1b]0;t\x07 d", []string{"\x1b[m", "\x1b[1;31m", "\x1b]0;t\x07"}},
+		{"attribution", "Be brief.\n\t-- John Locke\n\t   Essays\nNext", []string{"\t-- John Locke\n\t   Essays\n"}},
+		{"attribution-first", "— Mark Twain", []string{"— Mark Twain"}},
+		{"not-attribution", "x\n-- no name\n--- rule", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +117,21 @@ func TestProtectedSpans(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzProtectedSpans(f *testing.F) {
+	for _, s := range []string{"f(x) {a} [b] %s ${X} \x1b[m", "\n -- A\n   b", `{"a": [1, "}"]}`, "a/b.c d.e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		prev := 0
+		for _, p := range protectedSpans(s, nil) {
+			if p.start < prev || p.end <= p.start || p.end > len(s) {
+				t.Fatalf("%q: bad span %v after %d", s, p, prev)
+			}
+			prev = p.end
+		}
+	})
 }
 
 func TestScanRoles(t *testing.T) {
@@ -122,16 +148,20 @@ func TestScanRoles(t *testing.T) {
 		want     string // word:role for word tokens (f free, k kept, x fixed)
 	}{
 		{"names", "Alice saw the big House. Big city", "Alice:f saw:f the:k big:f House:k Big:f city:f"},
-		{"newline-starts-sentence", "a\nReport quickly", "a:k Report:f quickly:f"},
+		{"hard-wrap-name", "a\nReport quickly", "a:k Report:k quickly:f"},
+		{"period-starts-sentence", "a.\nReport quickly", "a:k Report:f quickly:f"},
 		{"caps-digits-apostrophes", "NASA ran 3rd runs B2B don't x.y", "NASA:k ran:f 3rd:x runs:f B2B:x don't:x x.y:x"},
-		{"glued", "snake_case path/to f(x) well-run #tag @user", "snake_case:x path:x to:x f:x x:f well:x run:x tag:x user:x"},
+		{"glued", "snake_case path/to f(x) well-run #tag @user", "snake_case:x path:x to:x f:x x:x well:x run:x tag:x user:x"},
 		{"url", "the big http://big.example/run now", "the:k big:f http:x big.example:x run:x now:k"},
 		{"fmm", "城市规划和城市人", "城市规划:f 和:x 城市:f 人:x"},
+		{"honorific", "Mr. Big saw Dr. House run", "Mr:x Big:k saw:f Dr:x House:k run:f"},
+		{"kept-words", "Two runs, not three; nobody ran", "Two:k runs:f not:k three:k nobody:k ran:f"},
+		{"short-and-apostrophe", "an ox in [big]'s city 1990's", "an:k ox:k in:k big:x s:x city:f 1990:x s:x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, tk := range sc.scan(0, tt.in, nil) {
+			for _, tk := range sc.scan(0, tt.in, seg.AppendWords(nil, tt.in), nil) {
 				got = append(got, tt.in[tk.start:tk.end]+":"+string("xkf"[tk.role]))
 			}
 			if s := strings.Join(got, " "); s != tt.want {
@@ -140,7 +170,7 @@ func TestScanRoles(t *testing.T) {
 		})
 	}
 	// Context picks the part of speech: a verb after a modal, else the first.
-	toks := sc.scan(0, "we run; a run", nil)
+	toks := sc.scan(0, "we run; a run", seg.AppendWords(nil, "we run; a run"), nil)
 	if got := toks[1].syns; !slices.Equal(got, []string{"sprint"}) {
 		t.Errorf("we run: %q", got)
 	}
@@ -324,7 +354,8 @@ func TestSynonymsRows(t *testing.T) {
 		if !slices.Equal(rows, want) {
 			t.Errorf("got\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 		}
-		wantCounts := map[string]int64{"copies": 3, "duplicate_copy": 5, "no_change": 4, "words": 2 + 3 + 3, "words_changed": 3}
+		wantCounts := map[string]int64{"copies": 3, "duplicate_copy": 5, "no_change": 4, "words": 2 + 3 + 3, "words_changed": 3,
+			"skip_protected": 2, "skip_no_synonym": 1}
 		if !mapsEqual(b.Counts(), wantCounts) || b.Added() != 3 || len(b.Rejects()) != 0 {
 			t.Errorf("counts %v added %d rejects %d", b.Counts(), b.Added(), len(b.Rejects()))
 		}
