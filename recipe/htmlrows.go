@@ -84,8 +84,8 @@ type sample struct {
 }
 
 type sampled struct {
-	hash uint64
-	A, B string
+	hash      uint64
+	Key, A, B string
 }
 
 func (s *sample) offer(key string, a, b func() string) {
@@ -95,7 +95,7 @@ func (s *sample) offer(key string, a, b func() string) {
 	if s.full(x) {
 		return // the texts are not even made
 	}
-	s.offerHash(sampled{x, a(), b()})
+	s.offerHash(sampled{x, key, a(), b()})
 }
 
 func (s *sample) full(x uint64) bool { return len(s.items) == s.k && x >= s.items[s.k-1].hash }
@@ -138,7 +138,17 @@ type rowStats struct {
 
 type stepRows struct {
 	length, ppl, rejectedPPL *histogram
+	// kept samples the rows the step passed on (id, text), so that a
+	// duplicate it removed can be shown beside its keeper when the keeper
+	// is among them: the pairs shown are a uniform sample of clusters.
+	kept      *sample
+	keptIndex map[string]string // kept's texts by id, made once rejects arrive
+	dups      *sample           // keeper text, removed text
+	augmented *sample           // original text, copy text
 }
+
+// keptSample is how many rows per step are kept as keeper candidates.
+const keptSample = 256
 
 func newRowStats() *rowStats {
 	return &rowStats{steps: map[string]*stepRows{}, rejects: map[[2]string]*sample{}}
@@ -185,8 +195,30 @@ func (rs *rowStats) tap(step string, rec arrow.RecordBatch) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	s := rs.step(step)
+	if s.kept == nil {
+		s.kept = &sample{k: keptSample}
+	}
+	ids := v.Cols().ID
+	augment := strings.HasPrefix(step, "augment")
 	for i := range int(rec.NumRows()) {
-		s.length.add(float64(utf8.RuneCountInString(v.Text(i))))
+		text := v.Text(i)
+		s.kept.offer(ids.Value(i), func() string { return rs.example(text) }, none)
+		if orig, _, ok := strings.Cut(ids.Value(i), "#aug"); ok && augment {
+			// A copy follows its original in the batch.
+			for j := i - 1; j >= 0; j-- {
+				if ids.Value(j) == orig {
+					if s.augmented == nil {
+						s.augmented = &sample{k: 4}
+					}
+					before := strings.Clone(v.Text(j))
+					after := strings.Clone(v.Text(i))
+					s.augmented.offer(ids.Value(i), func() string { return rs.example(before) }, func() string { return rs.example(after) })
+					break
+				}
+			}
+			text = v.Text(i)
+		}
+		s.length.add(float64(utf8.RuneCountInString(text)))
 		if ppl != nil && step == "perplexity" && ppl.IsValid(i) {
 			if s.ppl == nil {
 				s.ppl = newPPLHist()
@@ -252,6 +284,22 @@ func (rs *rowStats) reject(line []byte) {
 			s.rejectedPPL.add(v)
 		}
 	}
+	if r.DuplicateOf != "" {
+		if st := rs.steps[r.Stage]; st != nil && st.kept != nil {
+			if st.keptIndex == nil {
+				st.keptIndex = map[string]string{}
+				for _, it := range st.kept.items {
+					st.keptIndex[it.Key] = it.A
+				}
+			}
+			if keeper, ok := st.keptIndex[r.DuplicateOf]; ok {
+				if st.dups == nil {
+					st.dups = &sample{k: 5}
+				}
+				st.dups.offer(r.ID, func() string { return keeper }, func() string { return rs.example(recordText(r.Record)) })
+			}
+		}
+	}
 	key := [2]string{r.Stage, r.Reason}
 	s := rs.rejects[key]
 	if s == nil {
@@ -266,6 +314,8 @@ func (rs *rowStats) reject(line []byte) {
 		return rs.example(d)
 	})
 }
+
+func none() string { return "" }
 
 // recordText is the text of a rejected record: its text, its messages'
 // contents, or the raw line of a row that could not be read.
@@ -318,8 +368,10 @@ type rowsView struct {
 
 type exampleView struct {
 	Title, Left, Right string
-	Pairs              []sampled
+	Pairs              []pairView
 }
+
+type pairView struct{ A, B template.HTML }
 
 // view draws the histograms of the steps, in run order.
 func (rs *rowStats) view(stages []sift.StageStats) *rowsView {
@@ -357,8 +409,34 @@ func (rs *rowStats) view(stages []sift.StageStats) *rowsView {
 		return keys[i][1] < keys[j][1]
 	})
 	for _, k := range keys {
-		v.Examples = append(v.Examples, exampleView{Title: k[0] + ": " + k[1], Left: "rejected row", Right: "why",
-			Pairs: rs.rejects[k].items})
+		ex := exampleView{Title: k[0] + ": " + k[1], Left: "rejected row", Right: "why"}
+		for _, it := range rs.rejects[k].items {
+			ex.Pairs = append(ex.Pairs, pairView{template.HTML(esc(it.A)), template.HTML(esc(it.B))})
+		}
+		v.Examples = append(v.Examples, ex)
+	}
+	for _, st := range stages {
+		s := rs.steps[st.Name]
+		if s == nil {
+			continue
+		}
+		for _, p := range []struct {
+			s                  *sample
+			title, left, right string
+		}{
+			{s.dups, st.Name + ": removed duplicates beside their keepers", "kept", "removed"},
+			{s.augmented, st.Name + ": copies beside their originals", "original", "copy"},
+		} {
+			if p.s == nil {
+				continue
+			}
+			ex := exampleView{Title: p.title + " (differences marked)", Left: p.left, Right: p.right}
+			for _, it := range p.s.items {
+				a, b := diffHTML(it.A, it.B)
+				ex.Pairs = append(ex.Pairs, pairView{a, b})
+			}
+			v.Examples = append(v.Examples, ex)
+		}
 	}
 	return v
 }

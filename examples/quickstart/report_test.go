@@ -42,7 +42,9 @@ func runQuickstart(t *testing.T) *recipe.Report {
 }
 
 // reportPath is where the quickstart's recipe puts the HTML report.
-func reportPath(rep *recipe.Report) string { return filepath.Join(filepath.Dir(rep.Output), "report.html") }
+func reportPath(rep *recipe.Report) string {
+	return filepath.Join(filepath.Dir(rep.Output), "report.html")
+}
 
 // checkPage checks a report page (as written, or as a browser's DOM): its
 // sections, a chart for every step, and no raw personal value.
@@ -54,6 +56,12 @@ func checkPage(t *testing.T, page []byte) {
 		}
 		if bytes.Contains(page, []byte(v)) || bytes.Contains(page, []byte(html.EscapeString(v))) {
 			t.Errorf("report shows the raw value %q", v)
+		}
+	}
+	for _, want := range []string{"removed duplicates beside their keepers", "copies beside their originals", "<mark>",
+		"Length before length_filter", "Length after length_filter", "with thresholds"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("report lacks %q", want)
 		}
 	}
 	doc, err := html.Parse(bytes.NewReader(page))
