@@ -27,8 +27,9 @@ const lmUsage = `Usage:
       summary. -v word also prints "word=id order log10" per token.
       MODEL: ARPA (.arpa, .arpa.gz) or KenLM binary (probing, trie,
       quantized trie), recognized by content.
-  sift lm build-binary [--type probing] MODEL OUT.bin
-      Write MODEL as a KenLM probing binary, as build_binary does.
+  sift lm build-binary [--type probing|trie] MODEL OUT.bin
+      Write MODEL as a KenLM binary, as build_binary does: probing (the
+      default) from any model, trie (unquantized) from an ARPA model.
   sift lm encode --sp-model SP [--ids] [FILE]
       Print the SentencePiece pieces (or ids) of every line of FILE (default
       stdin), space-separated, as spm_encode does.

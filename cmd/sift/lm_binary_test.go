@@ -11,8 +11,9 @@ import (
 	"testing"
 )
 
-// TestLMBuildBinary converts lmplz's ARPA model as a user would, checks the
-// file against build_binary's, and scores with it and with KenLM's trie.
+// TestLMBuildBinary converts lmplz's ARPA model as a user would, to probing
+// and to trie, checks the files against build_binary's, and scores with
+// them and with KenLM's trie.
 func TestLMBuildBinary(t *testing.T) {
 	dir := lmConf(t)
 	out := filepath.Join(t.TempDir(), "model.4.bin")
@@ -45,8 +46,30 @@ func TestLMBuildBinary(t *testing.T) {
 	if _, err := run("build-binary", out, out); err == nil || !strings.Contains(err.Error(), "output is the input") {
 		t.Errorf("overwriting the input: %v", err)
 	}
-	if _, err := run("build-binary", "--type", "trie", out, out+"2"); err == nil {
-		t.Error("--type trie accepted")
+	trie := filepath.Join(t.TempDir(), "model.4.trie.bin")
+	if _, err := run("build-binary", "--type", "trie", filepath.Join(dir, "model.4.arpa.gz"), trie); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = os.ReadFile(trie)
+	f2, _ := os.Open(filepath.Join(dir, "kenlm-binary", "model.4.trie.bin.gz"))
+	defer f2.Close()
+	zr2, _ := gzip.NewReader(f2)
+	want, _ = io.ReadAll(zr2)
+	if !bytes.Equal(got, want) {
+		t.Errorf("build-binary --type trie wrote %d bytes that differ from build_binary's %d", len(got), len(want))
+	}
+	s, err := run("score", "--model", trie, filepath.Join(dir, "test.txt"))
+	if err != nil || !strings.HasPrefix(s, string(sentences)) {
+		t.Errorf("%s: scores differ from KenLM's: %v", trie, err)
+	}
+	if _, err := run("build-binary", "--type", "trie", out, out+"2"); err == nil || !strings.Contains(err.Error(), "needs an ARPA model") {
+		t.Errorf("trie from a binary model: %v", err)
+	}
+	if _, err := os.Stat(out + "2"); !os.IsNotExist(err) {
+		t.Errorf("a refused build left %s", out+"2")
+	}
+	if _, err := run("build-binary", "--type", "hash", filepath.Join(dir, "model.4.arpa.gz"), out+"3"); err == nil {
+		t.Error("--type hash accepted")
 	}
 }
 

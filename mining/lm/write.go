@@ -19,27 +19,7 @@ func (m *Model) WriteBinary(w io.Writer) error {
 		return fmt.Errorf("lm: WriteBinary: a %s model cannot be written as probing", m.format)
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	var h []byte
-	h = append(h, binMagic...)
-	h = append(h, make([]byte, 56-len(binMagic))...)
-	h = ne.AppendUint32(h, math.Float32bits(0))
-	h = ne.AppendUint32(h, math.Float32bits(1))
-	h = ne.AppendUint32(h, math.Float32bits(-0.5))
-	h = ne.AppendUint32(h, 1)
-	h = ne.AppendUint32(h, math.MaxUint32)
-	h = ne.AppendUint32(h, 0)
-	h = ne.AppendUint64(h, 1)
-	h = append(h, byte(m.order), 0, 0, 0)
-	h = ne.AppendUint32(h, math.Float32bits(1.5))
-	h = ne.AppendUint32(h, typeProbing)
-	h = append(h, 1, 0, 0, 0) // has_vocabulary
-	h = ne.AppendUint32(h, 0) // search version
-	for _, c := range m.counts {
-		h = ne.AppendUint64(h, uint64(c))
-	}
-	for len(h)%8 != 0 {
-		h = append(h, 0)
-	}
+	h := m.appendBinHeader(nil, typeProbing, 0)
 	h = ne.AppendUint32(h, 0) // probing vocabulary version
 	h = ne.AppendUint32(h, uint32(m.counts[0]))
 	bw.Write(h)
@@ -54,4 +34,32 @@ func (m *Model) WriteBinary(w io.Writer) error {
 		bw.WriteByte(0)
 	}
 	return bw.Flush()
+}
+
+// appendBinHeader appends the header of a binary file of the given model
+// type and search version: KenLM's Sanity struct, FixedWidthParameters
+// (probing multiplier 1.5, with the vocabulary) and the counts, padded to 8
+// bytes.
+func (m *Model) appendBinHeader(h []byte, modelType, searchVersion uint32) []byte {
+	h = append(h, binMagic...)
+	h = append(h, make([]byte, 56-len(binMagic))...)
+	h = ne.AppendUint32(h, math.Float32bits(0))
+	h = ne.AppendUint32(h, math.Float32bits(1))
+	h = ne.AppendUint32(h, math.Float32bits(-0.5))
+	h = ne.AppendUint32(h, 1)
+	h = ne.AppendUint32(h, math.MaxUint32)
+	h = ne.AppendUint32(h, 0)
+	h = ne.AppendUint64(h, 1)
+	h = append(h, byte(m.order), 0, 0, 0)
+	h = ne.AppendUint32(h, math.Float32bits(1.5))
+	h = ne.AppendUint32(h, modelType)
+	h = append(h, 1, 0, 0, 0) // has_vocabulary
+	h = ne.AppendUint32(h, searchVersion)
+	for _, c := range m.counts {
+		h = ne.AppendUint64(h, uint64(c))
+	}
+	for len(h)%8 != 0 {
+		h = append(h, 0)
+	}
+	return h
 }
