@@ -77,34 +77,11 @@ func checkTrieRoundTrip(t *testing.T, arpa string) error {
 }
 
 func TestBuildTrieSmall(t *testing.T) {
-	const arpa = `\data\
-ngram 1=5
-ngram 2=4
-ngram 3=2
-
-\1-grams:
--1.5	<unk>	0
-0	<s>	-0.5
--0.7	</s>	0
--0.6	a	-0.3
--0.9	b	-0.2
-
-\2-grams:
--0.3	<s> a	-0.1
--0.4	a b	-0.2
--0.5	b a	0
--0.2	b </s>
-
-\3-grams:
--0.1	<s> a b
--0.2	b a b
-\end\
-`
-	if err := checkTrieRoundTrip(t, arpa); err != nil {
+	if err := checkTrieRoundTrip(t, trigram); err != nil {
 		t.Fatal(err)
 	}
-	// A pruned model: "b a b" without its suffix "a b".
-	pruned := strings.Replace(strings.Replace(arpa, "ngram 2=4", "ngram 2=3", 1), "-0.4\ta b\t-0.2\n", "", 1)
+	// A pruned model: "<s> a b" without its suffix "a b".
+	pruned := strings.Replace(strings.Replace(trigram, "ngram 2=3", "ngram 2=2", 1), "-0.4\ta b\t-0.15\n", "", 1)
 	if err := checkTrieRoundTrip(t, pruned); err == nil || !strings.Contains(err.Error(), "lacks its suffix") {
 		t.Errorf("pruned model: %v", err)
 	}
