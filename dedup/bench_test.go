@@ -113,6 +113,7 @@ func BenchmarkIndex(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				var before, after runtime.MemStats
 				runtime.GC()
@@ -135,6 +136,7 @@ func BenchmarkIndex(b *testing.B) {
 				x.Close()
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+			b.ReportMetric(float64(n)*float64(b.N)/(processCPU()-cpu).Seconds(), "docs/cpu-s")
 		})
 	}
 }

@@ -23,6 +23,7 @@ type idStore struct {
 	tailOff int64
 	f       *os.File
 	noFile  bool
+	keep    int // bytes kept in memory before they go to the file; 0: idTail
 }
 
 func (s *idStore) add(id string) error {
@@ -36,7 +37,7 @@ func (s *idStore) add(id string) error {
 	}
 	s.tail = append(s.tail, id...)
 	s.end = append(s.end, uint32(off+int64(len(id))-s.base[n/idBlock]))
-	if len(s.tail) >= idTail && !s.noFile {
+	if len(s.tail) >= max(s.keep, idTail) && !s.noFile {
 		return s.spill()
 	}
 	return nil

@@ -237,7 +237,7 @@ func (s naturalScore) String() string {
 	for i := 0; i < nb; i++ {
 		fmt.Fprintf(&b, " [%.1f,%.1f) %d/%d=%.3f", jBands[i], jBands[i+1], s.found[i], s.pos[i], float64(s.found[i])/float64(s.pos[i]))
 	}
-	fmt.Fprintf(&b, " precision %.5f (%d/%d wrong) misses: candidate %d verify %d; kept %d", 1-float64(s.wrong)/float64(s.drops), s.wrong, s.drops, s.candMiss, s.vMiss, s.kept)
+	fmt.Fprintf(&b, " precision %.5f (%d/%d wrong, J %.3f) misses: candidate %d verify %d; kept %d", 1-float64(s.wrong)/float64(s.drops), s.wrong, s.drops, s.wrongJ, s.candMiss, s.vMiss, s.kept)
 	return b.String()
 }
 
@@ -288,8 +288,10 @@ func TestNaturalTune(t *testing.T) {
 	fps := naturalFingerprints(rows, 4) // lanes beyond a config's are ignored
 	for _, cfg := range []IndexConfig{
 		DefaultIndex,
-		{2, 4, 16, 16, 3, 3, 0.5, 0}, {2, 5, 14, 11, 3, 4, 0.5, 0}, {2, 5, 14, 11, 3, 4, 0.5, 64}, {2, 5, 14, 11, 3, 4, 0.5, 1024},
+		{2, 4, 16, 16, 3, 3, 0.5, 0}, // the previous default (with the previous 32 × 8-bit sketch: see docs/dedup.md)
+		{2, 5, 14, 11, 3, 4, 0.5, 0}, {2, 5, 14, 11, 3, 4, 0.5, 64}, {2, 5, 14, 11, 3, 4, 0.5, 1024},
 		{2, 5, 14, 11, 4, 4, 0.5, 256}, {4, 10, 14, 11, 3, 4, 0.5, 256},
+		{2, 5, 14, 11, 3, 4, 0.5, 256}, {2, 5, 16, 9, 3, 4, 0.5, 256}, {2, 4, 16, 16, 4, 4, 0.5, 256},
 	} {
 		t.Logf("%+v: %v", cfg, evaluateNatural(t, rows, fps, cfg))
 	}
