@@ -91,12 +91,12 @@ func newPage(rep *Report) *page {
 
 	var funnel, times []bar
 	for _, s := range st.Stages {
-		funnel = append(funnel, bar{s.Name, float64(s.RowsOut), fmt.Sprintf("%d rows", s.RowsOut)})
-		times = append(times, bar{s.Name, s.CPU.Seconds(), fmt.Sprintf("%.3f s CPU", s.CPU.Seconds())})
+		funnel = append(funnel, bar{s.Name, float64(s.RowsOut), fmt.Sprintf("%d of %d", s.RowsOut, s.RowsIn), float64(s.RowsIn)})
+		times = append(times, bar{s.Name, s.CPU.Seconds(), fmt.Sprintf("%.3f s CPU", s.CPU.Seconds()), 0})
 		p.Stages = append(p.Stages, newStageView(s, rep.rows.pplHist(s.Name)))
 	}
-	times = append(times, bar{"write", st.WriteCPU.Seconds(), fmt.Sprintf("%.3f s CPU", st.WriteCPU.Seconds())})
-	p.Funnel = barChart("Rows after each stage", funnel)
+	times = append(times, bar{"write", st.WriteCPU.Seconds(), fmt.Sprintf("%.3f s CPU", st.WriteCPU.Seconds()), 0})
+	p.Funnel = barChart("Rows out (dark) of rows in (light), per stage", funnel)
 	p.Time = barChart("CPU seconds per stage", times)
 	if rep.rows != nil {
 		p.Rows = rep.rows.view(st.Stages)
@@ -142,7 +142,7 @@ func newStageView(s sift.StageStats, ppl *histogram) stageView {
 func sortedBars(m map[string]int64) []bar {
 	var bs []bar
 	for k, n := range m {
-		bs = append(bs, bar{k, float64(n), fmt.Sprint(n)})
+		bs = append(bs, bar{k, float64(n), fmt.Sprint(n), 0})
 	}
 	sort.Slice(bs, func(i, j int) bool {
 		if bs[i].value != bs[j].value {
@@ -157,6 +157,7 @@ type bar struct {
 	label string
 	value float64
 	text  string
+	back  float64 // drawn light behind value, for "of how many": 0 for none
 }
 
 // barChart draws horizontal bars, one per row, scaled to the largest; it
@@ -168,7 +169,7 @@ func barChart(title string, bars []bar) template.HTML {
 	const width, labelW, textW, rowH = 960, 220, 140, 24
 	maxV := 0.0
 	for _, b := range bars {
-		maxV = math.Max(maxV, b.value)
+		maxV = math.Max(maxV, math.Max(b.value, b.back))
 	}
 	h := rowH*len(bars) + 34
 	var sb strings.Builder
@@ -177,13 +178,17 @@ func barChart(title string, bars []bar) template.HTML {
 	fmt.Fprintf(&sb, `<text x="0" y="18" class="t">%s</text>`, esc(title))
 	for i, b := range bars {
 		y := 30 + i*rowH
-		w := 0.0
+		w, bw := 0.0, 0.0
 		if maxV > 0 {
 			w = b.value / maxV * (width - labelW - textW)
+			bw = b.back / maxV * (width - labelW - textW)
 		}
 		fmt.Fprintf(&sb, `<text x="%d" y="%d" text-anchor="end">%s</text>`, labelW-8, y+16, esc(b.label))
+		if b.back > 0 {
+			fmt.Fprintf(&sb, `<rect class="back" x="%d" y="%d" width="%.1f" height="%d"/>`, labelW, y+3, bw, rowH-6)
+		}
 		fmt.Fprintf(&sb, `<rect x="%d" y="%d" width="%.1f" height="%d"><title>%s: %s</title></rect>`, labelW, y+3, w, rowH-6, esc(b.label), esc(b.text))
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%d">%s</text>`, labelW+w+6, y+16, esc(b.text))
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%d">%s</text>`, labelW+math.Max(w, bw)+6, y+16, esc(b.text))
 	}
 	sb.WriteString(`</svg></figure>`)
 	return template.HTML(sb.String())
@@ -297,7 +302,7 @@ body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1000px;padding:
 h1{font-size:24px}h2{font-size:20px;border-bottom:1px solid #ccc;margin-top:32px}h3{font-size:17px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
-svg{max-width:100%;height:auto;font:13px system-ui,sans-serif}svg rect{fill:#4472c4}svg .t{font-weight:bold;font-size:15px}
+svg{max-width:100%;height:auto;font:13px system-ui,sans-serif}svg rect{fill:#4472c4}svg rect.back{fill:#c9d6ee}svg .t{font-weight:bold;font-size:15px}
 svg line.axis{stroke:#555}svg line.mark{stroke:#c0392b;stroke-width:2;stroke-dasharray:5 3}svg text.mark{fill:#c0392b}
 figure{margin:8px 0}pre{background:#f6f6f6;padding:8px;overflow:auto;white-space:pre-wrap}
 .err{color:#b00;font-weight:bold}.ex td{font-family:ui-monospace,monospace;font-size:13px;white-space:pre-wrap;max-width:440px}
@@ -314,6 +319,10 @@ mark{background:#ffe08a}del{background:#fbb;text-decoration:none}ins{background:
 {{with .Rows}}<section id="distributions"><h2>Distributions</h2>
 <p>{{.Note}}</p>
 {{range .Hists}}{{.}}{{end}}
+</section>
+<section id="breakdown"><h2>Sources and languages</h2>
+<p>Language is told by the share of Han characters in a row's text.</p>
+{{range .Breakdown}}{{.}}{{end}}
 </section>
 {{if .Examples}}<section id="examples"><h2>Examples</h2>
 <p>Sampled by a hash of the row id (the same rows at any worker count).{{if .Redacted}} Every example text went through the recipe's pii_redact redactor first.{{end}}</p>

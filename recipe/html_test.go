@@ -133,15 +133,16 @@ func TestHTMLReportSelfContained(t *testing.T) {
 		}
 	}
 	walk(doc)
-	for _, id := range []string{"summary", "funnel", "time", "distributions", "examples", "stages", "recipe",
+	for _, id := range []string{"summary", "funnel", "time", "distributions", "breakdown", "examples", "stages", "recipe",
 		"stage-read", "stage-length_filter", "stage-exact_dedup", "stage-pii_redact"} {
 		if !ids[id] {
 			t.Errorf("no element with id %q", id)
 		}
 	}
-	// funnel, time, reasons of read, length_filter, exact_dedup; PII counts
-	if svgs["bars"] < 6 {
-		t.Errorf("%d bar charts, want >= 6", svgs["bars"])
+	// funnel, time, source, script, reasons of read, length_filter,
+	// exact_dedup; PII counts
+	if svgs["bars"] < 8 {
+		t.Errorf("%d bar charts, want >= 8", svgs["bars"])
 	}
 	// lengths read, before and after the filter, written
 	if svgs["hist"] != 4 {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -138,6 +139,8 @@ type rowStats struct {
 
 type stepRows struct {
 	length, ppl, rejectedPPL *histogram
+	sources                  map[string]int64 // rows by source, at most maxSources, the rest under otherSources
+	han                      [3]int64         // rows by Han share: none, under half, half or more
 	// kept samples the rows the step passed on (id, text), so that a
 	// duplicate it removed can be shown beside its keeper when the keeper
 	// is among them: the pairs shown are a uniform sample of clusters.
@@ -146,6 +149,15 @@ type stepRows struct {
 	dups      *sample           // keeper text, removed text
 	augmented *sample           // original text, copy text
 }
+
+// maxSources bounds the sources counted one by one.
+const (
+	maxSources   = 30
+	otherSources = "(other sources)"
+)
+
+// hanClasses name stepRows.han's classes.
+var hanClasses = [3]string{"no Han characters", "Han < 50%", "Han ≥ 50% (Chinese)"}
 
 // keptSample is how many rows per step are kept as keeper candidates.
 const keptSample = 256
@@ -157,7 +169,7 @@ func newRowStats() *rowStats {
 func (rs *rowStats) step(name string) *stepRows {
 	s := rs.steps[name]
 	if s == nil {
-		s = &stepRows{length: newLengthHist()}
+		s = &stepRows{length: newLengthHist(), sources: map[string]int64{}}
 		rs.steps[name] = s
 	}
 	return s
@@ -218,7 +230,30 @@ func (rs *rowStats) tap(step string, rec arrow.RecordBatch) {
 			}
 			text = v.Text(i)
 		}
-		s.length.add(float64(utf8.RuneCountInString(text)))
+		var n, han int
+		for _, r := range text {
+			n++
+			if unicode.Is(unicode.Han, r) {
+				han++
+			}
+		}
+		s.length.add(float64(n))
+		switch {
+		case han == 0:
+			s.han[0]++
+		case 2*han < n:
+			s.han[1]++
+		default:
+			s.han[2]++
+		}
+		src := v.Cols().Source.Value(i)
+		if src == "" {
+			src = "(no source)"
+		}
+		if _, ok := s.sources[src]; !ok && len(s.sources) >= maxSources {
+			src = otherSources
+		}
+		s.sources[src]++
 		if ppl != nil && step == "perplexity" && ppl.IsValid(i) {
 			if s.ppl == nil {
 				s.ppl = newPPLHist()
@@ -360,10 +395,11 @@ func (rs *rowStats) example(s string) string {
 
 // rowsView is the rows part of the page.
 type rowsView struct {
-	Note     string
-	Hists    []template.HTML
-	Examples []exampleView
-	Redacted bool
+	Note      string
+	Hists     []template.HTML
+	Breakdown []template.HTML
+	Examples  []exampleView
+	Redacted  bool
 }
 
 type exampleView struct {
@@ -392,6 +428,17 @@ func (rs *rowStats) view(stages []sift.StageStats) *rowsView {
 			v.Hists = append(v.Hists, histChart("Length after length_filter", "characters (log scale)", s.length, nil))
 		case i == len(stages)-1:
 			v.Hists = append(v.Hists, histChart("Length of the rows written", "characters (log scale)", s.length, nil))
+		}
+	}
+	if len(stages) > 0 {
+		first, last := rs.steps[stages[0].Name], rs.steps[stages[len(stages)-1].Name]
+		if first != nil && last != nil {
+			v.Breakdown = append(v.Breakdown, breakdown("Rows by source: written (dark) of read (light)", first.sources, last.sources))
+			in, out := map[string]int64{}, map[string]int64{}
+			for i, c := range hanClasses {
+				in[c], out[c] = first.han[i], last.han[i]
+			}
+			v.Breakdown = append(v.Breakdown, breakdown("Rows by script: written (dark) of read (light)", in, out))
 		}
 	}
 	keys := make([][2]string, 0, len(rs.rejects))
@@ -439,6 +486,22 @@ func (rs *rowStats) view(stages []sift.StageStats) *rowsView {
 		}
 	}
 	return v
+}
+
+// breakdown draws rows out of rows in per class, largest in first.
+func breakdown(title string, in, out map[string]int64) template.HTML {
+	bars := sortedBars(in)
+	for k := range out {
+		if _, ok := in[k]; !ok {
+			bars = append(bars, bar{label: k}) // rows added under a class none was read in
+		}
+	}
+	for i := range bars {
+		b := &bars[i]
+		b.back, b.value = b.value, float64(out[b.label])
+		b.text = fmt.Sprintf("%d of %d", out[b.label], in[b.label])
+	}
+	return barChart(title, bars)
 }
 
 // pplHist is the perplexity of every row a perplexity step scored, kept

@@ -152,7 +152,7 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 	fs.Var(&input, "input", "input files, globs or directories (comma-separated or repeated)")
 	fs.StringVar(&o.Output, "output", "", "output path (.jsonl[.gz|.zst], .parquet, .arrow; - for stdout)")
 	fs.StringVar(&o.Rejects, "rejects", "", "rejects output path (JSONL)")
-	fs.StringVar(&o.Report, "report", "", "report path (JSON)")
+	fs.StringVar(&o.Report, "report", "", "report path: .html or .htm for a self-contained page with charts, else JSON")
 	fs.IntVar(&o.Workers, "workers", 0, "workers per stateless stage (0: the recipe's, or all cores)")
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per batch (default: the recipe's)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no summary")

@@ -21,7 +21,7 @@ var sampleSecrets = []string{"Dana.Reyes+lists@Mail.Example.COM", "(415) 555-267
 
 // reportSections are the ids every quickstart report has: the page's
 // sections and one section per step.
-var reportSections = []string{"summary", "funnel", "time", "distributions", "examples", "stages", "recipe",
+var reportSections = []string{"summary", "funnel", "time", "distributions", "breakdown", "examples", "stages", "recipe",
 	"stage-read", "stage-normalize", "stage-length_filter", "stage-exact_dedup", "stage-simhash_dedup",
 	"stage-pii_redact", "stage-perplexity", "stage-augment_synonyms"}
 
@@ -95,7 +95,7 @@ func checkPage(t *testing.T, page []byte) {
 			t.Errorf("no section %q", id)
 		}
 	}
-	want := map[string]string{"funnel": "bars", "time": "bars", "distributions": "hist",
+	want := map[string]string{"funnel": "bars", "time": "bars", "distributions": "hist", "breakdown": "bars",
 		"stage-read": "bars", "stage-normalize": "bars", "stage-length_filter": "bars", "stage-exact_dedup": "bars",
 		"stage-simhash_dedup": "bars", "stage-pii_redact": "bars", "stage-perplexity": "hist", "stage-augment_synonyms": "bars"}
 	for id, class := range want {
