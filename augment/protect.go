@@ -50,8 +50,7 @@ func protectedSpans(s string, dst []span) []span {
 // verbs, $VARS, ANSI escapes, attribution lines ("-- Name") and
 // white-space-delimited chunks that are paths or file names (a/b, name.ext).
 func structSpans(s string, dst []span) []span {
-	chunk := 0     // start of the current white-space-delimited chunk
-	pathy := false // the chunk holds a / \\ or .
+	chunked := 0 // chunks ending before this were looked at
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !structByte[c] {
@@ -59,17 +58,14 @@ func structSpans(s string, dst []span) []span {
 		}
 		switch c {
 		case '/', '\\', '.':
-			pathy = true
-		case ' ', '\t', '\n', '\r', '\f', '\v':
-			if pathy {
-				dst = chunkSpan(s, chunk, i, dst)
-				pathy = false
-			}
-			chunk = i + 1
-			if c == '\n' {
-				if e := attribution(s, i+1); e > i+1 {
-					dst = append(dst, span{i + 1, e})
+			if i >= chunked {
+				start := strings.LastIndexAny(s[:i], " \t\n\r\f\v") + 1
+				end := len(s)
+				if k := strings.IndexAny(s[i:], " \t\n\r\f\v"); k >= 0 {
+					end = i + k
 				}
+				dst = chunkSpan(s, start, end, dst)
+				chunked = end
 			}
 		case 0x1b:
 			e := ansiEnd(s, i)
@@ -105,18 +101,19 @@ func structSpans(s string, dst []span) []span {
 			}
 		}
 	}
-	if pathy {
-		dst = chunkSpan(s, chunk, len(s), dst)
-	}
-	if e := attribution(s, 0); e > 0 {
-		dst = append(dst, span{0, e})
+	if strings.Contains(s, "--") || strings.Contains(s, "—") || strings.Contains(s, "―") {
+		for line := 0; line < len(s); line = lineEnd(s, line) {
+			if e := attribution(s, line); e > 0 {
+				dst = append(dst, span{line, e})
+			}
+		}
 	}
 	return dst
 }
 
 // structByte marks the bytes structSpans acts on.
 var structByte = func() (t [256]bool) {
-	for _, c := range []byte("/\\. \t\n\r\f\v\x1b({[%$") {
+	for _, c := range []byte("/\\.\x1b({[%$") {
 		t[c] = true
 	}
 	return t

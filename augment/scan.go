@@ -77,7 +77,7 @@ func (sc *scanner) scan(part int, s string, words []seg.Segment, toks []token) [
 		afterHonor := false
 		if gap := s[last:g.Start]; gap != "" {
 			afterHonor = honor && strings.Trim(gap, ". ") == "" && len(gap) <= 3
-			if strings.Trim(gap, " \t") != "" {
+			if !blanks(gap) {
 				prev = ""
 			}
 			switch {
@@ -127,6 +127,16 @@ func (sc *scanner) scan(part int, s string, words []seg.Segment, toks []token) [
 		toks = append(toks, t)
 	}
 	return toks
+}
+
+// blanks reports whether gap holds only spaces and tabs.
+func blanks(gap string) bool {
+	for i := range len(gap) {
+		if gap[i] != ' ' && gap[i] != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // afterOddApostrophe reports whether the word at i follows an apostrophe
