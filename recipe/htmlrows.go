@@ -135,6 +135,9 @@ type rowStats struct {
 	steps   map[string]*stepRows
 	rejects map[[2]string]*sample // stage, reason
 	partial []byte                // a reject line not yet complete
+	// detail holds the steps whose lengths, sources and scripts are
+	// shown; nil for all.
+	detail map[string]bool
 }
 
 type stepRows struct {
@@ -188,6 +191,15 @@ func (rs *rowStats) hook(steps []sift.Step, rejects io.Writer) io.Writer {
 			break
 		}
 	}
+	rs.detail = map[string]bool{sift.ReadStage: true}
+	for i, s := range steps {
+		if s.Name == "length_filter" && i > 0 {
+			rs.detail[steps[i-1].Name] = true
+		}
+		if s.Name == "length_filter" || s.Name == "perplexity" || i == len(steps)-1 {
+			rs.detail[s.Name] = true
+		}
+	}
 	if rejects == nil {
 		return rs
 	}
@@ -204,6 +216,7 @@ func (rs *rowStats) tap(step string, rec arrow.RecordBatch) {
 	if idx := rec.Schema().FieldIndices("perplexity"); len(idx) == 1 {
 		ppl, _ = rec.Column(idx[0]).(*array.Float64)
 	}
+	detail := rs.detail == nil || rs.detail[step]
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	s := rs.step(step)
@@ -230,10 +243,13 @@ func (rs *rowStats) tap(step string, rec arrow.RecordBatch) {
 			}
 			text = v.Text(i)
 		}
+		if !detail {
+			continue
+		}
 		var n, han int
 		for _, r := range text {
 			n++
-			if unicode.Is(unicode.Han, r) {
+			if r >= 0x2e80 && unicode.Is(unicode.Han, r) { // no Han below U+2E80
 				han++
 			}
 		}
@@ -250,8 +266,12 @@ func (rs *rowStats) tap(step string, rec arrow.RecordBatch) {
 		if src == "" {
 			src = "(no source)"
 		}
-		if _, ok := s.sources[src]; !ok && len(s.sources) >= maxSources {
-			src = otherSources
+		if _, ok := s.sources[src]; !ok {
+			if len(s.sources) >= maxSources {
+				src = otherSources
+			} else {
+				src = strings.Clone(src) // it aliases the batch
+			}
 		}
 		s.sources[src]++
 		if ppl != nil && step == "perplexity" && ppl.IsValid(i) {
@@ -282,17 +302,26 @@ func unified(rec arrow.RecordBatch) bool {
 func (rs *rowStats) Write(p []byte) (int, error) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	rs.partial = append(rs.partial, p...)
+	n := len(p)
+	if len(rs.partial) > 0 { // complete the line begun in an earlier write
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			rs.partial = append(rs.partial, p...)
+			return n, nil
+		}
+		rs.reject(append(rs.partial, p[:i]...))
+		rs.partial, p = rs.partial[:0], p[i+1:]
+	}
 	for {
-		i := bytes.IndexByte(rs.partial, '\n')
+		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			break
 		}
-		rs.reject(rs.partial[:i])
-		rs.partial = rs.partial[i+1:]
+		rs.reject(p[:i])
+		p = p[i+1:]
 	}
-	rs.partial = append([]byte(nil), rs.partial...) // don't pin the writer's buffers
-	return len(p), nil
+	rs.partial = append(rs.partial, p...) // a copy: p is the writer's
+	return n, nil
 }
 
 type rejectLine struct {
@@ -383,14 +412,38 @@ func recordText(raw json.RawMessage) string {
 
 // example redacts s and cuts it to exampleLen runes. Redaction comes
 // first, so a value cut in half is still found.
+// To bound the redactor's work on long rows, the text is first cut
+// redactSlack bytes after the shown part: a value that starts in the
+// shown part and is shorter than that (a PEM private key is under 4 KiB)
+// is still whole when the redactor sees it. The result is a copy: s may
+// alias Arrow memory.
 func (rs *rowStats) example(s string) string {
+	if n := runeOffset(s, exampleLen) + redactSlack; n < len(s) {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
 	if rs.redact != nil {
 		s = rs.redact(s)
 	}
-	if utf8.RuneCountInString(s) > exampleLen {
-		s = string([]rune(s)[:exampleLen]) + "…"
+	if n := runeOffset(s, exampleLen); n < len(s) {
+		s = s[:n] + "…"
 	}
-	return s
+	return strings.Clone(s)
+}
+
+const redactSlack = 8 << 10
+
+// runeOffset is the byte offset of s's n-th rune, or len(s).
+func runeOffset(s string, n int) int {
+	for i := range s {
+		if n == 0 {
+			return i
+		}
+		n--
+	}
+	return len(s)
 }
 
 // rowsView is the rows part of the page.
