@@ -57,3 +57,32 @@ func TestHistogramBins(t *testing.T) {
 		t.Errorf("counts %v, want %v", h.Counts, want)
 	}
 }
+
+// TestRejectsAnyChunks feeds the same rejects stream in different write
+// sizes; the samples and histograms must not change.
+func TestRejectsAnyChunks(t *testing.T) {
+	var stream []byte
+	for i := range 200 {
+		stream = fmt.Appendf(stream, `{"id":"r%d","stage":"perplexity","reason":"ppl_below_band","detail":"perplexity %d < 50 (p70)","record":{"id":"r%d","text":"row %d text"}}`+"\n", i, i%50+1, i, i)
+	}
+	var want *rowStats
+	for _, size := range []int{len(stream), 1, 7, 4096} {
+		rs := newRowStats()
+		for p := stream; len(p) > 0; {
+			n := min(size, len(p))
+			if m, err := rs.Write(p[:n]); m != n || err != nil {
+				t.Fatalf("Write = %d, %v; want %d", m, err, n)
+			}
+			p = p[n:]
+		}
+		rs.partial = nil
+		if got := rs.steps["perplexity"].rejectedPPL.total(); got != 200 {
+			t.Errorf("size %d: %d perplexities, want 200", size, got)
+		}
+		if want == nil {
+			want = rs
+		} else if !reflect.DeepEqual(rs.rejects, want.rejects) || !reflect.DeepEqual(rs.steps, want.steps) {
+			t.Errorf("size %d: stats differ from one write", size)
+		}
+	}
+}
