@@ -48,6 +48,7 @@ type stageView struct {
 	Table    [][2]string
 	Reasons  template.HTML
 	Counters template.HTML
+	Clusters template.HTML
 	Extra    template.HTML
 	Report   [][2]string
 }
@@ -93,7 +94,9 @@ func newPage(rep *Report) *page {
 	for _, s := range st.Stages {
 		funnel = append(funnel, bar{s.Name, float64(s.RowsOut), fmt.Sprintf("%d of %d", s.RowsOut, s.RowsIn), float64(s.RowsIn)})
 		times = append(times, bar{s.Name, s.CPU.Seconds(), fmt.Sprintf("%.3f s CPU", s.CPU.Seconds()), 0})
-		p.Stages = append(p.Stages, newStageView(s, rep.rows.pplHist(s.Name)))
+		v := newStageView(s, rep.rows.pplHist(s.Name))
+		v.Clusters = rep.rows.clusterChart(s.Name)
+		p.Stages = append(p.Stages, v)
 	}
 	times = append(times, bar{"write", st.WriteCPU.Seconds(), fmt.Sprintf("%.3f s CPU", st.WriteCPU.Seconds()), 0})
 	p.Funnel = barChart("Rows out (dark) of rows in (light), per stage", funnel)
@@ -332,7 +335,7 @@ mark{background:#ffe08a}del{background:#fbb;text-decoration:none}ins{background:
 <section id="stages"><h2>Stages</h2>
 {{range .Stages}}<section class="stage" id="stage-{{.Name}}"><h3>{{.Name}}</h3>
 <table>{{range .Table}}<tr><th>{{index . 0}}</th><td class="n">{{index . 1}}</td></tr>{{end}}</table>
-{{.Reasons}}{{.Counters}}{{.Extra}}
+{{.Reasons}}{{.Counters}}{{.Clusters}}{{.Extra}}
 {{if .Report}}<table>{{range .Report}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
 </section>{{end}}
 </section>

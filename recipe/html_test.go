@@ -81,7 +81,7 @@ func TestHTMLReportNoRawPII(t *testing.T) {
 	}
 	// The rows are there as examples, redacted: the test would see a leak.
 	for _, want := range []string{"too_short", "duplicate", "parse_error", "&lt;EMAIL&gt;", "mail &lt;",
-		"removed duplicates beside their keepers"} {
+		"removed duplicates beside their keepers", "Cluster sizes"} {
 		if !bytes.Contains(page, []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}

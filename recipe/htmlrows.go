@@ -150,6 +150,7 @@ type stepRows struct {
 	kept      *sample
 	keptIndex map[string]string // kept's texts by id, made once rejects arrive
 	dups      *sample           // keeper text, removed text
+	clusters  map[string]int64  // rows removed per keeper in kept
 	augmented *sample           // original text, copy text
 }
 
@@ -357,6 +358,10 @@ func (rs *rowStats) reject(line []byte) {
 				}
 			}
 			if keeper, ok := st.keptIndex[r.DuplicateOf]; ok {
+				if st.clusters == nil {
+					st.clusters = map[string]int64{}
+				}
+				st.clusters[r.DuplicateOf]++
 				if st.dups == nil {
 					st.dups = &sample{k: 5}
 				}
@@ -555,6 +560,33 @@ func breakdown(title string, in, out map[string]int64) template.HTML {
 		b.text = fmt.Sprintf("%d of %d", out[b.label], in[b.label])
 	}
 	return barChart(title, bars)
+}
+
+// clusterChart draws the sizes of the duplicate clusters whose keeper is
+// in the step's kept sample (a uniform sample of clusters); "" for none.
+func (rs *rowStats) clusterChart(step string) template.HTML {
+	if rs == nil || rs.steps[step] == nil || len(rs.steps[step].clusters) == 0 {
+		return ""
+	}
+	classes := []struct {
+		label string
+		min   int64
+		n     int64
+	}{{"2", 2, 0}, {"3", 3, 0}, {"4", 4, 0}, {"5–9", 5, 0}, {"10–99", 10, 0}, {"100+", 100, 0}}
+	for _, removed := range rs.steps[step].clusters {
+		size := removed + 1
+		for i := len(classes) - 1; i >= 0; i-- {
+			if size >= classes[i].min {
+				classes[i].n++
+				break
+			}
+		}
+	}
+	var bars []bar
+	for _, c := range classes {
+		bars = append(bars, bar{c.label, float64(c.n), fmt.Sprint(c.n), 0})
+	}
+	return barChart(fmt.Sprintf("Cluster sizes (rows per cluster) of %d sampled clusters", len(rs.steps[step].clusters)), bars)
 }
 
 // pplHist is the perplexity of every row a perplexity step scored, kept

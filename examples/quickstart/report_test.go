@@ -59,7 +59,7 @@ func checkPage(t *testing.T, page []byte) {
 		}
 	}
 	for _, want := range []string{"removed duplicates beside their keepers", "copies beside their originals", "<mark>",
-		"Length before length_filter", "Length after length_filter", "with thresholds"} {
+		"Length before length_filter", "Length after length_filter", "with thresholds", "sampled clusters"} {
 		if !bytes.Contains(page, []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}
