@@ -103,7 +103,7 @@ func (d *ExactDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBa
 			if err != nil {
 				return nil, err
 			}
-			b.RejectDuplicate(i, keeper, "duplicate", fmt.Sprintf("same %s text (xxh3-128 %016x%016x)", d.norm, k.Hi, k.Lo))
+			b.RejectDuplicate(i, keeper, "duplicate", d.DuplicateDetail(k))
 			continue
 		}
 		if doc < 0 {

@@ -180,15 +180,7 @@ func (x *Index) Bytes() int64 {
 func (x *Index) Close() error { return errors.Join(x.ids.close(), x.sets.close()) }
 
 // key returns band's bucket and tag bits of s.
-func (x *Index) key(s *Sig, band int) (bucket, tag uint32) {
-	w := x.cfg.BucketBits + x.cfg.TagBits
-	b := band * w
-	k := s[b/64] >> (b % 64)
-	if b%64+w > 64 {
-		k |= s[b/64+1] << (64 - b%64)
-	}
-	return uint32(k) & (1<<x.cfg.BucketBits - 1), uint32(k>>x.cfg.BucketBits) & (1<<x.cfg.TagBits - 1)
-}
+func (x *Index) key(s *Sig, band int) (bucket, tag uint32) { return x.cfg.BandKey(s, band) }
 
 // Query returns the document most similar to fp among those within
 // MinSim (the earliest added among equally similar ones), its estimated

@@ -1,0 +1,87 @@
+package dedup
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/siftdata/sift"
+	"github.com/zeebo/xxh3"
+)
+
+// This file exports what a distributed runner (sift's Beam module) needs to
+// run the dedup stages without an in-memory index: the normalization key of
+// exact dedup, and for SimHash the fingerprint, the band keys and the
+// candidate test that [Index.Query] applies.
+
+// Roles returns the conversation roles the stage compares.
+func (d *ExactDedup) Roles() sift.Roles { return d.roles }
+
+// Roles returns the conversation roles the stage compares.
+func (d *SimhashDedup) Roles() sift.Roles { return d.roles }
+
+// IndexConfig returns the stage's signature and index shape.
+func (d *SimhashDedup) IndexConfig() IndexConfig { return d.x.cfg }
+
+// HasReference reports whether the stage deduplicates against a saved
+// index, which a distributed run does not load.
+func (d *SimhashDedup) HasReference() bool { return d.x.Len() > 0 }
+
+// Fingerprint fills fp with the fingerprint of s as the stage computes it,
+// using a (reset here) as scratch. It returns false when s has no
+// features: such rows are kept and never compared.
+func (d *SimhashDedup) Fingerprint(s string, a *Accumulator, fp *Fingerprint) bool {
+	a.Reset(d.x.cfg.Lanes)
+	d.sh.Add(s, a)
+	if a.Len() == 0 {
+		return false
+	}
+	a.Fingerprint(fp)
+	return true
+}
+
+// BandKey returns band's bucket and tag bits of s.
+func (c IndexConfig) BandKey(s *Sig, band int) (bucket, tag uint32) {
+	w := c.BucketBits + c.TagBits
+	b := band * w
+	k := s[b/64] >> (b % 64)
+	if b%64+w > 64 {
+		k |= s[b/64+1] << (64 - b%64)
+	}
+	return uint32(k) & (1<<c.BucketBits - 1), uint32(k>>c.BucketBits) & (1<<c.TagBits - 1)
+}
+
+// ProbeBuckets calls fn with every bucket of band that a query for fp
+// looks into: its own bucket first, then the buckets with up to Probes of
+// its least certain bits flipped (2^Probes in all).
+func (c IndexConfig) ProbeBuckets(fp *Fingerprint, band int, fn func(bucket uint32)) {
+	k, _ := c.BandKey(&fp.Sig, band)
+	bb := c.BucketBits + c.TagBits
+	var weak [8]uint32
+	u := weakest(fp.Margin[band*bb:band*bb+c.BucketBits], c.Probes, &weak)
+	for m := 0; m < 1<<u; m++ {
+		pk := k
+		for i := 0; i < u; i++ {
+			if m>>i&1 == 1 {
+				pk ^= weak[i]
+			}
+		}
+		fn(pk)
+	}
+}
+
+// Near reports whether two documents meeting in a bucket, with band tags
+// ta and tb and sketches a and b, are near-duplicates by the test of
+// [Index.Query]: tags within TagDist bits and estimated Jaccard similarity
+// at least MinSim. It returns the similarity.
+func (c IndexConfig) Near(ta, tb uint32, a, b *Sketch) (float64, bool) {
+	if bits.OnesCount32(ta^tb) > c.TagDist {
+		return 0, false
+	}
+	s := a.Jaccard(b)
+	return s, s >= c.MinSim
+}
+
+// DuplicateDetail is the detail of the reject of a duplicate with hash k.
+func (d *ExactDedup) DuplicateDetail(k xxh3.Uint128) string {
+	return fmt.Sprintf("same %s text (xxh3-128 %016x%016x)", d.norm, k.Hi, k.Lo)
+}
