@@ -1,0 +1,284 @@
+package siftbeam
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	_ "github.com/siftdata/sift/augment"
+	_ "github.com/siftdata/sift/clean"
+	_ "github.com/siftdata/sift/dedup"
+	_ "github.com/siftdata/sift/mining"
+	"github.com/siftdata/sift/recipe"
+	_ "github.com/siftdata/sift/schema"
+)
+
+func TestMain(m *testing.M) { ptest.Main(m) }
+
+// fortunes returns the fortunes of the named files as texts, failing under
+// CI and skipping elsewhere when they are missing.
+func fortunes(t testing.TB, names ...string) []string {
+	var out []string
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join("/usr/share/games/fortunes", n))
+		if err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("fixture: %v", err)
+			}
+			t.Skipf("fixture: %v", err)
+		}
+		for _, f := range strings.Split(string(b), "\n%\n") {
+			if f = strings.TrimSpace(f); f != "" {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// writeJSONL writes rows {id, text} to path, and a bad line after every
+// 97th row when bad is set.
+func writeJSONL(t testing.TB, path string, ids []string, texts []string, bad bool) {
+	var b bytes.Buffer
+	for i, tx := range texts {
+		j, _ := json.Marshal(map[string]string{"id": ids[i], "text": tx})
+		b.Write(j)
+		b.WriteByte('\n')
+		if bad && i%97 == 0 {
+			b.WriteString("{\"id\": \"broken" + ids[i] + "\", \"text\": \n")
+		}
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mutate returns s with one word in twenty (at least one) changed,
+// deterministically.
+func mutate(s string, r *rand.Rand) string {
+	w := strings.Fields(s)
+	for range max(1, len(w)/20) {
+		i := r.IntN(len(w))
+		w[i] = strings.ToUpper(w[i][:1]) + "x" + w[i][1:]
+	}
+	return strings.Join(w, " ")
+}
+
+// corpus writes three uneven input files and an empty one from real text,
+// with planted exact duplicates (reformatted) and near-duplicates, and
+// returns the paths.
+func corpus(t testing.TB, dir string, n int) []string {
+	texts := fortunes(t, "fortunes", "literature", "riddles", "computers")
+	r := rand.New(rand.NewPCG(1, 2))
+	texts = texts[:min(n, len(texts))]
+	var all, ids []string
+	for i, tx := range texts {
+		all, ids = append(all, tx), append(ids, fmt.Sprintf("f%05d", i))
+		switch {
+		case i%11 == 3:
+			all, ids = append(all, strings.ToUpper(tx)+" !"), append(ids, fmt.Sprintf("f%05d-dup", i))
+		case i%7 == 5 && len(strings.Fields(tx)) >= 20:
+			all, ids = append(all, mutate(tx, r)), append(ids, fmt.Sprintf("f%05d-near", i))
+		}
+	}
+	r.Shuffle(len(all), func(i, j int) { all[i], all[j], ids[i], ids[j] = all[j], all[i], ids[j], ids[i] })
+	cut1, cut2 := len(all)/7, len(all)*3/4
+	paths := []string{filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl"), filepath.Join(dir, "c.jsonl"), filepath.Join(dir, "d.jsonl")}
+	writeJSONL(t, paths[0], ids[:cut1], all[:cut1], true)
+	writeJSONL(t, paths[1], ids[cut1:cut2], all[cut1:cut2], false)
+	writeJSONL(t, paths[2], nil, nil, false)
+	writeJSONL(t, paths[3], ids[cut2:], all[cut2:], true)
+	return paths
+}
+
+// lines reads the JSON lines of the files matching glob, sorted.
+func lines(t testing.TB, glob string) []string {
+	files, err := filepath.Glob(glob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 1<<26)
+		for sc.Scan() {
+			out = append(out, sc.Text())
+		}
+		fh.Close()
+	}
+	sort.Strings(out)
+	return out
+}
+
+type rejKey struct{ ID, Stage, Reason, DuplicateOf string }
+
+func rejectSet(t testing.TB, ls []string) map[rejKey]bool {
+	m := map[rejKey]bool{}
+	for _, l := range ls {
+		var r struct {
+			ID, Stage, Reason string
+			DuplicateOf       string `json:"duplicate_of"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		m[rejKey{r.ID, r.Stage, r.Reason, r.DuplicateOf}] = true
+	}
+	return m
+}
+
+func runBoth(t *testing.T, stages string, inputs []string, shards int) (local, beam *recipe.Report, dir string) {
+	dir = t.TempDir()
+	text := "batch_size: 64\nstages:\n" + stages
+	r, err := recipe.Parse([]byte(text), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	local, err = recipe.Run(ctx, r, recipe.RunOptions{Overrides: recipe.Overrides{Input: inputs,
+		Output: filepath.Join(dir, "local", "out.jsonl"), Rejects: filepath.Join(dir, "local", "rejects.jsonl")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	beam, err = Run(ctx, "prism", r, Options{Overrides: recipe.Overrides{Input: inputs,
+		Output: filepath.Join(dir, "beam", "out.jsonl"), Rejects: filepath.Join(dir, "beam", "rejects.jsonl")}, Shards: shards})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return local, beam, dir
+}
+
+// TestEquivalence runs the row-local and exact stages through sift run and
+// through Beam on prism: same kept rows (same bytes once sorted), same
+// rejects (id, stage, reason, duplicate_of), same statistics.
+func TestEquivalence(t *testing.T) {
+	inputs := corpus(t, t.TempDir(), 1500)
+	local, beam, dir := runBoth(t, `  - normalize: {}
+  - length_filter: {unit: words, min: 5, max: 200}
+  - exact_dedup: {}
+  - pii_redact: {}
+  - augment_synonyms: {ratio: 0.2, copies: 1, seed: 3}
+`, inputs, 3)
+	lo, bo := lines(t, filepath.Join(dir, "local", "out.jsonl")), lines(t, filepath.Join(dir, "beam", "out-*-of-00003.jsonl"))
+	if len(lo) == 0 || !slices.Equal(lo, bo) {
+		t.Fatalf("outputs differ: %d local rows, %d beam rows", len(lo), len(bo))
+	}
+	lr, br := rejectSet(t, lines(t, filepath.Join(dir, "local", "rejects.jsonl"))), rejectSet(t, lines(t, filepath.Join(dir, "beam", "rejects-*-of-00003.jsonl")))
+	if len(lr) == 0 || len(lr) != len(br) {
+		t.Fatalf("%d local rejects, %d beam rejects", len(lr), len(br))
+	}
+	for k := range lr {
+		if !br[k] {
+			t.Errorf("local reject %+v not in beam's", k)
+		}
+	}
+	for i, ls := range local.Stats.Stages {
+		bs := beam.Stats.Stages[i]
+		if ls.Name != bs.Name || ls.RowsIn != bs.RowsIn || ls.RowsOut != bs.RowsOut || ls.RowsAdded != bs.RowsAdded || ls.RowsRejected != bs.RowsRejected {
+			t.Errorf("stage %d: local %+v\nbeam %+v", i, ls, bs)
+		}
+	}
+	t.Logf("rows in %d, out %d, rejected %d, added %d", beam.Stats.RowsIn, beam.Stats.RowsOut, beam.Stats.RowsRejected, beam.Stats.RowsAdded)
+}
+
+// baseID is the id of the original a planted copy was made from.
+func baseID(id string) string { b, _, _ := strings.Cut(id, "-"); return b }
+
+// nearQuality scores the near_duplicate rejects against the planted
+// near-duplicates: recall over the planted pairs whose both rows reached
+// the stage, precision over the rejects.
+func nearQuality(t *testing.T, rejects []string, planted int) (recall, precision float64, n int) {
+	good := 0
+	for k := range rejectSet(t, rejects) {
+		if k.Reason != "near_duplicate" {
+			continue
+		}
+		n++
+		if baseID(k.ID) == baseID(k.DuplicateOf) {
+			good++
+		}
+	}
+	return float64(good) / float64(planted), float64(good) / float64(max(n, 1)), n
+}
+
+func keptIDs(t *testing.T, ls []string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range ls {
+		var r struct{ ID string }
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		m[r.ID] = true
+	}
+	return m
+}
+
+// TestMultiStage is the done-when recipe, normalize → length_filter →
+// exact_dedup → simhash_dedup → pii_redact: identical results up to
+// simhash_dedup's documented difference (a row whose only earlier
+// near-duplicate was itself dropped is dropped on Beam, kept locally),
+// bounded here by 1 % of the rows, with recall and precision on the
+// planted near-duplicates for both.
+func TestMultiStage(t *testing.T) {
+	inputs := corpus(t, t.TempDir(), 3000)
+	_, _, dir := runBoth(t, `  - normalize: {}
+  - length_filter: {unit: words, min: 5, max: 400}
+  - exact_dedup: {}
+  - simhash_dedup: {}
+  - pii_redact: {}
+`, inputs, 2)
+	lo, bo := lines(t, filepath.Join(dir, "local", "out.jsonl")), lines(t, filepath.Join(dir, "beam", "out-*-of-00002.jsonl"))
+	lk, bk := keptIDs(t, lo), keptIDs(t, bo)
+	diff := 0
+	for id := range lk {
+		if !bk[id] {
+			diff++
+		}
+	}
+	for id := range bk {
+		if !lk[id] {
+			diff++
+		}
+	}
+	// Planted near pairs whose both rows passed length_filter.
+	all := keptIDs(t, append(slices.Clone(lo), lines(t, filepath.Join(dir, "local", "rejects.jsonl"))...))
+	planted := 0
+	for id := range all {
+		if strings.HasSuffix(id, "-near") && all[baseID(id)] {
+			planted++
+		}
+	}
+	lrej, brej := lines(t, filepath.Join(dir, "local", "rejects.jsonl")), lines(t, filepath.Join(dir, "beam", "rejects-*-of-00002.jsonl"))
+	lr, lp, ln := nearQuality(t, lrej, planted)
+	br, bp, bn := nearQuality(t, brej, planted)
+	t.Logf("%d rows kept locally, %d on Beam, %d differ; %d planted near pairs; local: %d dropped, recall %.3f precision %.3f; beam: %d dropped, recall %.3f precision %.3f",
+		len(lk), len(bk), diff, planted, ln, lr, lp, bn, br, bp)
+	if diff > len(lk)/100 {
+		t.Errorf("kept sets differ in %d rows, more than 1 %% of %d", diff, len(lk))
+	}
+	if planted == 0 || br < lr-0.02 || bp < lp-0.02 {
+		t.Errorf("beam recall %.3f (local %.3f), precision %.3f", br, lr, bp)
+	}
+	// Everything but the near-duplicate decisions is identical.
+	bset := rejectSet(t, brej)
+	for k := range rejectSet(t, lrej) {
+		if k.Reason != "near_duplicate" && !bset[k] {
+			t.Errorf("local reject %+v not in beam's", k)
+		}
+	}
+}

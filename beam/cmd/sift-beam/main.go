@@ -1,0 +1,109 @@
+// Command sift-beam runs sift recipes as Apache Beam pipelines.
+//
+//	sift-beam run RECIPE.yaml [--input P] [--output P] [--rejects P] [--report P] [--workers N] [--batch-size N]
+//	    [--shards N] [--max-bucket N] [--runner prism|universal|flink|spark|dataflow] [Beam runner flags]
+//
+// The sift flags are sift run's; the output and rejects are written as
+// --shards files each (out-00000-of-00004.jsonl, …). Every other flag is
+// Beam's (--runner, --endpoint, --environment_type, --project, --region,
+// --staging_location, …; see the README).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // registers every runner
+	siftbeam "github.com/siftdata/sift/beam"
+	"github.com/siftdata/sift/recipe"
+
+	_ "github.com/siftdata/sift/augment"
+	_ "github.com/siftdata/sift/clean"
+	_ "github.com/siftdata/sift/dedup"
+	_ "github.com/siftdata/sift/mining"
+	_ "github.com/siftdata/sift/schema"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := cli(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "sift-beam:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `sift-beam runs sift recipes on Apache Beam.
+
+Usage:
+  sift-beam run RECIPE.yaml [flags]   run a recipe (sift run's flags, --shards, and Beam's flags)
+`
+
+func cli(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "run" {
+		fmt.Fprint(os.Stderr, usage)
+		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	// Beam registers its flags (--runner, --endpoint, …) on the command
+	// line's flag set; sift's go there too so that one parse takes both.
+	fs := flag.CommandLine
+	var o siftbeam.Options
+	var input string
+	fs.StringVar(&input, "input", "", "input files, globs or directories (comma-separated)")
+	fs.StringVar(&o.Output, "output", "", "output path (.jsonl[.gz|.zst], .parquet, .arrow); written as --shards files")
+	fs.StringVar(&o.Rejects, "rejects", "", "rejects output path (JSONL); written as --shards files")
+	fs.StringVar(&o.Report, "report", "", "report path (JSON)")
+	fs.IntVar(&o.Workers, "workers", 0, "recorded in the report; parallelism is the runner's")
+	fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per batch (0: the recipe's)")
+	fs.IntVar(&o.Shards, "shards", 1, "output and rejects files")
+	fs.IntVar(&o.MaxBucket, "max-bucket", 1<<14, "most rows of a SimHash bucket held in memory before it is split")
+	var pos []string
+	rest := args[1:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("want one recipe file, got %d arguments", len(pos))
+	}
+	if input != "" {
+		o.Input = strings.Split(input, ",")
+	}
+	beam.Init() // a worker started by a runner runs here and never returns
+	r, err := recipe.Load(pos[0])
+	if err != nil {
+		return err
+	}
+	runner := *runners.Runner
+	if runner == "" {
+		runner = "prism"
+	}
+	rep, err := siftbeam.Run(ctx, runner, r, o)
+	if err != nil {
+		return err
+	}
+	st := rep.Stats
+	fmt.Fprintf(os.Stderr, "sift-beam: %d rows in, %d added, %d out, %d rejected in %.1fs\n", st.RowsIn, st.RowsAdded, st.RowsOut, st.RowsRejected, st.WallSeconds)
+	for _, s := range st.Stages {
+		fmt.Fprintf(os.Stderr, "  %-18s in %9d  out %9d  rejected %9d  added %6d\n", s.Name, s.RowsIn, s.RowsOut, s.RowsRejected, s.RowsAdded)
+	}
+	return nil
+}

@@ -1,0 +1,339 @@
+package siftbeam
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/dataset"
+	"github.com/siftdata/sift/dedup"
+	"github.com/siftdata/sift/recipe"
+)
+
+// Options are the run-time settings of a Beam run.
+type Options struct {
+	// Overrides replace the recipe's settings, as sift run's flags do.
+	// Workers is recorded in the report; the runner decides parallelism.
+	recipe.Overrides
+	// Shards is the number of output (and rejects) files; default 1.
+	Shards int
+	// MaxBucket is the most rows a SimHash bucket holds in a worker's
+	// memory before it is split (default 16384); see the package doc.
+	MaxBucket int
+}
+
+// Kind is how a step runs on Beam.
+type Kind int
+
+// Kinds of steps.
+const (
+	RowLocal Kind = iota // a ParDo over batches
+	Exact                // exact_dedup: group by hash
+	Simhash              // simhash_dedup: group by band keys
+)
+
+// Step is one step of a plan.
+type Step struct {
+	Name string
+	Kind Kind
+}
+
+// Job is a recipe resolved for a Beam run: its files and steps.
+type Job struct {
+	Recipe  *recipe.Recipe
+	Inputs  []string
+	Output  string
+	Rejects string
+	Report  string
+	Workers int
+	Batch   int
+	Shards  int
+	Steps   []Step // the recipe's stages, then the output format's check if any
+	Options Options
+}
+
+// Plan resolves r with o and checks that every step can run on Beam: it
+// builds each stage once, as sift run would, so configuration errors come
+// out here with the field named. Stages that keep state across batches
+// other than the dedup stages are refused.
+func Plan(r *recipe.Recipe, o Options) (*Job, error) {
+	pick := func(flag, rec string) string {
+		if flag != "" {
+			return flag
+		}
+		return r.Path(rec)
+	}
+	j := &Job{Recipe: r, Output: pick(o.Output, r.Output), Rejects: pick(o.Rejects, r.Rejects), Report: pick(o.Report, r.Report),
+		Workers: r.Workers, Batch: r.BatchSize, Shards: max(1, o.Shards), Options: o}
+	if o.Workers > 0 {
+		j.Workers = o.Workers
+	}
+	if o.BatchSize > 0 {
+		j.Batch = o.BatchSize
+	}
+	if j.Options.MaxBucket <= 0 {
+		j.Options.MaxBucket = 1 << 14
+	}
+	in := o.Input
+	if len(in) == 0 {
+		for _, p := range r.Input {
+			in = append(in, r.Path(p))
+		}
+	}
+	if len(in) == 0 {
+		return nil, errors.New("input: no input given")
+	}
+	if j.Output == "" {
+		return nil, errors.New("output: no output path given")
+	}
+	files, err := dataset.Expand(in...)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if _, err := dataset.FormatOf(f); err != nil {
+			return nil, err
+		}
+	}
+	j.Inputs = files
+	if r.OutputFormat != "" {
+		if f, _ := dataset.FormatOf(j.Output); f != dataset.JSONL {
+			return nil, fmt.Errorf("output_format: %s output must be JSONL, not %s", r.OutputFormat, j.Output)
+		}
+	}
+	ref := j.ref()
+	n := len(r.Stages)
+	if r.OutputFormat != "" {
+		n++
+	}
+	for pos := 0; pos < n; pos++ {
+		st, err := ref.build(r, pos, memory.DefaultAllocator)
+		if err != nil {
+			return nil, err
+		}
+		if pos == len(r.Stages) && st.Stage == nil {
+			break // a format without a check
+		}
+		k, err := kindOf(st)
+		release(st.Stage, true)
+		if err != nil {
+			return nil, err
+		}
+		j.Steps = append(j.Steps, Step{Name: st.Name, Kind: k})
+	}
+	return j, nil
+}
+
+func kindOf(st sift.Step) (Kind, error) {
+	switch s := st.Stage.(type) {
+	case *dedup.ExactDedup:
+		return Exact, nil
+	case *dedup.SimhashDedup:
+		if s.HasReference() {
+			return 0, fmt.Errorf("stage %s: reference is not supported on Beam", st.Name)
+		}
+		return Simhash, nil
+	case sift.Flusher, sift.Sequential:
+		return 0, fmt.Errorf("stage %s keeps state across batches (%T) and cannot run on Beam", st.Name, st.Stage)
+	}
+	return RowLocal, nil
+}
+
+func (j *Job) ref() Ref {
+	return Ref{Recipe: j.Recipe.Text, Dir: j.Recipe.Dir, Inputs: j.Inputs, Slots: len(j.Steps) + 1}
+}
+
+// Names returns the names of the run's steps as in its statistics: the
+// reader's, then the plan's.
+func (j *Job) Names() []string {
+	n := []string{sift.ReadStage}
+	for _, s := range j.Steps {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+// Outputs returns the paths of the output and rejects shards.
+func (j *Job) Outputs() []string {
+	var out []string
+	for i := 0; i < j.Shards; i++ {
+		out = append(out, ShardPath(j.Output, i, j.Shards))
+		if j.Rejects != "" {
+			out = append(out, ShardPath(j.Rejects, i, j.Shards))
+		}
+	}
+	return out
+}
+
+// Build adds the job's pipeline to scope s: read, steps, output and
+// rejects shards, and the report (written to report, which must be set).
+func (j *Job) Build(s beam.Scope, report string, started time.Time) {
+	ref := j.ref()
+	var files []File
+	for i, f := range j.Inputs {
+		files = append(files, File{Index: i, Path: f})
+	}
+	read := s.Scope("read")
+	parts, rej, tal := beam.ParDo3(read, &readFn{Ref: ref, BatchSize: j.Batch}, beam.CreateList(read, files))
+	parts = beam.Reshuffle(read, parts)
+	rejects, tallies := []beam.PCollection{rej}, []beam.PCollection{tal, beam.Create(s, newTally(ref.Slots))}
+	for pos := 0; pos < len(j.Steps); {
+		st := j.Steps[pos]
+		sc := s.Scope(st.Name)
+		switch st.Kind {
+		case RowLocal:
+			end := pos + 1
+			for end < len(j.Steps) && j.Steps[end].Kind == RowLocal {
+				end++
+			}
+			parts, rej, tal = beam.ParDo3(sc, &stepsFn{Ref: ref, From: pos, To: end}, parts)
+			rejects, tallies = append(rejects, rej), append(tallies, tal)
+			pos = end
+			continue
+		case Exact:
+			keyed := beam.ParDo(sc, &exactKeysFn{Ref: ref, Pos: pos}, parts)
+			drops := beam.ParDo(sc, &exactKeepFn{Ref: ref, Pos: pos}, beam.GroupByKey(sc, keyed))
+			parts, rej, tal = j.apply(sc, ref, pos, parts, drops)
+		case Simhash:
+			d, err := buildAs[*dedup.SimhashDedup](ref, pos)
+			if err != nil {
+				panic(err) // Plan built it already
+			}
+			cfg := d.IndexConfig()
+
+			keyed, t := beam.ParDo2(sc, &simKeysFn{Ref: ref, Pos: pos}, parts)
+			pf := simPairsFn{Ref: ref, Step: pos + 1, Max: j.Options.MaxBucket, TagBits: cfg.TagBits, TagDist: cfg.TagDist, MinSim: cfg.MinSim}
+			near0, over, t0 := beam.ParDo3(sc, &pf, beam.GroupByKey(sc, keyed))
+			pf.Level = 1
+			near1, _, t1 := beam.ParDo3(sc, &pf, beam.GroupByKey(sc, over))
+			drops := beam.ParDo(sc, &nearKeepFn{}, beam.GroupByKey(sc, beam.Flatten(sc, near0, near1)))
+			parts, rej, tal = j.apply(sc, ref, pos, parts, drops)
+			tallies = append(tallies, t, t0, t1)
+		}
+		rejects, tallies = append(rejects, rej), append(tallies, tal)
+		pos++
+	}
+
+	out := s.Scope("write")
+	shards := beam.ParDo(out, shardKey, beam.CreateList(out, seq(j.Shards)))
+	byShard := beam.ParDo(out, &shardPartFn{N: j.Shards}, parts)
+	tallies = append(tallies, beam.ParDo(out, &writeFn{Ref: ref, Path: j.Output, N: j.Shards, Format: j.Recipe.OutputFormat},
+		beam.CoGroupByKey(out, shards, byShard)))
+	if j.Rejects != "" {
+		byShard := beam.ParDo(out, &shardRejFn{N: j.Shards}, beam.Flatten(out, rejects...))
+		tallies = append(tallies, beam.ParDo(out, &writeRejFn{Path: j.Rejects, N: j.Shards},
+			beam.CoGroupByKey(out, shards, byShard)))
+	}
+	rep := s.Scope("report")
+	total := beam.Combine(rep, mergeTally, beam.Flatten(rep, tallies...))
+	beam.ParDo0(rep, &reportFn{Ref: ref, Names: j.Names(), Path: report, Output: j.Output, Rejects: j.Rejects,
+		Workers: j.Workers, Batch: j.Batch, Started: started}, total)
+}
+
+// apply keys parts and drops by batch and applies the drops.
+func (j *Job) apply(s beam.Scope, ref Ref, pos int, parts, drops beam.PCollection) (beam.PCollection, beam.PCollection, beam.PCollection) {
+	keyed := beam.ParDo(s, keyPart, parts)
+	return beam.ParDo3(s, &applyFn{Ref: ref, Name: j.Steps[pos].Name, Step: pos + 1}, beam.CoGroupByKey(s, keyed, drops))
+}
+
+func keyPart(p Part) (int64, Part) { return p.Key, p }
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+// Run runs recipe r on Beam with the named runner ("prism", "universal",
+// "dataflow", …; its flags are Beam's) and returns sift run's report.
+// Outputs are written as shards (see [ShardPath]); when the job fails,
+// the shards it wrote are removed, and the report, if asked for, is
+// written with the error.
+func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*recipe.Report, error) {
+	started := time.Now().UTC()
+	j, err := Plan(r, o)
+	if err != nil {
+		return failed(r, o, started, err)
+	}
+	report := j.Report
+	if report == "" {
+		f, err := os.CreateTemp("", "sift-beam-report-*.json")
+		if err != nil {
+			return failed(r, o, started, err)
+		}
+		f.Close()
+		os.Remove(f.Name())
+		report = f.Name()
+		defer os.Remove(report)
+	}
+	p, s := beam.NewPipelineWithRoot()
+	j.Build(s, report, started)
+	if _, err := beam.Run(ctx, runner, p); err != nil {
+		for _, f := range j.Outputs() {
+			os.Remove(f)
+		}
+		rep, rerr := ReadReport(report)
+		if rerr != nil {
+			rep = &recipe.Report{Recipe: r, Inputs: j.Inputs, Output: j.Output, Rejects: j.Rejects, Workers: j.Workers, Batch: j.Batch,
+				Started: started, Versions: versions()}
+		}
+		rep.Error = err.Error()
+		if j.Report != "" {
+			WriteReport(j.Report, rep)
+		}
+		return rep, err
+	}
+	rep, err := ReadReport(report)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return rep, nil
+}
+
+func failed(r *recipe.Recipe, o Options, started time.Time, err error) (*recipe.Report, error) {
+	rep := &recipe.Report{Recipe: r, Started: started, Versions: versions(), Error: err.Error()}
+	path := o.Report
+	if path == "" {
+		path = r.Path(r.Report)
+	}
+	if path != "" {
+		WriteReport(path, rep)
+	}
+	return rep, err
+}
+
+// ReadReport reads a report written by a run.
+func ReadReport(path string) (*recipe.Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	rep := &recipe.Report{}
+	if err := json.Unmarshal(b, rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rep, nil
+}
+
+func versions() map[string]string {
+	v := map[string]string{"sift": recipe.Version(), "go": runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if strings.HasPrefix(d.Path, "github.com/apache/beam/") || strings.HasPrefix(d.Path, "github.com/apache/arrow-go/") {
+				v[d.Path] = d.Version
+			}
+		}
+	}
+	return v
+}

@@ -1,0 +1,313 @@
+package siftbeam
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/dataset"
+	"github.com/siftdata/sift/recipe"
+)
+
+// ShardPath returns the path of shard i of n of output path:
+// "out.jsonl.gz" becomes "out-00001-of-00004.jsonl.gz".
+func ShardPath(path string, i, n int) string {
+	dir, base := filepath.Split(path)
+	stem, ext := base, ""
+	for _, c := range []string{".gz", ".zst", ""} {
+		s := strings.TrimSuffix(base, c)
+		if e := filepath.Ext(s); e != "" && (c == "" || s != base) {
+			stem, ext = strings.TrimSuffix(s, e), e+c
+			break
+		}
+	}
+	return filepath.Join(dir, fmt.Sprintf("%s-%05d-of-%05d%s", stem, i, n, ext))
+}
+
+// shardOf spreads batch keys over n shards.
+func shardOf(key int64, n int) int {
+	h := fnv.New32a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(key >> (8 * i))
+	}
+	h.Write(b[:])
+	return int(h.Sum32() % uint32(n))
+}
+
+type shardPartFn struct{ N int }
+
+func (f *shardPartFn) ProcessElement(p Part) (int, Part) { return shardOf(p.Key, f.N), p }
+
+type shardRejFn struct{ N int }
+
+func (f *shardRejFn) ProcessElement(r RejLine) (int, RejLine) { return shardOf(r.Key, f.N), r }
+
+func shardKey(i int) (int, bool) { return i, true }
+
+// spill keeps records in a temporary file and hands them back sorted, so a
+// shard is written in input order with memory for its index only.
+type spill struct {
+	f   *os.File
+	w   *bufio.Writer
+	off int64
+	idx []spillRec
+}
+
+type spillRec struct {
+	k   [3]int64
+	off int64
+	n   int
+}
+
+func (s *spill) add(k [3]int64, data []byte) error {
+	if s.f == nil {
+		f, err := os.CreateTemp("", "sift-beam-*.spill")
+		if err != nil {
+			return err
+		}
+		os.Remove(f.Name()) // unlinked: gone with the handle, whatever happens
+		s.f, s.w = f, bufio.NewWriterSize(f, 1<<20)
+	}
+	if _, err := s.w.Write(data); err != nil {
+		return err
+	}
+	s.idx = append(s.idx, spillRec{k: k, off: s.off, n: len(data)})
+	s.off += int64(len(data))
+	return nil
+}
+
+func (s *spill) each(fn func([]byte) error) error {
+	if s.f == nil {
+		return nil
+	}
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	sort.Slice(s.idx, func(i, j int) bool {
+		a, b := s.idx[i].k, s.idx[j].k
+		for x := range a {
+			if a[x] != b[x] {
+				return a[x] < b[x]
+			}
+		}
+		return false
+	})
+	var buf []byte
+	for _, r := range s.idx {
+		buf = append(buf[:0], make([]byte, r.n)...)
+		if _, err := s.f.ReadAt(buf, r.off); err != nil {
+			return err
+		}
+		if err := fn(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *spill) close() {
+	if s.f != nil {
+		s.f.Close()
+	}
+}
+
+// writeFn writes one output shard, its batches in input order. An empty
+// shard is still written, so that the output always has N files.
+type writeFn struct {
+	Ref    Ref
+	Path   string
+	Shard  int
+	N      int
+	Format string
+}
+
+func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) bool, parts func(*Part) bool, tal func(Tally)) (err error) {
+	mem := memory.DefaultAllocator
+	var sp spill
+	defer sp.close()
+	var p Part
+	for parts(&p) {
+		if err := sp.add([3]int64{p.Key}, p.IPC); err != nil {
+			return err
+		}
+	}
+	var opts []dataset.WriteOption
+	if f.Format != "" {
+		of, err := recipe.Format(f.Format)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, dataset.WithEncoder(of.Encode))
+	}
+	path := ShardPath(f.Path, shard, f.N)
+	w, err := dataset.Create(mem, path, opts...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			w.Abort()
+		}
+	}()
+	t := newTally(f.Ref.Slots)
+	err = sp.each(func(b []byte) error {
+		rec, err := decode(mem, b)
+		if err != nil {
+			return err
+		}
+		defer rec.Release()
+		t.Written += rec.NumRows()
+		return w.Write(ctx, rec)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err = w.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tal(t)
+	return nil
+}
+
+// writeRejFn writes one rejects shard, ordered as sift run orders its
+// rejects: by step, then by input.
+type writeRejFn struct {
+	Path string
+	N    int
+}
+
+func (f *writeRejFn) ProcessElement(shard int, _ func(*bool) bool, lines func(*RejLine) bool, tal func(Tally)) (err error) {
+	var sp spill
+	defer sp.close()
+	var r RejLine
+	for lines(&r) {
+		if err := sp.add([3]int64{int64(r.Step), r.Key, int64(r.N)}, r.JSON); err != nil {
+			return err
+		}
+	}
+	path := ShardPath(f.Path, shard, f.N)
+	out, err := dataset.CreateFile(path)
+	if err != nil {
+		return err
+	}
+	err = sp.each(func(b []byte) error {
+		if _, err := out.Write(b); err != nil {
+			return err
+		}
+		_, err := out.Write([]byte{'\n'})
+		return err
+	})
+	if err != nil {
+		out.Abort()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tal(Tally{}) // the report waits for the rejects
+	return nil
+}
+
+// reportFn turns the run's tally into sift run's report, checks that no
+// row was lost, and writes the report.
+type reportFn struct {
+	Ref     Ref
+	Names   []string
+	Path    string
+	Output  string
+	Rejects string
+	Workers int
+	Batch   int
+	Started time.Time
+}
+
+func (f *reportFn) ProcessElement(t Tally) error {
+	r, err := f.Ref.parse()
+	if err != nil {
+		return err
+	}
+	st := StatsOf(t, f.Names)
+	st.WallSeconds = time.Since(f.Started).Seconds()
+	rep := &recipe.Report{Recipe: r, Inputs: f.Ref.Inputs, Output: f.Output, Rejects: f.Rejects, Workers: f.Workers,
+		Batch: f.Batch, Started: f.Started, Versions: versions(), Stats: st}
+	lost := Conserved(st, t.Written)
+	if lost != nil {
+		rep.Error = lost.Error()
+	}
+	if err := WriteReport(f.Path, rep); err != nil {
+		return err
+	}
+	return lost
+}
+
+// StatsOf turns a tally into run statistics with the given step names
+// (the first being the reader's).
+func StatsOf(t Tally, names []string) *sift.Stats {
+	st := &sift.Stats{Stages: make([]sift.StageStats, len(names))}
+	for i, n := range names {
+		s := sift.StageStats{Name: n, Workers: 1}
+		if i < len(t.Steps) {
+			x := t.Steps[i]
+			s.RowsIn, s.RowsAdded, s.RowsOut, s.RowsRejected, s.BytesIn, s.BytesOut = x.RowsIn, x.RowsAdded, x.RowsOut, x.RowsRejected, x.BytesIn, x.BytesOut
+			s.Rejected, s.Counters = x.Rejected, x.Counters
+		}
+		st.Stages[i] = s
+		st.RowsAdded += s.RowsAdded
+		st.RowsRejected += s.RowsRejected
+	}
+	st.RowsIn, st.BytesIn = st.Stages[0].RowsIn, st.Stages[0].BytesOut
+	last := st.Stages[len(st.Stages)-1]
+	st.RowsOut, st.BytesOut = last.RowsOut, last.BytesOut
+	return st
+}
+
+// Conserved checks that no rows were lost in any step, that each step saw
+// what the one before passed on, and that the output holds what the last
+// step passed on (written rows).
+func Conserved(st *sift.Stats, written int64) error {
+	var errs []error
+	for i, s := range st.Stages {
+		if s.RowsIn+s.RowsAdded != s.RowsOut+s.RowsRejected {
+			errs = append(errs, fmt.Errorf("stage %s: %d in + %d added != %d out + %d rejected", s.Name, s.RowsIn, s.RowsAdded, s.RowsOut, s.RowsRejected))
+		}
+		if i > 0 && s.RowsIn != st.Stages[i-1].RowsOut {
+			errs = append(errs, fmt.Errorf("stage %s: %d rows in, %d passed on by %s", s.Name, s.RowsIn, st.Stages[i-1].RowsOut, st.Stages[i-1].Name))
+		}
+	}
+	if written != st.RowsOut {
+		errs = append(errs, fmt.Errorf("output: %d rows written, %d passed on", written, st.RowsOut))
+	}
+	if st.RowsIn+st.RowsAdded != st.RowsOut+st.RowsRejected {
+		errs = append(errs, fmt.Errorf("run: %d in + %d added != %d out + %d rejected", st.RowsIn, st.RowsAdded, st.RowsOut, st.RowsRejected))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", sift.ErrLost, errors.Join(errs...))
+	}
+	return nil
+}
+
+// WriteReport writes rep as indented JSON to path, atomically.
+func WriteReport(path string, rep *recipe.Report) error {
+	f, err := dataset.CreateFile(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,276 @@
+package siftbeam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/dataset"
+	"github.com/siftdata/sift/recipe"
+)
+
+// Ref is what a DoFn carries to build its steps on a worker: the recipe's
+// text, the directory its relative paths resolve against, the run's input
+// files and the number of tally slots (steps + 1).
+type Ref struct {
+	Recipe string
+	Dir    string
+	Inputs []string
+	Slots  int
+}
+
+// parse parses the recipe the way the driver did.
+func (r Ref) parse() (*recipe.Recipe, error) {
+	return recipe.Parse([]byte(r.Recipe), r.Dir)
+}
+
+// build builds step pos of the plan: stage pos of the recipe, or its
+// output format's check when pos is past the last stage.
+func (r Ref) build(rec *recipe.Recipe, pos int, mem memory.Allocator) (sift.Step, error) {
+	if pos < len(rec.Stages) {
+		s := rec.Stages[pos]
+		st, err := s.Def.Build(s.Node, recipe.Env{Dir: rec.Dir, Inputs: r.Inputs, First: pos == 0, Mem: mem})
+		if err != nil {
+			return sift.Step{}, err
+		}
+		return sift.Step{Name: s.Name, Stage: st, Workers: s.Workers}, nil
+	}
+	f, err := recipe.Format(rec.OutputFormat)
+	if err != nil {
+		return sift.Step{}, err
+	}
+	return sift.Step{Name: "format_" + rec.OutputFormat, Stage: f.Check}, nil
+}
+
+// release closes (or aborts, when the run failed) a stage that holds
+// resources.
+func release(s sift.Stage, failed bool) error {
+	if a, ok := s.(interface{ Abort() }); ok && failed {
+		a.Abort()
+		return nil
+	}
+	if c, ok := s.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// File is one input file and its index in the run's input list.
+type File struct {
+	Index int
+	Path  string
+}
+
+// readFn reads one input file into batches of BatchSize rows. Rows that do
+// not parse are rejects of step 0 ("read"); a file that cannot be read
+// fails the job with its name.
+type readFn struct {
+	Ref       Ref
+	BatchSize int
+}
+
+func (f *readFn) ProcessElement(ctx context.Context, in File, out func(Part), rej func(RejLine), tal func(Tally)) error {
+	mem := memory.DefaultAllocator
+	r, err := dataset.Open(mem, []string{in.Path}, dataset.WithBatchSize(f.BatchSize))
+	if err != nil {
+		return named(in.Path, err)
+	}
+	defer r.Close()
+	t := newTally(f.Ref.Slots)
+	for seq := 0; ; seq++ {
+		rec, rejects, err := r.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return named(in.Path, err)
+		}
+		key := partKey(in.Index, seq)
+		for i := range rejects {
+			rejects[i].Stage = sift.ReadStage
+		}
+		t.Steps[0].RowsIn += int64(len(rejects))
+		rejLines(0, key, rejects, &t, rej)
+		if rec == nil {
+			continue
+		}
+		n := rec.NumRows()
+		t.Steps[0].RowsIn += n
+		t.Steps[0].RowsOut += n
+		t.Steps[0].BytesOut += sift.TextBytes(rec)
+		b, err := encode(mem, rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		out(Part{Key: key, IPC: b})
+	}
+	tal(t)
+	return nil
+}
+
+// named makes sure err names path.
+func named(path string, err error) error {
+	if strings.Contains(err.Error(), path) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// stepsFn runs plan steps [From, To), all row-local, on each batch, in one
+// ParDo: the batch is decoded once and encoded once for the run of steps.
+type stepsFn struct {
+	Ref      Ref
+	From, To int
+
+	steps []sift.Step
+}
+
+func (f *stepsFn) Setup() error {
+	r, err := f.Ref.parse()
+	if err != nil {
+		return err
+	}
+	for pos := f.From; pos < f.To; pos++ {
+		st, err := f.Ref.build(r, pos, memory.DefaultAllocator)
+		if err != nil {
+			return err
+		}
+		f.steps = append(f.steps, st)
+	}
+	return nil
+}
+
+func (f *stepsFn) Teardown() error {
+	var errs []error
+	for _, s := range f.steps {
+		errs = append(errs, release(s.Stage, false))
+	}
+	f.steps = nil
+	return errors.Join(errs...)
+}
+
+func (f *stepsFn) ProcessElement(ctx context.Context, p Part, out func(Part), rej func(RejLine), tal func(Tally)) error {
+	mem := memory.DefaultAllocator
+	rec, err := decode(mem, p.IPC)
+	if err != nil {
+		return err
+	}
+	t := newTally(f.Ref.Slots)
+	defer tal(t)
+	for i, st := range f.steps {
+		rec, err = runStage(ctx, mem, st, f.From+i+1, p.Key, rec, &t, rej, nil)
+		if err != nil || rec == nil {
+			return err
+		}
+	}
+	defer rec.Release()
+	b, err := encode(mem, rec)
+	if err != nil {
+		return err
+	}
+	out(Part{Key: p.Key, IPC: b})
+	return nil
+}
+
+// runStage runs st on rec (owned; released here) as tally slot step,
+// after drop has rejected rows (for the dedup stages, whose decisions were
+// made elsewhere). It checks that no row was lost and returns the output,
+// owned by the caller, or nil when no row is left.
+func runStage(ctx context.Context, mem memory.Allocator, st sift.Step, step int, key int64, rec arrow.RecordBatch, t *Tally, rej func(RejLine), drop func(b *sift.Batch)) (arrow.RecordBatch, error) {
+	defer rec.Release()
+	b := sift.NewBatch(mem, st.Name, rec)
+	in := rec.NumRows()
+	s := &t.Steps[step]
+	s.RowsIn += in
+	s.BytesIn += sift.TextBytes(rec)
+	var out arrow.RecordBatch
+	var err error
+	if drop != nil {
+		drop(b)
+		out, err = b.Keep(ctx, rec)
+	} else {
+		out, err = st.Stage.Process(ctx, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", st.Name, err)
+	}
+	var n int64
+	if out != nil {
+		n = out.NumRows()
+		s.RowsOut += n
+		s.BytesOut += sift.TextBytes(out)
+	}
+	s.RowsAdded += b.Added()
+	for k, v := range b.Counts() {
+		t.count(step, k, v)
+	}
+	rejLines(step, key, b.Rejects(), t, rej)
+	if in+b.Added() != n+int64(len(b.Rejects())) {
+		if out != nil {
+			out.Release()
+		}
+		return nil, fmt.Errorf("stage %s: %w: %d in + %d added != %d out + %d rejected", st.Name, sift.ErrLost, in, b.Added(), n, len(b.Rejects()))
+	}
+	if n == 0 {
+		if out != nil {
+			out.Release()
+		}
+		return nil, nil
+	}
+	return out, nil
+}
+
+// applyFn applies the drops decided for a batch by a dedup step: the
+// dropped rows become rejects of the step naming the kept row, the others
+// pass on.
+type applyFn struct {
+	Ref  Ref
+	Name string
+	Step int
+}
+
+func (f *applyFn) ProcessElement(ctx context.Context, key int64, parts func(*Part) bool, drops func(*Drop) bool, out func(Part), rej func(RejLine), tal func(Tally)) error {
+	mem := memory.DefaultAllocator
+	var ds []Drop
+	var d Drop
+	for drops(&d) {
+		ds = append(ds, d)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].Pos < ds[j].Pos })
+	var p Part
+	n := 0
+	for parts(&p) {
+		n++
+		rec, err := decode(mem, p.IPC)
+		if err != nil {
+			return err
+		}
+		t := newTally(f.Ref.Slots)
+		rec, err = runStage(ctx, mem, sift.Step{Name: f.Name}, f.Step, key, rec, &t, rej, func(b *sift.Batch) {
+			for _, d := range ds {
+				b.RejectDuplicate(int(d.Pos), d.Of, d.Reason, d.Detail)
+			}
+		})
+		tal(t)
+		if err != nil || rec == nil {
+			return err
+		}
+		b, err := encode(mem, rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		out(Part{Key: key, IPC: b})
+	}
+	if n != 1 && len(ds) > 0 {
+		return fmt.Errorf("stage %s: %d batches with key %x", f.Name, n, key)
+	}
+	return nil
+}
