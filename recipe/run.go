@@ -61,6 +61,10 @@ type Overrides struct {
 	Input                   []string
 	Output, Rejects, Report string
 	Workers, BatchSize      int // 0: keep the recipe's
+	// Files are more files the caller itself reads or writes while the
+	// recipe runs, such as profiles. They are checked for collisions with
+	// every file of the run, like the files a stage names.
+	Files []FileUse
 }
 
 // RunOptions are the run-time settings that are not part of a recipe.
@@ -164,12 +168,12 @@ func CheckFiles(r *Recipe, o Overrides) error {
 		}
 		rep.Inputs = in
 	}
-	return checkFiles(r, rep, reportPath)
+	return checkFiles(r, rep, reportPath, o.Files)
 }
 
 // checkFiles refuses two roles sharing a file that one of them writes.
 // rep.Inputs are expanded.
-func checkFiles(r *Recipe, rep *Report, reportPath string) error {
+func checkFiles(r *Recipe, rep *Report, reportPath string, extra []FileUse) error {
 	var files []fileRole
 	if r.File != "" {
 		files = append(files, newFileRole("recipe", r.File, false))
@@ -200,6 +204,9 @@ func checkFiles(r *Recipe, rep *Report, reportPath string) error {
 			}
 		}
 	}
+	for _, u := range extra {
+		files = append(files, newFileRole(u.Key, u.Path, u.Write))
+	}
 	return checkCollisions(files)
 }
 
@@ -221,7 +228,7 @@ func start(r *Recipe, o RunOptions, rep *Report, reportPath string) (*reportFile
 		return nil, err
 	}
 	rep.Inputs = in
-	if err := checkFiles(r, rep, reportPath); err != nil {
+	if err := checkFiles(r, rep, reportPath, o.Files); err != nil {
 		return nil, err
 	}
 	if reportPath == "" {

@@ -174,6 +174,21 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 	if bad != nil {
 		return bad
 	}
+	o.Input = input
+	r, err := recipe.Load(path)
+	if err != nil {
+		return err
+	}
+	for _, p := range []struct{ key, path string }{{"cpuprofile", *cpuProfile}, {"memprofile", *memProfile}} {
+		if p.path != "" {
+			o.Files = append(o.Files, recipe.FileUse{Key: p.key, Path: p.path, Write: true})
+		}
+	}
+	// A profile must not replace an input or another output: check before
+	// the profile starts, since the CPU profile covers the whole run.
+	if err := recipe.CheckFiles(r, o); err != nil {
+		return err
+	}
 	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
 	if err != nil {
 		return err
@@ -183,11 +198,6 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 			err = perr
 		}
 	}()
-	o.Input = input
-	r, err := recipe.Load(path)
-	if err != nil {
-		return err
-	}
 	opts := recipe.RunOptions{Overrides: o}
 	var bar *progressbar.ProgressBar
 	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
@@ -220,13 +230,15 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 // profiles cover everything after the flags are parsed: loading models and
 // building stages count, as they count in a run's CPU time.
 func startProfiles(cpu, mem string) (stop func() error, err error) {
-	var cf *os.File
+	// Through dataset.CreateFile, like every other output: a profile never
+	// replaces a file half-written, and a FIFO or device is written in place.
+	var cf *dataset.File
 	if cpu != "" {
-		if cf, err = os.Create(cpu); err != nil {
+		if cf, err = dataset.CreateFile(cpu); err != nil {
 			return nil, fmt.Errorf("cpuprofile: %w", err)
 		}
 		if err = pprof.StartCPUProfile(cf); err != nil {
-			cf.Close()
+			cf.Abort()
 			return nil, fmt.Errorf("cpuprofile: %w", err)
 		}
 	}
@@ -240,18 +252,18 @@ func startProfiles(cpu, mem string) (stop func() error, err error) {
 		if mem == "" {
 			return nil
 		}
-		f, err := os.Create(mem)
+		f, err := dataset.CreateFile(mem)
 		if err != nil {
 			return fmt.Errorf("memprofile: %w", err)
 		}
 		// "allocs" samples every allocation of the run (bytes and counts,
 		// by call stack), which is what costs throughput; the in-use view
 		// is in the same file (go tool pprof -sample_index=inuse_space).
-		err = pprof.Lookup("allocs").WriteTo(f, 0)
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			f.Abort()
+			return fmt.Errorf("memprofile: %w", err)
 		}
-		if err != nil {
+		if err := f.Close(); err != nil {
 			return fmt.Errorf("memprofile: %w", err)
 		}
 		return nil

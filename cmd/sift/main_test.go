@@ -210,14 +210,44 @@ func TestRunProfiles(t *testing.T) {
 	}
 }
 
+// TestRunBadProfilePath: a profile that cannot be created (its directory
+// is a regular file) fails the run, naming the flag.
 func TestRunBadProfilePath(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "r.yaml")
 	os.WriteFile(p, []byte("input: x.jsonl\noutput: y.jsonl\nstages:\n  - length_filter: {min: 1}\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "x.jsonl"), []byte(`{"text":"a b c"}`+"\n"), 0o644)
 	var stderr bytes.Buffer
-	err := cli(context.Background(), []string{"run", p, "--quiet", "--cpuprofile", filepath.Join(dir, "no", "such", "dir", "cpu.pprof")}, nil, &stderr, &stderr)
+	err := cli(context.Background(), []string{"run", p, "--quiet", "--cpuprofile", filepath.Join(dir, "x.jsonl", "cpu.pprof")}, nil, &stderr, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "cpuprofile") {
 		t.Errorf("err = %v, want a cpuprofile error", err)
+	}
+}
+
+// TestRunProfileCollision: a profile path that names the input or the
+// output is refused before anything is written, and the input is unchanged.
+func TestRunProfileCollision(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "r.yaml")
+	in := filepath.Join(dir, "x.jsonl")
+	data := []byte(`{"text":"a b c"}` + "\n")
+	os.WriteFile(p, []byte("input: x.jsonl\noutput: y.jsonl\nstages:\n  - length_filter: {min: 1}\n"), 0o644)
+	os.WriteFile(in, data, 0o644)
+	for _, tc := range []struct{ flag, path, want string }{
+		{"--cpuprofile", in, "input"},
+		{"--memprofile", in, "input"},
+		{"--cpuprofile", filepath.Join(dir, "y.jsonl"), "output"},
+	} {
+		var stderr bytes.Buffer
+		err := cli(context.Background(), []string{"run", p, "--quiet", tc.flag, tc.path}, nil, &stderr, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "same file") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %s: err = %v, want a collision with the %s", tc.flag, tc.path, err, tc.want)
+		}
+		if got, _ := os.ReadFile(in); !bytes.Equal(got, data) {
+			t.Fatalf("%s %s: the input was changed to %q", tc.flag, tc.path, got)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "y.jsonl")); err == nil {
+			t.Fatalf("%s %s: an output was written", tc.flag, tc.path)
+		}
 	}
 }
