@@ -6,7 +6,8 @@
 // Percentiles (for band, top and bucket selection) are exact when the
 // run's input files can be read twice: a first pass scores the whole input
 // ([Population], [WithPopulation]). Otherwise the stage holds back a
-// calibration prefix, estimates the percentiles with a t-digest, and
+// calibration prefix, estimates the percentiles with a t-digest
+// (github.com/caio/go-tdigest/v4, which merges and serializes), and
 // applies them to the prefix and everything after it. The report says
 // which method was used and the thresholds.
 package mining

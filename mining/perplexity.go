@@ -11,7 +11,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/caio/go-tdigest/v4"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/internal/sketch"
 	"github.com/siftdata/sift/mining/lm"
 )
 
@@ -154,7 +156,7 @@ func New(m *lm.Model, opts ...Option) (sift.Stage, error) {
 		p.th = p.thresholdsFrom(func(q float64) float64 { return percentile(pop, q) }, "exact", len(pop))
 		return p, nil
 	}
-	return &calibrating{Perplexity: p, td: newTDigest(200)}, nil
+	return &calibrating{Perplexity: p, td: sketch.NewDigest()}, nil
 }
 
 // thresholdsFrom computes thresholds with pct giving the q-th percentile
@@ -354,7 +356,7 @@ func (p *Perplexity) report(th thresholds) Report {
 // t-digest, then selects them and every later row with those thresholds.
 type calibrating struct {
 	*Perplexity
-	td   *tdigest
+	td   *tdigest.TDigest
 	held []heldBatch
 	rows int
 	done bool
@@ -378,7 +380,7 @@ func (c *calibrating) Process(ctx context.Context, b *sift.Batch) (arrow.RecordB
 	for _, r := range res {
 		// Exactly the first rows, whatever the batch size.
 		if r.Tokens > 0 && c.rows < c.cfg.calibration {
-			c.td.add(r.Perplexity())
+			c.td.Add(r.Perplexity()) // finite: the row has tokens
 			c.rows++
 		}
 	}
@@ -398,7 +400,7 @@ func (c *calibrating) Flush(ctx context.Context, b *sift.Batch) (arrow.RecordBat
 }
 
 func (c *calibrating) release(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
-	c.th = c.thresholdsFrom(func(q float64) float64 { return c.td.quantile(q / 100) }, "tdigest", c.rows)
+	c.th = c.thresholdsFrom(func(q float64) float64 { return c.td.Quantile(q / 100) }, "tdigest", c.rows)
 	c.done = true
 	held := c.held
 	c.held = nil

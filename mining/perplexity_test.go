@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -261,33 +260,6 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("error %v, want %q", err, tc.want)
 		}
 	}
-}
-
-func TestTDigest(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	td := newTDigest(200)
-	var xs []float64
-	for range 200000 {
-		x := math.Exp(r.NormFloat64()) * 100 // log-normal, like perplexities
-		xs = append(xs, x)
-		td.add(x)
-	}
-	slices.Sort(xs)
-	for _, q := range []float64{1, 10, 30, 50, 60, 70, 90, 98, 99.9} {
-		est := td.quantile(q / 100)
-		rank := float64(sort_search(xs, est)) / float64(len(xs)) * 100
-		if math.Abs(rank-q) > 0.5 {
-			t.Errorf("p%g: estimate %v has rank %.3f", q, est, rank)
-		}
-	}
-	if len(td.cs) > 400 {
-		t.Errorf("%d centroids", len(td.cs))
-	}
-}
-
-func sort_search(xs []float64, x float64) int {
-	i, _ := slices.BinarySearch(xs, x)
-	return i
 }
 
 func TestRecipeSelfTrain(t *testing.T) {
