@@ -439,3 +439,30 @@ func TestSimilarity(t *testing.T) {
 		}
 	}
 }
+
+// TestFeaturesSmallest checks that the k smallest distinct feature top
+// halves of long texts (taken from a cut of the hashes) equal those of a
+// full sort, with and without many repeats.
+func TestFeaturesSmallest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, tc := range []struct{ n, distinct, k int }{{100, 100, 256}, {2000, 2000, 256}, {5000, 300, 256}, {5000, 5000, 16}, {20000, 400, 256}} {
+		var fp Fingerprint
+		pool := make([]uint64, tc.distinct)
+		for i := range pool {
+			pool[i] = rng.Uint64()
+		}
+		for range tc.n {
+			fp.raw = append(fp.raw, pool[rng.IntN(len(pool))])
+		}
+		want := make([]uint32, 0, tc.n)
+		for _, h := range fp.raw {
+			want = append(want, uint32(h>>32))
+		}
+		slices.Sort(want)
+		want = slices.Compact(want)
+		want = want[:min(len(want), tc.k)]
+		if got := fp.features(tc.k); !slices.Equal(got, want) {
+			t.Errorf("n %d distinct %d k %d: %d features, want %d", tc.n, tc.distinct, tc.k, len(got), len(want))
+		}
+	}
+}

@@ -3,6 +3,7 @@ package dedup
 import (
 	"os"
 	"runtime"
+	"slices"
 )
 
 const (
@@ -63,6 +64,14 @@ func (s *idStore) spill() error {
 }
 
 func (s *idStore) get(doc int) (string, error) {
+	var buf []byte
+	b, err := s.view(doc, &buf)
+	return string(b), err
+}
+
+// view returns the bytes of entry doc: a view of the in-memory tail
+// (valid until the next add), or else read into *buf, grown as needed.
+func (s *idStore) view(doc int, buf *[]byte) ([]byte, error) {
 	b := s.base[doc/idBlock]
 	start := b
 	if doc%idBlock != 0 {
@@ -70,15 +79,16 @@ func (s *idStore) get(doc int) (string, error) {
 	}
 	end := b + int64(s.end[doc])
 	if start >= s.tailOff {
-		return string(s.tail[start-s.tailOff : end-s.tailOff]), nil
+		return s.tail[start-s.tailOff : end-s.tailOff], nil
 	}
-	buf := make([]byte, end-start)
+	out := slices.Grow((*buf)[:0], int(end-start))[:end-start]
+	*buf = out
 	n := min(end, s.tailOff) - start
-	if _, err := s.f.ReadAt(buf[:n], start); err != nil {
-		return "", err
+	if _, err := s.f.ReadAt(out[:n], start); err != nil {
+		return nil, err
 	}
-	copy(buf[n:], s.tail)
-	return string(buf), nil
+	copy(out[n:], s.tail)
+	return out, nil
 }
 
 func (s *idStore) bytes() int64 {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"slices"
 	"unsafe"
 )
 
@@ -132,7 +133,9 @@ type Index struct {
 	wave, tags []uint32 // Query's scratch: blocks to read and their bands' tags
 	cands      []uint32
 	buf        []uint32 // a stored feature set
+	raw        []byte   // its bytes when read from the file
 	enc        []byte
+	band       [SketchBins + 1]float64 // verifyBand standard deviations of the estimate at MinSim, by bins used
 	sink       uint32
 }
 
@@ -145,7 +148,11 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	return &Index{cfg: cfg, head: make([]uint32, cfg.Bands<<cfg.BucketBits), nblocks: 1, sets: idStore{keep: setsInMemory}}, nil
+	x := &Index{cfg: cfg, head: make([]uint32, cfg.Bands<<cfg.BucketBits), nblocks: 1, sets: idStore{keep: setsInMemory}}
+	for n := 1; n <= SketchBins; n++ {
+		x.band[n] = verifyBand * sketchSD(cfg.MinSim, n)
+	}
+	return x, nil
 }
 
 // Config returns the index's configuration.
@@ -251,20 +258,27 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 // (exact for sets of up to Verify features).
 func (x *Index) similarity(d uint32, fp *Fingerprint) float64 {
 	s, n := x.sketch(d).estimate(&fp.Sketch)
-	if x.cfg.Verify == 0 || n == 0 || math.Abs(s-x.cfg.MinSim) > verifyBand*sketchSD(x.cfg.MinSim, n) {
+	if x.cfg.Verify == 0 || n == 0 || math.Abs(s-x.cfg.MinSim) > x.band[n] {
 		return s
 	}
 	q := fp.features(x.cfg.Verify)
 	if len(q) == 0 {
 		return s
 	}
-	b, err := x.sets.get(int(d))
+	b, err := x.sets.view(int(d), &x.raw)
 	if err != nil || len(b) == 0 { // no features stored: the estimate stands
 		return s
 	}
 	x.buf = x.buf[:0]
+	sorted := true
 	for i := 0; i+4 <= len(b); i += 4 {
-		x.buf = append(x.buf, binary.LittleEndian.Uint32([]byte(b[i:i+4])))
+		v := binary.LittleEndian.Uint32(b[i:])
+		sorted = sorted && (len(x.buf) == 0 || v > x.buf[len(x.buf)-1])
+		x.buf = append(x.buf, v)
+	}
+	if !sorted { // a short set, stored as hashed (see addSet)
+		slices.Sort(x.buf)
+		x.buf = slices.Compact(x.buf)
 	}
 	e := bottomKJaccard(q, x.buf, x.cfg.Verify)
 	x.checks++
@@ -302,19 +316,23 @@ func (x *Index) entries(ref uint32) ([]entry, uint32) {
 }
 
 // weakest puts in out the bit masks of the u bits with the smallest
-// margins (ties to the lower bit) and returns u.
+// margins (ties to the lower bit) and returns u. margin has at most 32
+// entries (a band's bucket bits). Each round takes the least of keys
+// margin<<8|bit, without a branch per bit.
 func weakest(margin []uint8, u int, out *[8]uint32) int {
 	u = min(u, len(margin))
-	var taken uint32
+	var keys [32]uint32
+	ks := keys[:len(margin)]
+	for b, m := range margin {
+		ks[b] = uint32(m)<<8 | uint32(b)
+	}
 	for i := 0; i < u; i++ {
-		j := -1
-		for b, m := range margin {
-			if taken>>b&1 == 0 && (j < 0 || m < margin[j]) {
-				j = b
-			}
+		least := ^uint32(0)
+		for _, k := range ks {
+			least = min(least, k)
 		}
-		taken |= 1 << j
-		out[i] = 1 << j
+		out[i] = 1 << (least & 0xff)
+		ks[least&0xff] = ^uint32(0)
 	}
 	return u
 }
@@ -329,7 +347,7 @@ func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 	if err := x.ids.add(id); err != nil {
 		return 0, err
 	}
-	if err := x.addSet(fp.features(x.cfg.Verify)); err != nil {
+	if err := x.addSet(fp); err != nil {
 		return 0, err
 	}
 	x.addSketch(&fp.Sketch)
@@ -340,18 +358,26 @@ func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 	return doc, nil
 }
 
-// addSet stores the next document's features (none if Verify is 0).
-func (x *Index) addSet(set []uint32) error {
-	if x.cfg.Verify == 0 {
+// addSet stores the next document's features (none if Verify is 0): the
+// k smallest, sorted, or when it has no more than k feature hashes in
+// all, their top halves as they come, duplicates included, so that a kept
+// row pays for no sort; the rare check against it sorts them.
+func (x *Index) addSet(fp *Fingerprint) error {
+	k := x.cfg.Verify
+	if k == 0 {
 		return nil
 	}
-	var b [4]byte
 	x.enc = x.enc[:0]
-	for _, v := range set {
-		binary.LittleEndian.PutUint32(b[:], v)
-		x.enc = append(x.enc, b[:]...)
+	if fp.setLen != k && len(fp.raw) <= k {
+		for _, h := range fp.raw {
+			x.enc = binary.LittleEndian.AppendUint32(x.enc, uint32(h>>32))
+		}
+	} else {
+		for _, v := range fp.features(k) {
+			x.enc = binary.LittleEndian.AppendUint32(x.enc, v)
+		}
 	}
-	return x.sets.add(string(x.enc))
+	return x.sets.add(unsafe.String(unsafe.SliceData(x.enc), len(x.enc))) // add copies it
 }
 
 func (x *Index) insert(band int, bucket, tag uint32, doc int) {

@@ -165,7 +165,8 @@ type naturalScore struct {
 	pos, found      [7]int // per band of maxJ; [len(jBands)-1]: unused
 	drops, wrong    int    // drops; drops whose keeper's true J < 0.5
 	wrongJ          []float64
-	candMiss, vMiss int // missed positives: no kept near-copy estimated ≥ MinSim / some was (a candidate miss)
+	candMiss, vMiss int // missed positives with a kept near-copy: some estimated ≥ MinSim (a candidate miss) / none
+	orphans         int // missed positives whose near-copies were all dropped: no kept row to name
 	kept            int
 	falseBelow      [5]int // drops with keeper J in [0.40,0.42), …, [0.48,0.50)
 }
@@ -200,17 +201,23 @@ func evaluateNatural(t testing.TB, rows []naturalRow, fps []Fingerprint, cfg Ind
 			continue
 		}
 		if b >= 0 && r.maxJ < 1 { // why missed: was a kept near-copy's estimate high enough?
-			cand := false
+			cand, anyKept := false, false
 			for _, kr := range r.near {
-				if d := keptAs[kr]; d > 0 && x.sketch(uint32(d-1)).Jaccard(&fps[i].Sketch) >= cfg.MinSim {
-					cand = true
-					break
+				if d := keptAs[kr]; d > 0 {
+					anyKept = true
+					if x.sketch(uint32(d-1)).Jaccard(&fps[i].Sketch) >= cfg.MinSim {
+						cand = true
+						break
+					}
 				}
 			}
-			if cand {
+			switch {
+			case cand:
 				sc.candMiss++
-			} else {
+			case anyKept:
 				sc.vMiss++
+			default:
+				sc.orphans++
 			}
 		}
 		x.Add(&fps[i], "")
@@ -237,7 +244,7 @@ func (s naturalScore) String() string {
 	for i := 0; i < nb; i++ {
 		fmt.Fprintf(&b, " [%.1f,%.1f) %d/%d=%.3f", jBands[i], jBands[i+1], s.found[i], s.pos[i], float64(s.found[i])/float64(s.pos[i]))
 	}
-	fmt.Fprintf(&b, " precision %.5f (%d/%d wrong, J %.3f) misses: candidate %d verify %d; kept %d", 1-float64(s.wrong)/float64(s.drops), s.wrong, s.drops, s.wrongJ, s.candMiss, s.vMiss, s.kept)
+	fmt.Fprintf(&b, " precision %.5f (%d/%d wrong, J %.3f) misses: candidate %d verify %d orphan %d; kept %d", 1-float64(s.wrong)/float64(s.drops), s.wrong, s.drops, s.wrongJ, s.candMiss, s.vMiss, s.orphans, s.kept)
 	return b.String()
 }
 

@@ -105,6 +105,7 @@ type Fingerprint struct {
 	Sketch Sketch
 
 	raw    []uint64 // sketch feature hashes as added, nil if unknown
+	low    []uint64 // scratch: the raw hashes low enough to be among the smallest
 	set    []uint32 // their sorted distinct top halves, the first setLen of them
 	setLen int      // limit set was made with, 0 if not made yet
 }
@@ -117,9 +118,32 @@ func (fp *Fingerprint) features(k int) []uint32 {
 	if fp.setLen == k || len(fp.raw) == 0 {
 		return fp.set
 	}
-	slices.Sort(fp.raw)
+	fp.setLen = k
+	// Hashes are uniform, so the k smallest of n lie below about k/n of
+	// their range: of a long text, sort only those below 2k/n of it,
+	// unless they hold fewer than k distinct top halves (repeats).
+	if n := len(fp.raw); n > 4*k {
+		cut := uint64(float64(2*k) / float64(n) * (1 << 64))
+		fp.low = fp.low[:0]
+		for _, h := range fp.raw {
+			if h < cut {
+				fp.low = append(fp.low, h)
+			}
+		}
+		if fp.smallest(fp.low, k); len(fp.set) == k {
+			return fp.set
+		}
+	}
+	fp.smallest(fp.raw, k)
+	return fp.set
+}
+
+// smallest sorts hs and puts the k smallest distinct top halves of hs in
+// fp.set.
+func (fp *Fingerprint) smallest(hs []uint64, k int) {
+	slices.Sort(hs)
 	fp.set = fp.set[:0]
-	for _, h := range fp.raw {
+	for _, h := range hs {
 		if v := uint32(h >> 32); len(fp.set) == 0 || v != fp.set[len(fp.set)-1] {
 			if len(fp.set) == k {
 				break
@@ -127,8 +151,6 @@ func (fp *Fingerprint) features(k int) []uint32 {
 			fp.set = append(fp.set, v)
 		}
 	}
-	fp.setLen = k
-	return fp.set
 }
 
 // bottomKJaccard returns the Jaccard similarity of the sets behind a and
