@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
+	"slices"
 )
 
 // Discount holds the modified Kneser-Ney discounts of one order: D[1], D[2]
@@ -49,14 +49,12 @@ type TrainStats struct {
 //
 // A Trainer is not safe for concurrent use.
 type Trainer struct {
-	order  int
-	vocab  []string
-	index  map[string]uint32
-	vbytes int64 // estimated memory of vocab and index
-	hist   [MaxOrder]uint32
-	b      budget
-	top    *sorter // highest-order n-grams, suffix order, with counts
-	stats  TrainStats
+	order int
+	vocab *vocab
+	hist  [MaxOrder]uint32
+	b     budget
+	top   *sorter // highest-order n-grams, suffix order, with counts
+	stats TrainStats
 }
 
 const bosID, eosID = 1, 2
@@ -80,8 +78,7 @@ func NewTrainer(order int, opts ...TrainOption) (*Trainer, error) {
 	if order < 2 || order > MaxOrder {
 		return nil, fmt.Errorf("order: %d is not between 2 and %d", order, MaxOrder)
 	}
-	t := &Trainer{order: order, vocab: []string{Unk, BOS, EOS},
-		index: map[string]uint32{Unk: 0, BOS: bosID, EOS: eosID}}
+	t := &Trainer{order: order, vocab: newVocab(Unk, BOS, EOS)}
 	t.b.limit = 1 << 30
 	for _, o := range opts {
 		o(t)
@@ -89,8 +86,8 @@ func NewTrainer(order int, opts ...TrainOption) (*Trainer, error) {
 	if t.b.limit <= 0 {
 		return nil, fmt.Errorf("memory: %d bytes is not positive", t.b.limit)
 	}
-	t.b.fixed = func() int64 { return t.vbytes }
-	t.b.vocab = func() int { return len(t.vocab) }
+	t.b.fixed = func() int64 { return t.vocab.bytes() + int64(t.vocab.len())*int64(wordBytes(order)) }
+	t.b.vocab = t.vocab.len
 	var err error
 	if t.top, err = t.b.newSorter(fmt.Sprintf("%d-gram counts", order), order, true, t.b.limit); err != nil {
 		return nil, err
@@ -98,11 +95,11 @@ func NewTrainer(order int, opts ...TrainOption) (*Trainer, error) {
 	return t, nil
 }
 
-// vocabEntryBytes estimates the memory of a vocabulary entry besides its
-// text: the string header in vocab, the index's slot, and the per-word
-// arrays of the estimate (unigram counts, probabilities and back-offs, the
-// n-grams ending in the word per order).
-const vocabEntryBytes = 64 + 24 + 4*MaxOrder + 8
+// wordBytes is the memory the estimate of an order-n model takes per word
+// of the vocabulary: unigram counts, probabilities and back-offs, the
+// n-grams ending in the word per order, and the slots of two sorts that
+// place n-grams by their last word.
+func wordBytes(n int) int { return 8 + 4 + 4 + 4*(n-1) + 2*8 }
 
 // AddSentence counts one sentence. Tokens are copied as needed.
 func (t *Trainer) AddSentence(tokens []string) error {
@@ -117,15 +114,8 @@ func (t *Trainer) AddSentence(tokens []string) error {
 		return t.top.add(rec{k: t.hist, v: 1})
 	}
 	for _, w := range tokens {
-		id, ok := t.index[w]
-		switch {
-		case !ok:
-			id = uint32(len(t.vocab))
-			w = strings.Clone(w)
-			t.vocab = append(t.vocab, w)
-			t.index[w] = id
-			t.vbytes += int64(len(w)) + vocabEntryBytes
-		case id <= eosID:
+		id, added := t.vocab.id(w)
+		if !added && id <= eosID {
 			t.stats.Skipped++
 			continue
 		}
@@ -196,7 +186,7 @@ func (t *Trainer) Model() (*Model, TrainStats, error) {
 	if err != nil {
 		return nil, t.stats, err
 	}
-	m, err := build(t.vocab, ids, probs, backoffs)
+	m, err := build(t.vocab.strings(), ids, probs, backoffs)
 	return m, t.stats, err
 }
 
@@ -206,6 +196,9 @@ func (t *Trainer) Model() (*Model, TrainStats, error) {
 // when ctx is done. WriteARPA closes t.
 func (t *Trainer) WriteARPA(ctx context.Context, w io.Writer) (TrainStats, error) {
 	bw := bufio.NewWriterSize(w, 1<<16)
+	var tail []byte // " w2 … wn" of the last n-gram written
+	var tailIDs [MaxOrder - 1]uint32
+	tailN := 0
 	err := t.estimate(ctx, sink{
 		header: func(counts []int) error {
 			bw.WriteString("\\data\\\n")
@@ -220,14 +213,20 @@ func (t *Trainer) WriteARPA(ctx context.Context, w io.Writer) (TrainStats, error
 		},
 		gram: func(g []uint32, prob, backoff float32) error {
 			buf := appendFloat(bw.AvailableBuffer(), prob)
-			for j, id := range g {
-				if j == 0 {
-					buf = append(buf, '\t')
-				} else {
-					buf = append(buf, ' ')
+			buf = append(buf, '\t')
+			buf = append(buf, t.vocab.word(g[0])...)
+			// In suffix order most n-grams share all words but the first
+			// with the one before: their text is kept.
+			if len(g) != tailN || !slices.Equal(g[1:], tailIDs[:len(g)-1]) {
+				tail = tail[:0]
+				for _, id := range g[1:] {
+					tail = append(tail, ' ')
+					tail = append(tail, t.vocab.word(id)...)
 				}
-				buf = append(buf, t.vocab[id]...)
+				tailN = len(g)
+				copy(tailIDs[:], g[1:])
 			}
+			buf = append(buf, tail...)
 			if len(g) < t.order {
 				buf = append(buf, '\t')
 				buf = appendFloat(buf, backoff)
@@ -285,7 +284,7 @@ func gammaOf(d [4]float32, nk [4]uint64, sum uint64) float32 {
 //     joining the back-offs from step 2 of the order above.
 func (t *Trainer) estimate(ctx context.Context, out sink) error {
 	defer t.Close()
-	N, V := t.order, len(t.vocab)
+	N, V := t.order, t.vocab.len()
 	// each reads s in order, calling fn for every rec and checking ctx now
 	// and then.
 	var ticks int
