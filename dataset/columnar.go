@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/internal/jsontext"
 )
 
 // columnarFile maps the batches of a Parquet or IPC file to unified rows.
@@ -291,7 +292,7 @@ func (m *colMap) row(rec arrow.RecordBatch, i int, r *sift.RawRow, meta *[]byte)
 				continue
 			}
 			v := bytes.TrimSpace([]byte(s.Value(i)))
-			if len(v) == 0 || v[0] != '{' || !validJSON(v) {
+			if len(v) == 0 || v[0] != '{' || !jsontext.Valid(v) {
 				return &rowError{ReasonWrongType, fmt.Sprintf("column %q is not a JSON object", sift.ColMeta)}
 			}
 			if !utf8.Valid(v) {

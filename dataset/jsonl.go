@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/internal/jsontext"
 )
 
 // Reasons of rows rejected by readers.
@@ -32,14 +32,13 @@ func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
 	if !utf8.Valid(line) {
 		return &rowError{ReasonUTF8, fmt.Sprintf("invalid UTF-8 at byte %d", invalidAt(line))}
 	}
-	s := jsonScanner{b: line}
-	s.ws()
-	if s.i < len(line) && line[s.i] == '{' {
+	start := len(line) - len(bytes.TrimLeft(line, " \t\r\n"))
+	if start < len(line) && line[start] == '{' {
 		meta := (*scratch)[:0]
 		var ferr *rowError
 		var seen uint8 // modelled fields met so far
-		ok := s.object(func(key, val []byte) bool {
-			name := unquote(key)
+		ok := jsontext.Members(line, func(key, val []byte) bool {
+			name := jsontext.Unquote(key)
 			if bit := modelledBit(name); bit != 0 {
 				if seen&bit != 0 {
 					ferr = &rowError{ReasonDuplicateKey, fmt.Sprintf("key %q twice", name)}
@@ -59,10 +58,6 @@ func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
 			}
 			return true
 		})
-		if ok {
-			s.ws()
-			ok = s.i == len(line)
-		}
 		if len(meta) > 0 {
 			meta = append(meta, '}')
 			r.Meta = meta
@@ -71,12 +66,12 @@ func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
 		if ok {
 			return nil
 		}
-		if ferr != nil && validJSON(line) {
+		if ferr != nil && jsontext.Valid(line) {
 			return ferr
 		}
 	}
-	if validJSON(line) {
-		return &rowError{ReasonWrongType, fmt.Sprintf("record is a JSON %s, want an object", kindOf(line[s.i]))}
+	if jsontext.Valid(line) {
+		return &rowError{ReasonWrongType, fmt.Sprintf("record is a JSON %s, want an object", jsontext.Kind(line[start]))}
 	}
 	var raw json.RawMessage
 	err := json.Unmarshal(line, &raw)
@@ -108,7 +103,7 @@ func setField(r *sift.RawRow, name, val []byte) (bool, *rowError) {
 	case sift.ColID:
 		switch val[0] {
 		case '"':
-			r.ID = unquote(val)
+			r.ID = jsontext.Unquote(val)
 		case 'n':
 			r.ID = nil
 		default:
@@ -129,9 +124,9 @@ func setField(r *sift.RawRow, name, val []byte) (bool, *rowError) {
 			return true, wrongType(name, val, "a string")
 		}
 		if string(name) == sift.ColText {
-			r.Text, r.HasText = unquote(val), true
+			r.Text, r.HasText = jsontext.Unquote(val), true
 		} else {
-			r.Source, r.HasSource = unquote(val), true
+			r.Source, r.HasSource = jsontext.Unquote(val), true
 		}
 	case sift.ColMessages:
 		msgs, ok, err := unifiedMessages(val)
@@ -149,7 +144,7 @@ func setField(r *sift.RawRow, name, val []byte) (bool, *rowError) {
 }
 
 func wrongType(name, val []byte, want string) *rowError {
-	return &rowError{ReasonWrongType, fmt.Sprintf("field %q is a JSON %s, want %s", name, kindOf(val[0]), want)}
+	return &rowError{ReasonWrongType, fmt.Sprintf("field %q is a JSON %s, want %s", name, jsontext.Kind(val[0]), want)}
 }
 
 // unifiedMessages decodes val if it is a conversation in the unified shape:
@@ -160,24 +155,22 @@ func unifiedMessages(val []byte) ([]sift.Message, bool, *rowError) {
 	if val[0] != '[' {
 		return nil, false, nil
 	}
-	var turns []json.RawMessage
-	if json.Unmarshal(val, &turns) != nil {
-		return nil, false, nil
-	}
-	msgs := make([]sift.Message, 0, len(turns))
+	msgs := make([]sift.Message, 0, 4) // not nil: [] is a conversation of no turns
 	unified := true
-	for i, t := range turns {
+	var err *rowError
+	i := -1
+	jsontext.Elements(val, func(t []byte) bool {
+		i++
 		if t[0] != '{' {
 			unified = false
-			continue
+			return true
 		}
 		var role, content []byte
 		keys := 0
 		var dup []byte
-		s := jsonScanner{b: t}
-		s.object(func(key, v []byte) bool {
+		jsontext.Members(t, func(key, v []byte) bool {
 			keys++
-			switch k := unquote(key); string(k) {
+			switch k := jsontext.Unquote(key); string(k) {
 			case "role", "content":
 				p := &role
 				if k[0] == 'c' {
@@ -192,13 +185,18 @@ func unifiedMessages(val []byte) ([]sift.Message, bool, *rowError) {
 			return true
 		})
 		if dup != nil {
-			return nil, false, &rowError{ReasonDuplicateKey, fmt.Sprintf("%s[%d] has key %q twice", sift.ColMessages, i, dup)}
+			err = &rowError{ReasonDuplicateKey, fmt.Sprintf("%s[%d] has key %q twice", sift.ColMessages, i, dup)}
+			return false
 		}
-		if keys != 2 || role == nil || content == nil || role[0] != '"' || content[0] != '"' || sift.RoleOf(string(unquote(role))) == 0 {
+		if keys != 2 || role == nil || content == nil || role[0] != '"' || content[0] != '"' || sift.RoleOf(string(jsontext.Unquote(role))) == 0 {
 			unified = false
-			continue
+			return true
 		}
-		msgs = append(msgs, sift.Message{Role: string(unquote(role)), Content: string(unquote(content))})
+		msgs = append(msgs, sift.Message{Role: string(jsontext.Unquote(role)), Content: string(jsontext.Unquote(content))})
+		return true
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	if !unified {
 		return nil, false, nil
@@ -209,19 +207,14 @@ func unifiedMessages(val []byte) ([]sift.Message, bool, *rowError) {
 // jsonID returns the id of a JSON object line if start, the line's
 // beginning, holds the whole id member; else nil.
 func jsonID(start []byte) []byte {
-	s := jsonScanner{b: start}
-	s.ws()
-	if s.i >= len(start) || start[s.i] != '{' {
-		return nil
-	}
 	var id []byte
-	s.object(func(key, val []byte) bool {
-		if string(unquote(key)) != sift.ColID {
+	jsontext.Members(start, func(key, val []byte) bool {
+		if string(jsontext.Unquote(key)) != sift.ColID {
 			return true
 		}
 		switch {
 		case val[0] == '"':
-			id = unquote(val)
+			id = jsontext.Unquote(val)
 		case val[0] == '-' || val[0] >= '0' && val[0] <= '9':
 			id = val
 		}
@@ -233,22 +226,6 @@ func jsonID(start []byte) []byte {
 	return id
 }
 
-func kindOf(c byte) string {
-	switch c {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case '"':
-		return "string"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	}
-	return "number"
-}
-
 func invalidAt(b []byte) int {
 	for i := 0; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])
@@ -258,81 +235,4 @@ func invalidAt(b []byte) int {
 		i += n
 	}
 	return -1
-}
-
-// unquote returns the contents of a valid JSON string literal, as
-// encoding/json decodes valid UTF-8 (the reader checks lines first):
-// escapes resolved, and a \u escape of half a surrogate pair without its
-// other half becoming U+FFFD. Without escapes it aliases lit.
-func unquote(lit []byte) []byte {
-	s := lit[1 : len(lit)-1]
-	i := bytes.IndexByte(s, '\\')
-	if i < 0 {
-		return s
-	}
-	out := make([]byte, i, len(s)+8)
-	copy(out, s[:i])
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case c == '\\':
-			e := s[i+1]
-			i += 2
-			switch e {
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r := hex4(s[i:])
-				i += 4
-				if utf16.IsSurrogate(r) {
-					if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
-						if d := utf16.DecodeRune(r, hex4(s[i+2:])); d != utf8.RuneError {
-							r = d
-							i += 6
-							out = utf8.AppendRune(out, r)
-							continue
-						}
-					}
-					r = utf8.RuneError
-				}
-				out = utf8.AppendRune(out, r)
-			default: // '"', '\\', '/'
-				out = append(out, e)
-			}
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			i++
-		default:
-			r, n := utf8.DecodeRune(s[i:])
-			out = utf8.AppendRune(out, r)
-			i += n
-		}
-	}
-	return out
-}
-
-// hex4 returns the value of the 4 hex digits starting b (valid by
-// construction).
-func hex4(b []byte) rune {
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c <= '9':
-			c -= '0'
-		case c <= 'F':
-			c -= 'A' - 10
-		default:
-			c -= 'a' - 10
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
 }

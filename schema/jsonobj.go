@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/internal/jsontext"
 )
 
 // field is one member of a JSON object, in input order.
@@ -84,13 +85,12 @@ func (v value) appendJSON(dst []byte) []byte {
 
 // decodeString decodes a valid JSON string literal.
 func decodeString(raw []byte) string {
-	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
-		return string(body)
+	if !utf8.Valid(raw) {
+		var s string
+		_ = json.Unmarshal(raw, &s) // raw was checked by jsontext.Valid; bad UTF-8 becomes U+FFFD
+		return s
 	}
-	var s string
-	_ = json.Unmarshal(raw, &s) // raw was checked by json.Valid
-	return s
+	return string(jsontext.Unquote(raw))
 }
 
 var (
@@ -101,7 +101,7 @@ var (
 // parseObject splits a JSON object into its members. The raw values alias
 // data.
 func parseObject(data []byte) ([]field, error) {
-	if !json.Valid(data) {
+	if !jsontext.Valid(data) {
 		return nil, errBadJSON
 	}
 	return scanObject(data)

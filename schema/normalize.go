@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/internal/jsontext"
 	"github.com/xeipuuv/gojsonschema"
 )
 
@@ -181,7 +183,8 @@ func fields(c sift.Cols, i int) ([]field, *rowError) {
 		fs = append(fs, field{"messages", value{msgs: msgs}})
 	}
 	if c.Meta.IsValid(i) {
-		m, err := parseObject([]byte(c.Meta.Value(i)))
+		meta := c.Meta.Value(i) // aliases the column: parseObject's values are copied before the batch goes
+		m, err := parseObject(unsafe.Slice(unsafe.StringData(meta), len(meta)))
 		if err != nil {
 			return nil, rejectf(ReasonBadJSON, "meta: %v", err)
 		}
@@ -354,7 +357,7 @@ func unifiedValid(r sift.Row) bool {
 		}
 	}
 	meta := strings.TrimLeft(r.Meta, " \t\r\n")
-	return r.Meta == "" || strings.HasPrefix(meta, "{") && json.Valid([]byte(meta))
+	return r.Meta == "" || strings.HasPrefix(meta, "{") && jsontext.Valid(unsafe.Slice(unsafe.StringData(meta), len(meta)))
 }
 
 func check(name string, s *gojsonschema.Schema, doc map[string]any) *rowError {
