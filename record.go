@@ -2,6 +2,7 @@ package sift
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -62,38 +63,121 @@ type Row struct {
 }
 
 // Builder accumulates [Row]s into a record batch of [Schema].
+//
+// It does not use Arrow's builders: those grow their buffers by doubling
+// and clear every byte they grow into (twice, with the Go allocator), which
+// cost a reader more than parsing. A Builder appends into Go slices that it
+// reuses from batch to batch, and NewBatch copies them into Arrow buffers
+// of exactly the size needed.
 type Builder struct {
-	b                 *array.RecordBuilder
-	id, text, src, mt *array.StringBuilder
-	msgs              *array.ListBuilder
-	msg               *array.StructBuilder
-	role, content     *array.StringBuilder
-	last              builderSizes // of the batch before, to reserve for the next
+	mem                 memory.Allocator
+	id, text, src, meta strCol
+	msgs                listCol // offsets into role and content
+	msg                 bitCol  // validity of the message structs
+	role, content       strCol
 }
 
-// builderSizes are the rows, messages and string bytes per column of a
-// batch.
-type builderSizes struct {
-	rows, msgs                         int
-	id, text, src, meta, role, content int
+// strCol is a string column being built.
+type strCol struct {
+	offsets []int32 // one per value, plus the first 0
+	data    []byte
+	valid   bitCol
 }
 
-// NewBuilder returns a Builder that allocates from mem. Release it when done.
-func NewBuilder(mem memory.Allocator) *Builder {
-	rb := array.NewRecordBuilder(mem, Schema)
-	lb := rb.Field(idxMessages).(*array.ListBuilder)
-	sb := lb.ValueBuilder().(*array.StructBuilder)
-	return &Builder{
-		b:       rb,
-		id:      rb.Field(idxID).(*array.StringBuilder),
-		text:    rb.Field(idxText).(*array.StringBuilder),
-		src:     rb.Field(idxSource).(*array.StringBuilder),
-		mt:      rb.Field(idxMeta).(*array.StringBuilder),
-		msgs:    lb,
-		msg:     sb,
-		role:    sb.FieldBuilder(0).(*array.StringBuilder),
-		content: sb.FieldBuilder(1).(*array.StringBuilder),
+// listCol is the list column being built.
+type listCol struct {
+	offsets []int32
+	valid   bitCol
+}
+
+// bitCol is a validity bitmap being built.
+type bitCol struct {
+	bits  []byte
+	n     int
+	nulls int
+}
+
+func (c *bitCol) append(ok bool) {
+	if c.n%8 == 0 {
+		c.bits = append(c.bits, 0)
 	}
+	if ok {
+		c.bits[c.n/8] |= 1 << (c.n % 8)
+	} else {
+		c.nulls++
+	}
+	c.n++
+}
+
+func (c *bitCol) reset() { c.bits, c.n, c.nulls = c.bits[:0], 0, 0 }
+
+func (c *strCol) append(v []byte) {
+	if len(c.offsets) == 0 {
+		c.offsets = append(c.offsets, 0)
+	}
+	c.data = append(c.data, v...)
+	c.offsets = append(c.offsets, int32(len(c.data)))
+	c.valid.append(true)
+}
+
+func (c *strCol) appendNull() {
+	if len(c.offsets) == 0 {
+		c.offsets = append(c.offsets, 0)
+	}
+	c.offsets = append(c.offsets, int32(len(c.data)))
+	c.valid.append(false)
+}
+
+func (c *strCol) reset() {
+	c.offsets, c.data = c.offsets[:0], c.data[:0]
+	c.valid.reset()
+}
+
+// grow makes room for n more values of size bytes in all.
+func (c *strCol) grow(n, size int) {
+	c.offsets = slices.Grow(c.offsets, n+1)
+	c.data = slices.Grow(c.data, size)
+	c.valid.bits = slices.Grow(c.valid.bits, n/8+1)
+}
+
+// newBuffer returns a buffer from mem holding a copy of b.
+func newBuffer(mem memory.Allocator, b []byte) *memory.Buffer {
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(len(b))
+	copy(buf.Bytes(), b)
+	return buf
+}
+
+// bitmap returns the validity buffer, or nil when every value is valid.
+func (c *bitCol) bitmap(mem memory.Allocator) *memory.Buffer {
+	if c.nulls == 0 {
+		return nil
+	}
+	return newBuffer(mem, c.bits)
+}
+
+func releaseBuffers(bufs []*memory.Buffer) {
+	for _, b := range bufs {
+		if b != nil {
+			b.Release()
+		}
+	}
+}
+
+// data returns the column as Arrow array data owned by the caller.
+func (c *strCol) arrayData(mem memory.Allocator) arrow.ArrayData {
+	if len(c.offsets) == 0 {
+		c.offsets = append(c.offsets, 0)
+	}
+	bufs := []*memory.Buffer{c.valid.bitmap(mem), newBuffer(mem, arrow.Int32Traits.CastToBytes(c.offsets)), newBuffer(mem, c.data)}
+	defer releaseBuffers(bufs)
+	return array.NewData(arrow.BinaryTypes.String, c.valid.n, bufs, nil, c.valid.nulls, 0)
+}
+
+// NewBuilder returns a Builder whose batches allocate from mem. Release it
+// when done.
+func NewBuilder(mem memory.Allocator) *Builder {
+	return &Builder{mem: mem}
 }
 
 // RawRow is a [Row] whose strings are bytes, for readers that decode into
@@ -119,51 +203,78 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 
 // AppendRaw adds r, copying its bytes.
 func (b *Builder) AppendRaw(r *RawRow) {
-	if b.last.rows > 0 && b.id.Len() == 0 {
-		b.reserve(b.last)
-		b.last = builderSizes{}
+	b.id.append(r.ID)
+	appendOpt(&b.text, r.Text, r.HasText)
+	if len(b.msgs.offsets) == 0 {
+		b.msgs.offsets = append(b.msgs.offsets, 0)
 	}
-	b.id.BinaryBuilder.Append(r.ID)
-	appendOpt(b.text, r.Text, r.HasText)
 	if r.Messages != nil {
-		b.msgs.Append(true)
 		for _, m := range r.Messages {
-			b.msg.Append(true)
-			b.role.Append(m.Role)
-			b.content.Append(m.Content)
+			b.msg.append(true)
+			b.role.append(bytesOf(m.Role))
+			b.content.append(bytesOf(m.Content))
 		}
-	} else {
-		b.msgs.AppendNull()
 	}
-	appendOpt(b.src, r.Source, r.HasSource)
-	appendOpt(b.mt, r.Meta, len(r.Meta) > 0)
+	b.msgs.offsets = append(b.msgs.offsets, int32(b.msg.n))
+	b.msgs.valid.append(r.Messages != nil)
+	appendOpt(&b.src, r.Source, r.HasSource)
+	appendOpt(&b.meta, r.Meta, len(r.Meta) > 0)
 }
 
-func appendOpt(b *array.StringBuilder, v []byte, ok bool) {
+func appendOpt(c *strCol, v []byte, ok bool) {
 	if !ok {
-		b.AppendNull()
+		c.appendNull()
 		return
 	}
-	b.BinaryBuilder.Append(v)
+	c.append(v)
 }
 
 // Len is the number of rows appended since the last NewBatch.
-func (b *Builder) Len() int { return b.id.Len() }
+func (b *Builder) Len() int { return b.id.valid.n }
 
 // NewBatch returns the rows appended so far as a batch owned by the caller
-// and resets the builder. The next batch starts with room for as much as
-// this one held, so its buffers do not grow (copy and clear) step by step.
+// and resets the builder, which keeps its memory for the next batch.
 func (b *Builder) NewBatch() arrow.RecordBatch {
-	b.last = builderSizes{rows: b.id.Len(), msgs: b.content.Len(), id: b.id.DataLen(), text: b.text.DataLen(),
-		src: b.src.DataLen(), meta: b.mt.DataLen(), role: b.role.DataLen(), content: b.content.DataLen()}
-	return b.b.NewRecordBatch()
+	mem := b.mem
+	role, content := b.role.arrayData(mem), b.content.arrayData(mem)
+	defer role.Release()
+	defer content.Release()
+	msg := array.NewData(MessageType, b.msg.n, []*memory.Buffer{b.msg.bitmap(mem)}, []arrow.ArrayData{role, content}, b.msg.nulls, 0)
+	defer msg.Release()
+	if len(b.msgs.offsets) == 0 {
+		b.msgs.offsets = append(b.msgs.offsets, 0)
+	}
+	lbufs := []*memory.Buffer{b.msgs.valid.bitmap(mem), newBuffer(mem, arrow.Int32Traits.CastToBytes(b.msgs.offsets))}
+	msgs := array.NewData(Schema.Field(idxMessages).Type, b.msgs.valid.n, lbufs, []arrow.ArrayData{msg}, b.msgs.valid.nulls, 0)
+	releaseBuffers(lbufs)
+	defer msgs.Release()
+	cols := make([]arrow.Array, numCore)
+	for i, d := range []arrow.ArrayData{idxID: b.id.arrayData(mem), idxText: b.text.arrayData(mem), idxMessages: msgs,
+		idxSource: b.src.arrayData(mem), idxMeta: b.meta.arrayData(mem)} {
+		cols[i] = array.MakeFromData(d)
+		if i != idxMessages {
+			d.Release()
+		}
+	}
+	n := int64(b.Len())
+	rec := array.NewRecordBatch(Schema, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	for _, c := range []*strCol{&b.id, &b.text, &b.src, &b.meta, &b.role, &b.content} {
+		c.reset()
+	}
+	b.msgs.offsets = b.msgs.offsets[:0]
+	b.msgs.valid.reset()
+	b.msg.reset()
+	return rec
 }
 
 // ReserveLike makes room for rows like those of rec: as many, with as many
 // messages and bytes per column, and meta's bytes again for the messages,
 // into which normalization moves fields of meta. A stage building a new
 // batch from its input calls it first, so that the buffers do not grow
-// (copy and clear) step by step.
+// step by step.
 func (b *Builder) ReserveLike(rec arrow.RecordBatch) {
 	c := ColsOf(rec)
 	size := func(a *array.String) int {
@@ -173,35 +284,26 @@ func (b *Builder) ReserveLike(rec arrow.RecordBatch) {
 		o := a.ValueOffsets()
 		return int(o[len(o)-1] - o[0])
 	}
-	s := builderSizes{rows: int(rec.NumRows()), id: size(c.ID), text: size(c.Text), src: size(c.Source), meta: size(c.Meta)}
-	if s.rows > 0 {
+	rows := int(rec.NumRows())
+	b.id.grow(rows, size(c.ID))
+	b.text.grow(rows, size(c.Text))
+	b.src.grow(rows, size(c.Source))
+	b.meta.grow(rows, size(c.Meta))
+	b.msgs.offsets = slices.Grow(b.msgs.offsets, rows+1)
+	b.msgs.valid.bits = slices.Grow(b.msgs.valid.bits, rows/8+1)
+	if rows > 0 {
 		start, _ := c.Messages.ValueOffsets(0)
-		_, end := c.Messages.ValueOffsets(s.rows - 1)
-		s.msgs = int(end - start)
+		_, end := c.Messages.ValueOffsets(rows - 1)
+		n := int(end - start)
 		ro, co := c.Role.ValueOffsets(), c.Content.ValueOffsets()
-		s.role, s.content = int(ro[end]-ro[start]), int(co[end]-co[start])+s.meta
+		b.role.grow(n, int(ro[end]-ro[start]))
+		b.content.grow(n, int(co[end]-co[start])+size(c.Meta))
+		b.msg.bits = slices.Grow(b.msg.bits, n/8+1)
 	}
-	b.reserve(s)
 }
 
-// reserve makes room for s more, plus an eighth for a slightly larger
-// batch.
-func (b *Builder) reserve(s builderSizes) {
-	more := func(n int) int { return n + n/8 }
-	for _, x := range []struct {
-		b       *array.StringBuilder
-		n, data int
-	}{{b.id, s.rows, s.id}, {b.text, s.rows, s.text}, {b.src, s.rows, s.src}, {b.mt, s.rows, s.meta},
-		{b.role, s.msgs, s.role}, {b.content, s.msgs, s.content}} {
-		x.b.Reserve(more(x.n))
-		x.b.ReserveData(more(x.data))
-	}
-	b.msgs.Reserve(more(s.rows))
-	b.msg.Reserve(more(s.msgs))
-}
-
-// Release frees the builder's buffers.
-func (b *Builder) Release() { b.b.Release() }
+// Release frees the builder's memory.
+func (b *Builder) Release() { *b = Builder{mem: b.mem} }
 
 // Cols gives typed access to the unified columns of a batch. The arrays are
 // borrowed from the batch and valid while it is.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -136,6 +137,22 @@ func FuzzUnifiedValid(f *testing.F) {
 		}
 		if err := check("unified schema", unifiedSchema(), doc); err != nil {
 			t.Fatalf("fast path passed %+v; the schema says %+v", r, err)
+		}
+	})
+}
+
+// FuzzPlain: the word-at-a-time test agrees with the byte-at-a-time one.
+func FuzzPlain(f *testing.F) {
+	for _, s := range []string{"plain text\tand\nlines", "é", "a\x7fb", "0123456789abcdef\r", "\x1f", strings.Repeat("x", 17) + "\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := true
+		for i := 0; i < len(s); i++ {
+			want = want && plainByte(s[i])
+		}
+		if got := plain(s); got != want {
+			t.Fatalf("plain(%q) = %v, want %v", s, got, want)
 		}
 	})
 }

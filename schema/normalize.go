@@ -286,19 +286,21 @@ func metaOf(fs []field, msgMeta []byte) (string, *rowError) {
 // normText checks and rewrites the text or every turn's content.
 func (n *Normalizer) normText(rec *record, r *sift.Row) (changed bool, err *rowError) {
 	if rec.text != nil {
-		if !utf8.ValidString(*rec.text) {
+		p := plain(*rec.text)
+		if !p && !utf8.ValidString(*rec.text) {
 			return false, rejectf(ReasonInvalidUTF8, "text is not valid UTF-8")
 		}
-		s := n.text.Apply(*rec.text)
+		s := n.text.apply(*rec.text, p)
 		r.Text = &s
 		return s != *rec.text, nil
 	}
 	r.Messages = make([]sift.Message, len(rec.msgs))
 	for j, m := range rec.msgs {
-		if !utf8.ValidString(m.Content) {
+		p := plain(m.Content)
+		if !p && !utf8.ValidString(m.Content) {
 			return false, rejectf(ReasonInvalidUTF8, "messages[%d].content is not valid UTF-8", j)
 		}
-		s := n.text.Apply(m.Content)
+		s := n.text.apply(m.Content, p)
 		changed = changed || s != m.Content
 		r.Messages[j] = sift.Message{Role: m.Role, Content: s}
 	}

@@ -61,8 +61,11 @@ func (t *textNorm) enabled() bool {
 
 // Apply returns s normalized. It returns s itself, without allocating, when
 // nothing changes.
-func (t *textNorm) Apply(s string) string {
-	if !t.enabled() || t.clean(s) {
+func (t *textNorm) Apply(s string) string { return t.apply(s, plain(s)) }
+
+// apply is Apply for s of which plain(s) is known.
+func (t *textNorm) apply(s string, plain bool) string {
+	if !t.enabled() || plain && t.endsClean(s) {
 		return s
 	}
 	if t.Newlines && strings.IndexByte(s, '\r') >= 0 {
@@ -90,21 +93,41 @@ func isControl(r rune) bool {
 	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f)
 }
 
-// clean reports, in one pass over the bytes, whether s is certainly left
-// unchanged: printable ASCII, tab and newline only (ASCII is in every
-// normal form), and no white space at the ends when trimming. Anything
-// else takes the slow path.
-func (t *textNorm) clean(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf || c == 0x7f || (c < 0x20 && c != '\t' && c != '\n') {
+// plain reports whether s is printable ASCII, tab and newline only: text
+// that no option changes but at its ends (ASCII is in every normal form).
+// It looks at eight bytes at a time; a word with a byte at or above 0x80,
+// below 0x20 or equal to 0x7f is looked at byte by byte.
+func plain(s string) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		d := w ^ 0x7f*lsb
+		if (w|(w-0x20*lsb)&^w|(d-lsb)&^d)&msb == 0 {
+			continue
+		}
+		for _, c := range []byte(s[i : i+8]) {
+			if !plainByte(c) {
+				return false
+			}
+		}
+	}
+	for ; i < len(s); i++ {
+		if !plainByte(s[i]) {
 			return false
 		}
 	}
-	if t.Trim && len(s) > 0 {
-		return !isSpaceByte(s[0]) && !isSpaceByte(s[len(s)-1])
-	}
 	return true
+}
+
+func plainByte(c byte) bool {
+	return c < utf8.RuneSelf && c != 0x7f && (c >= 0x20 || c == '\t' || c == '\n')
+}
+
+// endsClean reports whether trimming, if on, leaves s as it is.
+func (t *textNorm) endsClean(s string) bool {
+	return !t.Trim || len(s) == 0 || !isSpaceByte(s[0]) && !isSpaceByte(s[len(s)-1])
 }
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }

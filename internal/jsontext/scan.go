@@ -3,6 +3,7 @@ package jsontext
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -68,13 +69,17 @@ func (s *scanner) str() bool {
 	for s.i < len(s.b) {
 		// Skip eight bytes at a time while none of them is a quote, a
 		// backslash or a control character.
-		for s.i+8 <= len(s.b) && !special(binary.LittleEndian.Uint64(s.b[s.i:])) {
-			s.i += 8
+		b, i := s.b, s.i
+		for ; i+8 <= len(b); i += 8 {
+			if m := special(binary.LittleEndian.Uint64(b[i : i+8])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
 		}
-		if s.i >= len(s.b) {
+		if s.i = i; i >= len(b) {
 			break
 		}
-		c := s.b[s.i]
+		c := b[i]
 		switch {
 		case c == '"':
 			s.i++
@@ -113,13 +118,15 @@ const (
 	msb = 0x8080808080808080
 )
 
-// special reports whether any of the eight bytes in w is '"', '\\' or below
-// 0x20. (x - lsb) &^ x & msb is non-zero exactly when a byte of x is zero,
-// and (w - 0x20*lsb) &^ w & msb when a byte of w is below 0x20.
-func special(w uint64) bool {
+// special returns a mask with the high bit set of the first byte of w
+// (in little-endian order) that is '"', '\\' or below 0x20, and of no byte
+// before it; 0 if there is none. (x - lsb) &^ x & msb marks the zero
+// bytes of x, and (w - 0x20*lsb) &^ w & msb the bytes below 0x20, exactly
+// up to the first one (a borrow can mark bytes after it).
+func special(w uint64) uint64 {
 	q := w ^ ('"' * lsb)
 	b := w ^ ('\\' * lsb)
-	return ((q-lsb)&^q|(b-lsb)&^b|(w-0x20*lsb)&^w)&msb != 0
+	return ((q-lsb)&^q | (b-lsb)&^b | (w-0x20*lsb)&^w) & msb
 }
 
 func (s *scanner) digits() bool {

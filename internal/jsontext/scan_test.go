@@ -1,7 +1,13 @@
 package jsontext
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"github.com/siftdata/sift/internal/realtext"
+	"math/bits"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -48,13 +54,30 @@ func FuzzUnquote(f *testing.F) {
 }
 
 func TestSpecial(t *testing.T) {
+	isSpecial := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
 	for c := range 256 {
-		want := c == '"' || c == '\\' || c < 0x20
 		for pos := range 8 {
-			w := uint64(0x6161616161616161) // "aaaaaaaa"
-			w = w&^(0xff<<(8*pos)) | uint64(c)<<(8*pos)
-			if got := special(w); got != want {
-				t.Fatalf("special with byte %#x at %d = %v, want %v", c, pos, got, want)
+			for _, fill := range []byte{'a', 0xe4, 0x1f} {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(c)
+				first := -1
+				for i, x := range w {
+					if isSpecial(x) {
+						first = i
+						break
+					}
+				}
+				m := special(binary.LittleEndian.Uint64(w[:]))
+				got := -1
+				if m != 0 {
+					got = bits.TrailingZeros64(m) / 8
+				}
+				if got != first {
+					t.Fatalf("special(%q) marks byte %d first, want %d", w, got, first)
+				}
 			}
 		}
 	}
@@ -101,4 +124,26 @@ func indexLast(ss []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// BenchmarkMembers splits 8 MB of real JSONL records (package realtext)
+// into members, as the reader does.
+func BenchmarkMembers(b *testing.B) {
+	var buf bytes.Buffer
+	if _, err := realtext.Write(&buf, 8e6); err != nil {
+		if errors.Is(err, realtext.ErrMissing) && os.Getenv("CI") == "" {
+			b.Skip(err)
+		}
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, l := range lines {
+			if !Members(l, func(_, _ []byte) bool { return true }) {
+				b.Fatalf("Members(%.80q) = false", l)
+			}
+		}
+	}
 }
