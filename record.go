@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -70,11 +71,29 @@ type Row struct {
 // reuses from batch to batch, and NewBatch copies them into Arrow buffers
 // of exactly the size needed.
 type Builder struct {
-	mem                 memory.Allocator
+	mem memory.Allocator
+	*builderCols
+}
+
+// builderCols are a Builder's slices, pooled: a stage makes a Builder per
+// batch, and would otherwise grow (and clear) new slices each time.
+type builderCols struct {
 	id, text, src, meta strCol
 	msgs                listCol // offsets into role and content
 	msg                 bitCol  // validity of the message structs
 	role, content       strCol
+}
+
+var builderPool = sync.Pool{New: func() any { return new(builderCols) }}
+
+// reset empties the columns, keeping their memory.
+func (c *builderCols) reset() {
+	for _, s := range []*strCol{&c.id, &c.text, &c.src, &c.meta, &c.role, &c.content} {
+		s.reset()
+	}
+	c.msgs.offsets = c.msgs.offsets[:0]
+	c.msgs.valid.reset()
+	c.msg.reset()
 }
 
 // strCol is a string column being built.
@@ -177,7 +196,7 @@ func (c *strCol) arrayData(mem memory.Allocator) arrow.ArrayData {
 // NewBuilder returns a Builder whose batches allocate from mem. Release it
 // when done.
 func NewBuilder(mem memory.Allocator) *Builder {
-	return &Builder{mem: mem}
+	return &Builder{mem, builderPool.Get().(*builderCols)}
 }
 
 // RawRow is a [Row] whose strings are bytes, for readers that decode into
@@ -261,12 +280,7 @@ func (b *Builder) NewBatch() arrow.RecordBatch {
 	for _, c := range cols {
 		c.Release()
 	}
-	for _, c := range []*strCol{&b.id, &b.text, &b.src, &b.meta, &b.role, &b.content} {
-		c.reset()
-	}
-	b.msgs.offsets = b.msgs.offsets[:0]
-	b.msgs.valid.reset()
-	b.msg.reset()
+	b.reset()
 	return rec
 }
 
@@ -302,8 +316,16 @@ func (b *Builder) ReserveLike(rec arrow.RecordBatch) {
 	}
 }
 
-// Release frees the builder's memory.
-func (b *Builder) Release() { *b = Builder{mem: b.mem} }
+// Release hands the builder's memory on to the next Builder (rows not yet
+// taken by NewBatch are dropped). The builder must not be used after.
+func (b *Builder) Release() {
+	if b.builderCols == nil {
+		return
+	}
+	b.reset()
+	builderPool.Put(b.builderCols)
+	b.builderCols = nil
+}
 
 // Cols gives typed access to the unified columns of a batch. The arrays are
 // borrowed from the batch and valid while it is.
