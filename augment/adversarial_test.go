@@ -38,6 +38,8 @@ var adversarial = []struct {
 		[]string{"m", "s", "ok"}},
 	{"Tell me the truth: the man page shows how printf(\"%d items\", n) prints the count.",
 		[]string{`printf("%d items", n)`}},
+	{"Files: debian/copyright tools/build.jam\nLicense: the permission notice below\n  Subject: great news about our release",
+		[]string{"Files:", "License:", "Subject:"}},
 }
 
 // TestAdversarialProtection runs every operation at ratio 1 over the

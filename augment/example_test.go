@@ -36,7 +36,7 @@ func Example() {
 	}
 	// Output:
 	// {"id":"doc1","text":"Begin the quick test at https://example.com/quick with `quick` and <EMAIL>."}
-	// {"id":"doc1#aug1","text":"Start the fast test at https://example.com/quick with `quick` and <EMAIL>.","augmented_from":"doc1"}
+	// {"id":"doc1#aug1","text":"Start the quick test at https://example.com/quick with `quick` and <EMAIL>.","augmented_from":"doc1"}
 }
 
 // Text makes one copy for one-off use, without batches.
@@ -48,6 +48,6 @@ func ExampleSynonyms_Text() {
 	fmt.Println(st.Text("Mr. Bill Gates quickly opened main.go and called open(file) twice.", 1))
 	fmt.Println(st.Text("The old harbour town wakes slowly in winter.", 2))
 	// Output:
-	// Mr. Bill Gates apace opened main.go and phoned open(file) twice.
-	// The old harbor town awakes slowly in wintertime.
+	// Mr. Bill Gates rapidly opened main.go and named open(file) twice.
+	// The old seaport town arouses slowly in winter.
 }

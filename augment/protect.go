@@ -91,6 +91,10 @@ func structSpans(s string, dst []span) []span {
 			if e := printfEnd(s, i); e > 0 {
 				dst = append(dst, span{i, e})
 			}
+		case ':':
+			if st := fieldName(s, i); st >= 0 {
+				dst = append(dst, span{st, i + 1})
+			}
 		case '$':
 			j := i + 1
 			for j < len(s) && (isIdentByte(s[j])) {
@@ -113,7 +117,7 @@ func structSpans(s string, dst []span) []span {
 
 // structByte marks the bytes structSpans acts on.
 var structByte = func() (t [256]bool) {
-	for _, c := range []byte("/\\.\x1b({[%$") {
+	for _, c := range []byte("/\\.\x1b({[%$:") {
 		t[c] = true
 	}
 	return t
@@ -237,6 +241,32 @@ func ansiEnd(s string, i int) int {
 		return j
 	}
 	return j + 1
+}
+
+// fieldName returns the start of the field name whose colon is at i: a
+// word (letters, digits, '-', '_') alone between the start of its line
+// (after indentation) and a colon followed by white space or the end, as in
+// headers and key-value files ("Files: *", "License: MIT", "Subject:");
+// -1 if there is none. Its words are names, not prose.
+func fieldName(s string, i int) int {
+	if i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '\t' && s[i+1] != '\n' && s[i+1] != '\r' {
+		return -1
+	}
+	j := i
+	for j > 0 && (isIdentByte(s[j-1]) || s[j-1] == '-') {
+		j--
+	}
+	if j == i || i-j > 40 {
+		return -1
+	}
+	k := j
+	for k > 0 && (s[k-1] == ' ' || s[k-1] == '\t') {
+		k--
+	}
+	if k > 0 && s[k-1] != '\n' {
+		return -1
+	}
+	return j
 }
 
 // attribution returns the end of the attribution starting the line at i

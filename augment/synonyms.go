@@ -65,6 +65,8 @@ type Synonyms struct {
 	seed    uint64
 	roles   sift.Roles
 	phrases bool
+	minFit  float64
+	fit     *fitModel
 }
 
 var _ sift.Stage = (*Synonyms)(nil)
@@ -100,9 +102,17 @@ func WithRoles(r sift.Roles) Option { return func(s *Synonyms) { s.roles = r } }
 // WithPhrases allows multi-word synonyms ("look into") (default false).
 func WithPhrases(b bool) Option { return func(s *Synonyms) { s.phrases = b } }
 
+// WithMinFit sets how much worse, in log10 probability of the words around
+// it, a synonym may fit its slot than the word it replaces (default 1;
+// negative switches the check off). A slot whose best synonym fits worse is
+// skipped (counter skip_low_fit) and another slot is tried, so a copy may
+// change fewer words than ratio asks. The check uses an English bigram
+// model embedded in the package; ideographic words are not checked.
+func WithMinFit(d float64) Option { return func(s *Synonyms) { s.minFit = d } }
+
 // NewSynonyms returns the stage, or an error naming a bad option.
 func NewSynonyms(opts ...Option) (*Synonyms, error) {
-	s := &Synonyms{ratio: 0.1, copies: 1, keep: true, ops: []Op{Replace}, roles: sift.RoleUser | sift.RoleSystem}
+	s := &Synonyms{ratio: 0.1, copies: 1, keep: true, ops: []Op{Replace}, roles: sift.RoleUser | sift.RoleSystem, minFit: 0.5}
 	for _, o := range opts {
 		o(s)
 	}
@@ -124,6 +134,9 @@ func NewSynonyms(opts ...Option) (*Synonyms, error) {
 	if s.th == nil {
 		s.th = English()
 	}
+	if s.minFit >= 0 {
+		s.fit = englishFit()
+	}
 	return s, nil
 }
 
@@ -143,8 +156,9 @@ type outRow struct {
 // borrowed; the result is owned by the caller. Counters: copies,
 // no_change, duplicate_copy, and over the emitted copies words,
 // words_changed, skip_protected (words no operation may replace, move or
-// delete) and skip_no_synonym (words that could be replaced but have no
-// synonym).
+// delete), skip_no_synonym (words that could be replaced but have no
+// synonym) and skip_low_fit (slots tried and skipped because no synonym
+// fits the words around them; see [WithMinFit]).
 func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
 	v := b.TextView(s.roles)
 	ids := v.Cols().ID
@@ -192,6 +206,7 @@ func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatc
 			protected, noSyn := skips(toks)
 			b.Count("skip_protected", protected)
 			b.Count("skip_no_synonym", noSyn)
+			b.Count("skip_low_fit", int64(w.lowFit))
 		}
 		made := len(out) - first
 		if s.keep {
@@ -368,6 +383,10 @@ type worker struct {
 	slots []int
 	cur   []string
 	edits []edit
+	// lowFit counts the slots the last augment call skipped for fit.
+	lowFit int
+	good   []int
+	scores []float32
 }
 
 // edit replaces text[start:end] of part with repl.
@@ -417,15 +436,25 @@ func (w *worker) augment(id string, k, try int, parts []string, toks []token) ([
 	}
 	n = max(n, 1)
 	w.edits = w.edits[:0]
+	w.lowFit = 0
 	changed := 0
 	switch op {
 	case Replace:
-		cand := w.choose(toks, n, func(t *token) bool { return len(t.syns) > 0 })
-		for _, i := range cand {
-			t := &toks[i]
-			w.edits = append(w.edits, edit{t.part, t.start, t.end, withShape(t.syns[w.intn(len(t.syns))], t.shape)})
+		// Slots are tried in random order until n are replaced; a slot
+		// whose synonyms all fit badly is skipped.
+		c := w.collect(toks, func(t *token) bool { return len(t.syns) > 0 })
+		for i := 0; i < len(c) && changed < n; i++ {
+			j := i + w.intn(len(c)-i)
+			c[i], c[j] = c[j], c[i]
+			t := &toks[c[i]]
+			syn, ok := w.pickSynonym(parts, toks, c[i])
+			if !ok {
+				w.lowFit++
+				continue
+			}
+			w.edits = append(w.edits, edit{t.part, t.start, t.end, withShape(syn, t.shape)})
+			changed++
 		}
-		changed = len(cand)
 	case Insert:
 		cand := w.collect(toks, func(t *token) bool { return len(t.syns) > 0 })
 		w.slots = w.slots[:0]
@@ -484,6 +513,54 @@ func (w *worker) augment(id string, k, try int, parts []string, toks []token) ([
 		return nil, 0
 	}
 	return w.apply(parts), changed
+}
+
+// fitMargin is how far below the best-fitting synonym of a slot, in log10
+// probability, another may fit and still be drawn: a little variety
+// between copies without taking poor fits.
+const fitMargin = 0.5
+
+// pickSynonym returns a synonym for token i: without a fit model one drawn
+// at random; with one, one drawn from those fitting the neighbouring words
+// nearly as well as the best, if the best fits at most minFit worse than
+// the word itself.
+func (w *worker) pickSynonym(parts []string, toks []token, i int) (string, bool) {
+	t := &toks[i]
+	f := w.s.fit
+	if f == nil || t.ideo {
+		return t.syns[w.intn(len(t.syns))], true
+	}
+	prev, next := "", ""
+	if i > 0 && toks[i-1].part == t.part {
+		prev = strings.ToLower(parts[t.part][toks[i-1].start:toks[i-1].end])
+	}
+	if i+1 < len(toks) && toks[i+1].part == t.part {
+		next = strings.ToLower(parts[t.part][toks[i+1].start:toks[i+1].end])
+	}
+	word := parts[t.part][t.start:t.end]
+	orig := f.score(prev, word, next)
+	best := float32(-1e9)
+	w.good = w.good[:0]
+	scores := w.scores[:0]
+	ly := strings.HasSuffix(word, "ly")
+	for _, s := range t.syns {
+		sc := f.score(prev, s, next)
+		if ly && !strings.HasSuffix(s, "ly") {
+			sc = -1e9 // "slowly" → "slow", "quickly" → "quick": colloquial adverbs
+		}
+		scores = append(scores, sc)
+		best = max(best, sc)
+	}
+	w.scores = scores
+	if float64(best) < float64(orig)-w.s.minFit || best < -1e8 {
+		return "", false
+	}
+	for k, sc := range scores {
+		if sc >= best-fitMargin {
+			w.good = append(w.good, k)
+		}
+	}
+	return t.syns[w.good[w.intn(len(w.good))]], true
 }
 
 // collect returns the indexes of the tokens ok accepts, in w.pick.

@@ -355,7 +355,7 @@ func TestSynonymsRows(t *testing.T) {
 			t.Errorf("got\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 		}
 		wantCounts := map[string]int64{"copies": 3, "duplicate_copy": 5, "no_change": 4, "words": 2 + 3 + 3, "words_changed": 3,
-			"skip_protected": 2, "skip_no_synonym": 1}
+			"skip_protected": 2, "skip_no_synonym": 1, "skip_low_fit": 0}
 		if !mapsEqual(b.Counts(), wantCounts) || b.Added() != 3 || len(b.Rejects()) != 0 {
 			t.Errorf("counts %v added %d rejects %d", b.Counts(), b.Added(), len(b.Rejects()))
 		}
@@ -548,4 +548,30 @@ func mustCilin(tb testing.TB) *Thesaurus {
 		tb.Fatal(err)
 	}
 	return th
+}
+
+// A synonym that does not fit between its neighbours is skipped, and the
+// slot counted; without the check it is taken.
+func TestSynonymsMinFit(t *testing.T) {
+	th := NewThesaurus()
+	th.Add("code", Noun, "codification")
+	th.Add("begin", Verb, "start")
+	text := "Redistributions of source code must begin here."
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := textBatch(mem, text)
+	defer rec.Release()
+	for _, c := range []struct {
+		fit    float64
+		want   string
+		lowFit int64
+	}{
+		{0.5, "Redistributions of source code must start here.", 1},
+		{-1, "Redistributions of source codification must start here.", 0},
+	} {
+		rows, b := process(t, mem, newStage(t, WithThesaurus(th), WithRatio(1), WithMinFit(c.fit)), rec)
+		if len(rows) != 2 || !strings.Contains(rows[1], c.want) || b.Counts()["skip_low_fit"] != c.lowFit {
+			t.Errorf("min fit %v: rows %q counts %v", c.fit, rows, b.Counts())
+		}
+	}
 }
