@@ -51,22 +51,32 @@ func (f *fitModel) id(lower string) (uint32, float32) {
 	return f.rare, f.rarePen
 }
 
-// score returns log10 p(w | prev) p(next | w) for the lower-case word w
-// between prev and next ("" for a text edge).
-func (f *fitModel) score(prev, w, next string) float32 {
+// noWord is the id passed for a missing neighbour (a text edge).
+const noWord = ^uint32(0)
+
+// neighbour returns the id of the lower-case word, or noWord for "".
+func (f *fitModel) neighbour(lower string) uint32 {
+	if lower == "" {
+		return noWord
+	}
+	id, _ := f.id(lower)
+	return id
+}
+
+// score returns log10 p(w | prev) p(next | w) for the word w (any case)
+// between the words with ids prev and next (noWord for a text edge).
+func (f *fitModel) score(prev uint32, w string, next uint32) float32 {
 	var s lm.State
-	if prev == "" {
+	if prev == noWord {
 		s = f.m.BeginState()
 	} else {
-		id, _ := f.id(prev)
-		f.m.Score(&s, id)
+		f.m.Score(&s, prev)
 	}
 	id, pen := f.id(strings.ToLower(w))
 	lp, _ := f.m.Score(&s, id)
 	lp += pen
-	if next != "" {
-		nid, _ := f.id(next)
-		l2, _ := f.m.Score(&s, nid)
+	if next != noWord {
+		l2, _ := f.m.Score(&s, next)
 		lp += l2
 	}
 	return lp

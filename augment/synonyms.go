@@ -530,12 +530,12 @@ func (w *worker) pickSynonym(parts []string, toks []token, i int) (string, bool)
 	if f == nil || t.ideo {
 		return t.syns[w.intn(len(t.syns))], true
 	}
-	prev, next := "", ""
+	prev, next := noWord, noWord
 	if i > 0 && toks[i-1].part == t.part {
-		prev = strings.ToLower(parts[t.part][toks[i-1].start:toks[i-1].end])
+		prev = f.neighbour(strings.ToLower(parts[t.part][toks[i-1].start:toks[i-1].end]))
 	}
 	if i+1 < len(toks) && toks[i+1].part == t.part {
-		next = strings.ToLower(parts[t.part][toks[i+1].start:toks[i+1].end])
+		next = f.neighbour(strings.ToLower(parts[t.part][toks[i+1].start:toks[i+1].end]))
 	}
 	word := parts[t.part][t.start:t.end]
 	orig := f.score(prev, word, next)
