@@ -122,7 +122,7 @@ type budget struct {
 }
 
 const (
-	minGrow = 1 << 14 // recs a buffer starts with, then doubles (512 KiB)
+	minGrow = 1 << 14 // recs a buffer starts with, before it takes its whole reservation (512 KiB)
 	minBuf  = 1 << 8  // recs a sort gets even without budget
 	fanIn   = 16      // runs of one level merged into one of the next
 )
@@ -164,6 +164,7 @@ type sorter struct {
 	n       int // key places written to runs
 	combine bool
 	buf     []rec
+	lim     int   // len(buf) at which add calls makeRoom
 	res     int64 // bytes reserved: the buffer's capacity may grow to it
 	runs    []*os.File
 	levels  []int // of the runs: a run of level l merges fanIn^l spills
@@ -220,7 +221,7 @@ func (s *sorter) add(r rec) error {
 		s.slot[r.k[0]]++
 		return nil
 	}
-	if len(s.buf) == cap(s.buf) {
+	if len(s.buf) >= s.lim {
 		if err := s.makeRoom(); err != nil {
 			return err
 		}
@@ -231,36 +232,77 @@ func (s *sorter) add(r rec) error {
 
 // makeRoom grows the full buffer within the reservation, or else compacts a
 // combining buffer if that halves it, or else spills the buffer.
+//
+// A buffer starts small and then takes its whole reservation at once:
+// doubling would copy it and, while it copies, hold half as much again as
+// its reservation. The pages of a fresh allocation are not resident until
+// written, so an unfilled reservation costs no memory. The buffer is
+// filled a sixteenth at a time, so that a growing vocabulary is seen.
 func (s *sorter) makeRoom() error {
 	// The vocabulary grows while counting: if it overdraws the budget, the
 	// counts give way.
-	if limit := max(int((s.res+min(s.b.free(), 0))/recSize), minBuf); cap(s.buf) < limit {
-		nb := make([]rec, len(s.buf), min(max(2*cap(s.buf), minGrow), limit))
+	limit := max(int((s.res+min(s.b.free(), 0))/recSize), minBuf)
+	if s.open(limit) {
+		return nil
+	}
+	if cap(s.buf) < limit {
+		c := limit
+		if cap(s.buf) == 0 {
+			c = min(minGrow, limit)
+		}
+		nb := make([]rec, len(s.buf), c)
 		if c := int64(cap(nb)) * recSize; c > s.res { // the minimum buffer
 			s.b.used += c - s.res
 			s.res = c
 		}
 		copy(nb, s.buf)
 		s.buf = nb
+		s.open(limit)
 		return nil
 	}
 	if s.combine {
 		s.sortBuf()
-		if len(s.buf) <= cap(s.buf)/2 {
+		if len(s.buf) <= min(cap(s.buf), limit)/2 && s.open(limit) {
 			return nil
 		}
 	}
-	return s.spill()
+	if err := s.spill(); err != nil {
+		return err
+	}
+	s.open(limit)
+	return nil
 }
 
-// freeze marks s complete: nothing more will be added.
-func (s *sorter) freeze() { s.frozen = true }
+// open lets the buffer fill up to the next sixteenth of its capacity,
+// within limit recs, and reports whether that leaves room.
+func (s *sorter) open(limit int) bool {
+	s.lim = min(cap(s.buf), limit, len(s.buf)+max(cap(s.buf)/16, minBuf))
+	return len(s.buf) < s.lim
+}
+
+// freeze marks s complete: nothing more will be added. The reservation
+// shrinks to what the buffer holds.
+func (s *sorter) freeze() {
+	s.frozen = true
+	s.shrink()
+}
+
+// shrink gives back the reservation the buffer does not hold, copying a
+// buffer that holds less than half of it.
+func (s *sorter) shrink() {
+	if len(s.buf) < cap(s.buf)/2 {
+		s.buf = slices.Clone(s.buf)
+	}
+	s.lim = cap(s.buf)
+	s.b.used -= s.res - int64(cap(s.buf))*recSize
+	s.res = int64(cap(s.buf)) * recSize
+}
 
 // release gives the buffer's memory back to the budget.
 func (s *sorter) release() {
 	s.b.used -= s.res
 	s.res = 0
-	s.buf = nil
+	s.buf, s.lim = nil, 0
 }
 
 // sortBuf sorts the buffer, summing equal keys if s combines.
@@ -390,8 +432,7 @@ func (s *sorter) finish() error {
 	} else {
 		s.sortBuf()
 	}
-	s.b.used -= s.res - int64(cap(s.buf))*recSize
-	s.res = int64(cap(s.buf)) * recSize
+	s.shrink()
 	return nil
 }
 
