@@ -101,7 +101,8 @@ func WithQueueDepth(n int) Option { return func(p *Pipeline) { p.depth = n } }
 
 // WithRejects sets where rejects are written, one JSON object per line, in
 // step order and, within a step, in input order. Without it rejects are
-// counted but not written.
+// counted but not written, and stages' rejects carry no Record (the row's
+// JSON is not built).
 func WithRejects(w io.Writer) Option { return func(p *Pipeline) { p.rejects = w } }
 
 // WithObserver sets an observer told of progress after every output batch.
@@ -295,6 +296,7 @@ type result struct {
 // process runs s on rec, or flushes it; m measures its CPU time.
 func (p *Pipeline) process(ctx context.Context, m *cpuMeter, s Step, rec arrow.RecordBatch, flush bool) result {
 	b := NewBatch(p.mem, s.Name, rec)
+	b.acc.noRecords = p.rejects == nil
 	if c, ok := p.words.LoadAndDelete(rec); ok && rec != nil {
 		b.words = c.(*segCache)
 	}

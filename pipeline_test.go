@@ -316,3 +316,43 @@ func ExamplePipeline() {
 	// {"id":"a short","stage":"min_words","reason":"too_short","detail":"3 words","record":{"id":"a short","text":"a short one"}}
 	// 2 1 1
 }
+
+// TestRejectRecordsOnlyWhenWritten: a reject carries the row's JSON when a
+// rejects output is set, and costs nothing to build when none is.
+func TestRejectRecordsOnlyWhenWritten(t *testing.T) {
+	for _, withRejects := range []bool{false, true} {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		rec := makeRows(mem, 20)
+		var out sift.Collector
+		var records []string
+		check := sift.StageFunc(func(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
+			kept, err := dropFives(ctx, b)
+			for _, r := range b.Rejects() {
+				records = append(records, string(r.Record))
+			}
+			return kept, err
+		})
+		opts := []sift.Option{sift.WithAllocator(mem), sift.WithTempDir(t.TempDir()), sift.WithStage("drop", check)}
+		var rej bytes.Buffer
+		if withRejects {
+			opts = append(opts, sift.WithRejects(&rej))
+		}
+		st, err := sift.NewPipeline(sift.NewSliceSource(rec), &out, opts...).Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.RowsRejected != 2 || len(records) != 2 {
+			t.Fatalf("rejects %d, records seen %d, want 2", st.RowsRejected, len(records))
+		}
+		for _, r := range records {
+			if withRejects != strings.HasPrefix(r, `{"id":"r00`) {
+				t.Errorf("with rejects output %v: record %q", withRejects, r)
+			}
+		}
+		if withRejects && !strings.Contains(rej.String(), `"record":{"id":"r0005"`) {
+			t.Errorf("rejects output lacks the record: %s", rej.String())
+		}
+		out.Release()
+		mem.AssertSize(t, 0)
+	}
+}

@@ -80,6 +80,9 @@ type accum struct {
 	added    int64
 	counts   map[string]int64
 	carried  *segCache // the segmentation of the result, to hand on
+	// noRecords leaves Reject.Record empty: the pipeline sets it when no
+	// rejects output is configured, so nothing would read the row's JSON.
+	noRecords bool
 }
 
 // NewBatch returns a Batch over rec (borrowed) for the stage called stage.
@@ -121,7 +124,9 @@ func (b *Batch) RejectFrom(rec arrow.RecordBatch, row int, r Reject) {
 	m[row] = true
 	r.ID = ColsOf(rec).ID.Value(row)
 	r.Stage = b.acc.stage
-	r.Record = AppendRowJSON(nil, rec, row)
+	if !b.acc.noRecords {
+		r.Record = AppendRowJSON(nil, rec, row)
+	}
 	b.acc.rejects = append(b.acc.rejects, r)
 }
 
