@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/siftdata/sift"
@@ -81,12 +83,32 @@ func (d *ExactDedup) key(s string, words func() []seg.Segment) xxh3.Uint128 {
 	}
 	// The words, each followed by a 0 byte, hashed in one call: XXH3 of
 	// the concatenation is what streaming them one by one gives.
-	d.buf = d.buf[:0]
-	for _, sg := range ws {
-		d.buf = append(d.buf, t[sg.Start:sg.End]...)
-		d.buf = append(d.buf, 0)
-	}
+	d.buf = appendWords(d.buf[:0], t, ws)
 	return xxh3.Hash128(d.buf)
+}
+
+// appendWords appends the words ws of t to dst, each followed by a 0 byte.
+// t must have 8 bytes of capacity after it (the normalizer's result has
+// 16): a word of up to 8 bytes, as most are, is moved as one 8-byte word
+// instead of by a call to memmove, and the bytes written past it are
+// overwritten by what comes next.
+func appendWords(dst []byte, t string, ws []seg.Segment) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(t)+len(ws)+8)
+	out := dst[:cap(dst)]
+	src := unsafe.Slice(unsafe.StringData(t), len(t)+8)
+	for _, sg := range ws {
+		if l := sg.End - sg.Start; l <= 8 {
+			_, _ = out[n+7], src[sg.Start+7] // in bounds, checked
+			*(*uint64)(unsafe.Pointer(&out[n])) = *(*uint64)(unsafe.Pointer(&src[sg.Start]))
+			n += l
+		} else {
+			n += copy(out[n:], src[sg.Start:sg.End])
+		}
+		out[n] = 0
+		n++
+	}
+	return out[:n]
 }
 
 // Process drops the duplicates in b.Rec (borrowed). The result is owned by
