@@ -38,6 +38,13 @@ type arpaParser struct {
 	// keep asks for the n-grams' ids in m.grams, for WriteARPA.
 	keep  bool
 	grams [][]uint32
+
+	fields   [MaxOrder + 2][]byte
+	sawUnk   bool
+	ids      [MaxOrder]uint32
+	prevIDs  [MaxOrder]uint32
+	prev     []byte            // the previous n-gram's words, concatenated
+	prevEnds [MaxOrder + 1]int // and where they end
 }
 
 // next returns the next non-blank line, trimmed, or io.EOF.
@@ -61,7 +68,7 @@ func (p *arpaParser) next() ([]byte, error) {
 		p.line++
 		// Only ASCII white space: words may end in U+00A0 and the like,
 		// which lmplz keeps in tokens.
-		if t := bytes.Trim(l, " \t\r\n"); len(t) > 0 {
+		if t := trimLine(l); len(t) > 0 {
 			return t, nil
 		}
 		if err == io.EOF {
@@ -125,78 +132,21 @@ func (p *arpaParser) parse() (*Model, error) {
 	}
 	b.word(Unk)
 	b.unigram(0, unkDefault, 0)
-	sawUnk := false
-	var ids, prevIDs [MaxOrder]uint32
-	var prev []byte                // the previous n-gram's words, concatenated
-	var prevEnds [MaxOrder + 1]int // and where they end
 	for n := 1; n <= order; n++ {
 		if want := fmt.Sprintf(`\%d-grams:`, n); string(l) != want {
 			return nil, fmt.Errorf("%w: got %q, want %q", ErrFormat, l, want)
 		}
-		var fields [MaxOrder + 2][]byte
-		prev, prevEnds = prev[:0], [MaxOrder + 1]int{}
+		p.prev, p.prevEnds = p.prev[:0], [MaxOrder + 1]int{}
 		for i := 0; i < counts[n-1]; i++ {
-			if l, err = p.expect(); err != nil {
-				return nil, err
+			if l, err = p.expect(); err == nil {
+				err = p.gram(b, n, order, i, l)
 			}
-			f := splitFields(l, fields[:0])
-			if len(f) != n+1 && len(f) != n+2 {
-				return nil, fmt.Errorf("%w: %d fields in a %d-gram line", ErrFormat, len(f), n)
-			}
-			prob, err := parseFloat(f[0])
 			if err != nil {
-				return nil, err
+				return nil, p.flush(b, err)
 			}
-			if prob > 0 {
-				return nil, fmt.Errorf("%w: positive log10 probability %q", ErrFormat, f[0])
-			}
-			var bo float32
-			if len(f) == n+2 {
-				if n == order {
-					return nil, fmt.Errorf("%w: back-off on a highest-order n-gram", ErrFormat)
-				}
-				if bo, err = parseFloat(f[n+1]); err != nil {
-					return nil, err
-				}
-			}
-			if n == 1 {
-				id := uint32(0)
-				if string(f[1]) == Unk {
-					if sawUnk {
-						return nil, fmt.Errorf("%w: duplicate unigram %q", ErrFormat, f[1])
-					}
-					sawUnk = true
-				} else if id, err = b.word(string(f[1])); err != nil {
-					return nil, fmt.Errorf("%w: %v", ErrFormat, err)
-				}
-				b.unigram(id, prob, bo)
-				continue
-			}
-			// lmplz sorts n-grams by their suffix, so most words are the
-			// previous line's: reuse their ids rather than hash again.
-			for j, w := range f[1 : n+1] {
-				if string(w) == string(prev[prevEnds[j]:prevEnds[j+1]]) {
-					ids[j] = prevIDs[j]
-					continue
-				}
-				id, ok := b.find(w)
-				if !ok {
-					return nil, fmt.Errorf("%w: word %q is not a unigram", ErrFormat, w)
-				}
-				ids[j] = id
-			}
-			prev = prev[:0]
-			for j, w := range f[1 : n+1] {
-				prev = append(prev, w...)
-				prevEnds[j+1] = len(prev)
-				prevIDs[j] = ids[j]
-			}
-			if !b.add(ids[:n], prob, bo) {
-				return nil, fmt.Errorf("%w: duplicate %d-gram %d", ErrFormat, n, i+1)
-			}
-			if p.keep {
-				p.grams[n-1] = append(p.grams[n-1], ids[:n]...)
-			}
+		}
+		if err := p.flush(b, nil); err != nil {
+			return nil, err
 		}
 		if l, err = p.expect(); err != nil {
 			return nil, err
@@ -216,30 +166,260 @@ func (p *arpaParser) parse() (*Model, error) {
 	return m, nil
 }
 
-func splitFields(l []byte, dst [][]byte) [][]byte {
-	start := -1
-	for i, c := range l {
-		if c == ' ' || c == '\t' {
-			if start >= 0 {
-				dst = append(dst, l[start:i])
-				start = -1
+// gram reads line l, the i-th n-gram of order n, into b.
+func (p *arpaParser) gram(b *builder, n, order, i int, l []byte) error {
+	var err error
+	f, prob, bo, ok := fastLine(l, n, &p.fields)
+	if ok && prob > 0 || ok && len(f) == n+2 && n == order {
+		ok = false // for the error
+	}
+	if !ok {
+		f = splitFields(l, p.fields[:0])
+		if len(f) != n+1 && len(f) != n+2 {
+			return fmt.Errorf("%w: %d fields in a %d-gram line", ErrFormat, len(f), n)
+		}
+		if prob, err = parseFloat(f[0]); err != nil {
+			return err
+		}
+		if prob > 0 {
+			return fmt.Errorf("%w: positive log10 probability %q", ErrFormat, f[0])
+		}
+		bo = 0
+		if len(f) == n+2 {
+			if n == order {
+				return fmt.Errorf("%w: back-off on a highest-order n-gram", ErrFormat)
 			}
-		} else if start < 0 {
-			start = i
+			if bo, err = parseFloat(f[n+1]); err != nil {
+				return err
+			}
 		}
 	}
-	if start >= 0 {
-		dst = append(dst, l[start:])
+	if n == 1 {
+		id := uint32(0)
+		if string(f[1]) == Unk {
+			if p.sawUnk {
+				return fmt.Errorf("%w: duplicate unigram %q", ErrFormat, f[1])
+			}
+			p.sawUnk = true
+		} else if id, err = b.word(string(f[1])); err != nil {
+			return fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+		b.unigram(id, prob, bo)
+		return nil
+	}
+	// lmplz sorts n-grams by their suffix, so most words are the
+	// previous line's: reuse their ids rather than hash again.
+	for j, w := range f[1 : n+1] {
+		if string(w) == string(p.prev[p.prevEnds[j]:p.prevEnds[j+1]]) {
+			p.ids[j] = p.prevIDs[j]
+			continue
+		}
+		id, ok := b.find(w)
+		if !ok {
+			return fmt.Errorf("%w: word %q is not a unigram", ErrFormat, w)
+		}
+		p.ids[j] = id
+	}
+	p.prev = p.prev[:0]
+	for j, w := range f[1 : n+1] {
+		p.prev = append(p.prev, w...)
+		p.prevEnds[j+1] = len(p.prev)
+		p.prevIDs[j] = p.ids[j]
+	}
+	if g := b.queue(p.ids[:n], prob, bo, i, p.line); g != nil {
+		p.line = g.line
+		return dupErr(g)
+	}
+	if p.keep {
+		p.grams[n-1] = append(p.grams[n-1], p.ids[:n]...)
+	}
+	return nil
+}
+
+// flush stores b's queued n-grams and returns the error of the first
+// duplicate, naming its line, or else err: a later line's error comes
+// after an earlier duplicate.
+func (p *arpaParser) flush(b *builder, err error) error {
+	if g := b.flush(); g != nil {
+		p.line = g.line
+		return dupErr(g)
+	}
+	return err
+}
+
+func dupErr(g *gram) error {
+	return fmt.Errorf("%w: duplicate %d-gram %d", ErrFormat, g.n, g.index+1)
+}
+
+// fastLine reads the common form of an n-gram line of order n: a number
+// the scan reads, the n words, an optional back-off number. It returns the
+// fields, the numbers and true, or false for anything else, which
+// splitFields and parseFloat then read (and report).
+func fastLine(l []byte, n int, f *[MaxOrder + 2][]byte) ([][]byte, float32, float32, bool) {
+	prob, i, ok := scanDecimal(l, 0)
+	if !ok || i == len(l) || !isSep[l[i]] {
+		return nil, 0, 0, false
+	}
+	f[0] = l[:i]
+	s := unsafeString(l)
+	for w := 1; w <= n; w++ {
+		for i < len(l) && isSep[l[i]] {
+			i++
+		}
+		if i == len(l) {
+			return nil, 0, 0, false
+		}
+		j := fieldEnd(s, i, &isSep)
+		f[w], i = l[i:j], j
+	}
+	for i < len(l) && isSep[l[i]] {
+		i++
+	}
+	if i == len(l) {
+		return f[:n+1], prob, 0, true
+	}
+	bo, j, ok := scanDecimal(l, i)
+	if !ok || j != len(l) {
+		return nil, 0, 0, false
+	}
+	f[n+1] = l[i:j]
+	return f[:n+2], prob, bo, true
+}
+
+// trimLine removes ASCII spaces, tabs, CRs and LFs from both ends of l.
+func trimLine(l []byte) []byte {
+	for len(l) > 0 && isTrim(l[len(l)-1]) {
+		l = l[:len(l)-1]
+	}
+	for len(l) > 0 && isTrim(l[0]) {
+		l = l[1:]
+	}
+	return l
+}
+
+func isTrim(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// isSep marks the bytes that separate the fields of an ARPA line.
+var isSep = [256]bool{' ': true, '\t': true}
+
+// splitFields appends the fields of l, separated by runs of spaces and
+// tabs, to dst.
+func splitFields(l []byte, dst [][]byte) [][]byte {
+	s := unsafeString(l)
+	for i := 0; i < len(s); {
+		if isSep[s[i]] {
+			i++
+			continue
+		}
+		j := fieldEnd(s, i, &isSep)
+		dst = append(dst, l[i:j])
+		i = j
 	}
 	return dst
 }
 
+// parseFloat parses an ARPA number as strconv.ParseFloat(b, 32) does, and
+// refuses NaN and +Inf.
 func parseFloat(b []byte) (float32, error) {
+	if f, n, ok := scanDecimal(b, 0); ok && n == len(b) {
+		return f, nil
+	}
 	f, err := strconv.ParseFloat(unsafeString(b), 32)
 	if err != nil || math.IsNaN(f) || f > 0 && math.IsInf(f, 0) {
 		return 0, fmt.Errorf("%w: bad number %q", ErrFormat, b)
 	}
 	return float32(f), nil
+}
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// scanDecimal is the fast path of parseFloat for the numbers ARPA files
+// hold. It reads [-]digits[.digits][e[±]digits] from b[i:] and returns the
+// value and where the number ends, or false if it cannot tell the value
+// quickly: more than 19 digits, digits of 2⁵³ or more, or a decimal
+// exponent beyond ±22. Within those, the digits and the power of ten are
+// exact float64s, so one division or multiplication rounds the value
+// correctly to float64. Rounding that again to float32 is correct unless
+// the float64 lies exactly halfway between two float32s (the true value
+// may lie just beside it); then it reports false too, and strconv
+// decides.
+func scanDecimal(b []byte, i int) (float32, int, bool) {
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	var mant uint64
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		mant = mant*10 + uint64(d)
+	}
+	digits := i - start
+	exp := 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		frac := i
+		for ; i < len(b); i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
+			}
+			mant = mant*10 + uint64(d)
+		}
+		exp = frac - i
+		digits += i - frac
+	}
+	if digits == 0 || digits > 19 || mant >= 1<<53 {
+		return 0, 0, false
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		eneg := i < len(b) && b[i] == '-'
+		if eneg || i < len(b) && b[i] == '+' {
+			i++
+		}
+		estart := i
+		e := 0
+		for ; i < len(b) && i-estart < 4; i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
+			}
+			e = e*10 + int(d)
+		}
+		if i == estart || i < len(b) && b[i]-'0' <= 9 {
+			return 0, 0, false
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	f := float64(mant)
+	switch {
+	case mant == 0:
+	case exp < -22 || exp > 22:
+		return 0, 0, false
+	case exp < 0:
+		f /= pow10[-exp]
+	default:
+		f *= pow10[exp]
+	}
+	if neg {
+		f = -f
+	}
+	// Halfway between two float32s: the 29 bits below a float32's
+	// significand are exactly 1 followed by zeros. Below float32's normal
+	// range the float32 significand is shorter; leave those to strconv.
+	if mant != 0 && (math.Float64bits(f)&(1<<29-1) == 1<<28 || math.Abs(f) < 0x1p-126) {
+		return 0, 0, false
+	}
+	return float32(f), i, true
 }
 
 // WriteARPA writes a trained model in ARPA format, n-grams in the order

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"sync"
 	"unsafe"
 )
@@ -208,6 +209,17 @@ type Token struct {
 // </s> is scored at the end. If fn is not nil it is called for every
 // token, </s> included.
 func (m *Model) Sentence(tokens []string, fn func(Token)) Result {
+	if m.probe != nil {
+		var la lookahead
+		return m.probe.scoreTokens(m, tokens, &la, fn)
+	}
+	return m.sentenceByWord(tokens, fn)
+}
+
+// sentenceByWord is Sentence one word at a time with Score: the trie's
+// way, and for the probing layout the reference its faster paths are
+// tested against.
+func (m *Model) sentenceByWord(tokens []string, fn func(Token)) Result {
 	st := m.BeginState()
 	var total float32
 	var r Result
@@ -235,6 +247,15 @@ func (m *Model) Sentence(tokens []string, fn func(Token)) Result {
 // ScoreText tokenizes line with tok and scores it as one sentence. sc
 // holds buffers reused between calls.
 func (m *Model) ScoreText(tok Tokenizer, line string, sc *Scratch) Result {
+	if m.probe != nil {
+		if sc.la == nil {
+			sc.la = new(lookahead)
+		}
+		if _, ok := tok.(whitespace); ok {
+			return m.probe.scoreWords(m, line, sc.la)
+		}
+		return m.probe.scoreTokens(m, tok.Tokens(sc, line), sc.la, nil)
+	}
 	return m.Sentence(tok.Tokens(sc, line), nil)
 }
 
@@ -297,6 +318,10 @@ type hashTable struct {
 	base    unsafe.Pointer // &data[0]: lookups read entries without bounds checks
 	buckets uint64
 	width   uint64
+	// mhi, mlo is ⌈2¹²⁸/buckets⌉ mod 2¹²⁸, for home's remainder by
+	// multiplication (Lemire, Kaser and Kurz, "Faster remainder by direct
+	// computation", 2019): a 64-bit division costs several times more.
+	mhi, mlo uint64
 }
 
 // probingBuckets is KenLM's bucket count for n entries.
@@ -307,7 +332,30 @@ func probingBuckets(n uint64, multiplier float32) uint64 {
 // makeHashTable makes a table of buckets entries of width bytes over data,
 // which must hold exactly buckets*width bytes.
 func makeHashTable(data []byte, buckets, width uint64) hashTable {
-	return hashTable{data: data, base: unsafe.Pointer(unsafe.SliceData(data)), buckets: buckets, width: width}
+	t := hashTable{data: data, base: unsafe.Pointer(unsafe.SliceData(data)), buckets: buckets, width: width}
+	if buckets > 0 {
+		// ⌊(2¹²⁸-1)/buckets⌋ + 1, which wraps to 0 for one bucket: every
+		// key's remainder is then 0, as it should be.
+		hi := ^uint64(0) / buckets
+		lo, _ := bits.Div64(^uint64(0)%buckets, ^uint64(0), buckets)
+		var c uint64
+		t.mlo, c = bits.Add64(lo, 1, 0)
+		t.mhi = hi + c
+	}
+	return t
+}
+
+// home returns the offset of key's first bucket.
+func (t *hashTable) home(key uint64) uint64 { return t.bucket(key) * t.width }
+
+// bucket returns key mod buckets, the index of key's first bucket.
+func (t *hashTable) bucket(key uint64) uint64 {
+	c, lo := bits.Mul64(t.mlo, key)
+	hi := c + t.mhi*key
+	r, a := bits.Mul64(hi, t.buckets)
+	b, _ := bits.Mul64(lo, t.buckets)
+	_, carry := bits.Add64(a, b, 0)
+	return r + carry
 }
 
 func newHashTable(n int, width uint64) hashTable {
@@ -321,8 +369,12 @@ func newHashTable(n int, width uint64) hashTable {
 // that a corrupt full table cannot loop. Offsets stay below
 // buckets*width, so the unchecked reads stay inside data.
 func (t *hashTable) find(key uint64) (uint64, bool) {
+	return t.findFrom(key, t.home(key))
+}
+
+// findFrom is find starting at the bucket at off.
+func (t *hashTable) findFrom(key, off uint64) (uint64, bool) {
 	end := t.buckets * t.width
-	off := key % t.buckets * t.width
 	for range t.buckets {
 		k := *(*uint64)(unsafe.Add(t.base, off))
 		if k == key {
@@ -343,10 +395,11 @@ func (t *hashTable) u32(off uint64) uint32 { return *(*uint32)(unsafe.Add(t.base
 
 // insert returns the offset of a new entry for key, or false if key is
 // present.
-func (t *hashTable) insert(key uint64) (uint64, bool) {
-	i := key % t.buckets
+func (t *hashTable) insert(key uint64) (uint64, bool) { return t.insertFrom(key, t.home(key)) }
+
+// insertFrom is insert starting at the bucket at off, key's home.
+func (t *hashTable) insertFrom(key, off uint64) (uint64, bool) {
 	for {
-		off := i * t.width
 		switch ne.Uint64(t.data[off:]) {
 		case key:
 			return off, false
@@ -354,9 +407,7 @@ func (t *hashTable) insert(key uint64) (uint64, bool) {
 			ne.PutUint64(t.data[off:], key)
 			return off, true
 		}
-		if i++; i == t.buckets {
-			i = 0
-		}
+		off = t.next(off)
 	}
 }
 
@@ -369,8 +420,10 @@ type vocabIndex struct {
 	size   uint32 // ids at or above size (a corrupt file) read as <unk>
 }
 
-func (v *vocabIndex) find(w string) uint32 {
-	h := murmurHash64A(w)
+func (v *vocabIndex) find(w string) uint32 { return v.findHash(murmurHash64A(w)) }
+
+// findHash is find for the word with hash h.
+func (v *vocabIndex) findHash(h uint64) uint32 {
 	var id uint32
 	if v.sorted != nil {
 		lo, hi := 0, len(v.sorted)/8
@@ -503,6 +556,8 @@ type builder struct {
 	m          *Model
 	p          *probing
 	lastSuffix [MaxOrder]uint64 // by order, the key of the last suffix flagged
+	q          [queueSize]gram  // see queue
+	nq         int
 }
 
 // newBuilder sizes the tables for counts[n-1] n-grams of each order;
@@ -581,45 +636,131 @@ func (b *builder) unigram(id uint32, prob, backoff float32) {
 	ne.PutUint32(b.p.uni[id*8+4:], backoffBits(backoff))
 }
 
+// gram is an n-gram waiting in a builder's queue, with the keys and
+// first buckets of its own entry, its suffix's and its context's.
+type gram struct {
+	ids      [MaxOrder]uint32
+	n        int
+	prob, bo float32
+	index    int // for errors: the n-gram's position in its order
+	line     int // for errors: the caller's line number
+	key      [3]uint64
+	off      [3]uint64
+	first    [3]uint64 // the keys read at off, only to bring them into cache
+}
+
+// queueSize is how many n-grams a builder queues before storing them.
+const queueSize = 64
+
 // add stores an n-gram of order 2 or more, or reports false if an n-gram
 // with the same key is present.
 func (b *builder) add(ids []uint32, prob, backoff float32) bool {
-	n := len(ids)
-	t := &b.p.long
-	if n < b.p.order {
-		t = &b.p.mid[n-2]
+	g := gram{n: len(ids), prob: prob, bo: backoff}
+	copy(g.ids[:], ids)
+	b.locate(&g)
+	return b.store(&g)
+}
+
+// queue adds an n-gram to the queue, storing the queue when it is full.
+// It returns the first n-gram that was a duplicate, or nil.
+func (b *builder) queue(ids []uint32, prob, backoff float32, index, line int) *gram {
+	g := &b.q[b.nq]
+	g.n, g.prob, g.bo, g.index, g.line = len(ids), prob, backoff, index, line
+	copy(g.ids[:], ids)
+	b.nq++
+	if b.nq == queueSize {
+		return b.flush()
 	}
-	off, fresh := t.insert(keyOf(ids))
+	return nil
+}
+
+// flush stores the queued n-grams in order, after reading the buckets all
+// of them will probe. Those reads do not depend on each other, so the
+// processor overlaps their cache misses, where storing n-grams one by one
+// waits for each miss in turn. It returns the first duplicate, or nil.
+func (b *builder) flush() *gram {
+	q := b.q[:b.nq]
+	b.nq = 0
+	for i := range q {
+		b.locate(&q[i])
+	}
+	for i := range q {
+		if !b.store(&q[i]) {
+			return &q[i]
+		}
+	}
+	return nil
+}
+
+// table returns the probing table of order n ≥ 2.
+func (p *probing) table(n int) *hashTable {
+	if n == p.order {
+		return &p.long
+	}
+	return &p.mid[n-2]
+}
+
+// locate computes the keys of g, its suffix and its context, and reads
+// their first buckets (a unigram's entry for a unigram).
+func (b *builder) locate(g *gram) {
+	ids := g.ids[:g.n]
+	b.locate1(g, 0, ids)
+	b.locate1(g, 1, ids[1:])
+	b.locate1(g, 2, ids[:g.n-1])
+}
+
+func (b *builder) locate1(g *gram, k int, ids []uint32) {
+	if len(ids) == 1 {
+		g.key[k] = uint64(ids[0])
+		g.first[k] = uint64(b.p.uni[ids[0]*8])
+		return
+	}
+	t := b.p.table(len(ids))
+	g.key[k] = keyOf(ids)
+	g.off[k] = t.home(g.key[k])
+	g.first[k] = t.at(g.off[k])
+}
+
+// store stores a located n-gram, or reports false if an n-gram with the
+// same key is present.
+func (b *builder) store(g *gram) bool {
+	n := g.n
+	t := b.p.table(n)
+	off, fresh := t.insertFrom(g.key[0], g.off[0])
 	if !fresh {
 		return false
 	}
-	ne.PutUint32(t.data[off+8:], math.Float32bits(prob)|signBit)
+	ne.PutUint32(t.data[off+8:], math.Float32bits(g.prob)|signBit)
 	if n < b.p.order {
-		ne.PutUint32(t.data[off+12:], backoffBits(backoff))
+		ne.PutUint32(t.data[off+12:], backoffBits(g.bo))
 	}
 	b.m.counts[n-1]++
 	// The suffix extends to the left, the context to the right. ARPA files
 	// sorted by suffix repeat it line after line: flag it once.
-	if sk := keyOf(ids[1:]); sk != b.lastSuffix[n-1] || n == 2 {
+	if sk := g.key[1]; n == 2 || sk != b.lastSuffix[n-1] {
 		b.lastSuffix[n-1] = sk
-		if p := b.flags(ids[1:]); p != nil {
+		if p := b.flags(g, 1); p != nil {
 			ne.PutUint32(p, ne.Uint32(p)&flagMask)
 		}
 	}
-	if p := b.flags(ids[:n-1]); p != nil && ne.Uint32(p[4:]) == negZero {
+	if p := b.flags(g, 2); p != nil && ne.Uint32(p[4:]) == negZero {
 		ne.PutUint32(p[4:], posZero)
 	}
 	return true
 }
 
-// flags returns the stored prob and back-off of a unigram or middle n-gram,
-// or nil if the model lacks it.
-func (b *builder) flags(ids []uint32) []byte {
-	if len(ids) == 1 {
-		return b.p.uni[ids[0]*8:][:8]
+// flags returns the stored prob and back-off of g's suffix (k = 1) or
+// context (k = 2), or nil if the model lacks it.
+func (b *builder) flags(g *gram, k int) []byte {
+	if g.n == 2 {
+		id := g.ids[0]
+		if k == 1 {
+			id = g.ids[1]
+		}
+		return b.p.uni[id*8:][:8]
 	}
-	t := &b.p.mid[len(ids)-2]
-	if off, ok := t.find(keyOf(ids)); ok {
+	t := &b.p.mid[g.n-3]
+	if off, ok := t.findFrom(g.key[k], g.off[k]); ok {
 		return t.data[off+8:][:8]
 	}
 	return nil

@@ -29,6 +29,7 @@ type Scratch struct {
 	ends    []int
 	lattice []bestPath
 	pre     []byte // CCNet's normalized line
+	la      *lookahead
 }
 
 // Whitespace splits on ASCII white space (space, tab, CR, VT, FF, NUL) and
