@@ -466,3 +466,49 @@ func TestFeaturesSmallest(t *testing.T) {
 		}
 	}
 }
+
+// chainTexts returns a, b and c of 200 words each: b shares its first 160
+// words with a (3-gram Jaccard 0.66), c its last 160 with b (0.66), but c
+// shares only 120 with a (0.42).
+func chainTexts() (a, b, c string) {
+	w := func(p string, from, to int) []string {
+		var s []string
+		for i := from; i < to; i++ {
+			s = append(s, fmt.Sprintf("%s%d", p, i))
+		}
+		return s
+	}
+	join := func(parts ...[]string) string { return strings.Join(slices.Concat(parts...), " ") }
+	return join(w("river", 0, 200)), join(w("river", 0, 160), w("stone", 0, 40)), join(w("cloud", 0, 40), w("river", 40, 160), w("stone", 0, 40))
+}
+
+// TestChains checks that a row near a dropped row, but not near its kept
+// row, is dropped naming the kept row (and the dropped one in the detail)
+// with chains, kept without, and that a saved index keeps the chain.
+func TestChains(t *testing.T) {
+	a, b, c := chainTexts()
+	if ab, bc, ac := Similarity(a, b), Similarity(b, c), Similarity(a, c); ab < 0.5 || bc < 0.5 || ac >= 0.5 {
+		t.Fatalf("similarities %.2f %.2f %.2f", ab, bc, ac)
+	}
+	path := filepath.Join(t.TempDir(), "ref.idx")
+	st, _ := NewSimhashDedup(WithSave(path))
+	kept, dups := run(t, st, []string{a, b, c}, 1)
+	if !slices.Equal(kept, []string{"r0"}) || len(dups) != 2 || !strings.Contains(dups[1], `"duplicate_of":"r0"`) || !strings.Contains(dups[1], "near-duplicate r1") {
+		t.Errorf("chains: kept %v, rejects %v", kept, dups)
+	}
+	if r := st.Report().(Report); r.ViaNearCopy != 1 || r.LargestCluster != 3 {
+		t.Errorf("report %+v", r)
+	}
+	st, _ = NewSimhashDedup(WithChains(false))
+	if kept, _ := run(t, st, []string{a, b, c}, 1); !slices.Equal(kept, []string{"r0", "r2"}) {
+		t.Errorf("no chains: kept %v", kept)
+	}
+	// The saved index still leads from r1 to r0.
+	st, err := NewSimhashDedup(WithReference(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, dups := run(t, st, []string{c}, 1); len(dups) != 1 || !strings.Contains(dups[0], `"duplicate_of":"r0"`) {
+		t.Errorf("reference: rejects %v", dups)
+	}
+}

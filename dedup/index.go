@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,8 +30,8 @@ type IndexConfig struct {
 
 // setsInMemory is how many bytes of the newest stored feature sets stay in
 // memory: checks against them (near-copies tend to be near in a stream)
-// cost no read; at 1 M documents, 8 B each.
-const setsInMemory = 8 << 20
+// cost no read; at 1 M documents, 4 B each.
+const setsInMemory = 4 << 20
 
 // verifyBand is how many standard deviations of the sketch's estimate
 // from MinSim a pair is checked on its features.
@@ -126,7 +127,8 @@ type Index struct {
 	nblocks  uint32
 	nsmall   uint32
 	ids      idStore
-	sets     idStore // with Verify: each document's features, little-endian uint32s
+	sets     idStore     // with Verify: each document's features, little-endian uint32s
+	near     [][2]uint32 // documents added by AddNear and the kept document each leads to, by document
 
 	checks, overruled int64 // pairs checked on their features; of them, decided otherwise than by the estimate
 
@@ -180,7 +182,7 @@ func (x *Index) ID(doc int) (string, error) { return x.ids.get(doc) }
 func (x *Index) Bytes() int64 {
 	return int64(len(x.sketches))<<pageShift*int64(len(Sketch{})) + int64(cap(x.head))*4 + int64(cap(x.sketches)+cap(x.pages)+cap(x.spages))*24 +
 		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) +
-		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.ids.bytes() + x.sets.bytes()
+		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.ids.bytes() + x.sets.bytes() + int64(cap(x.near))*8
 }
 
 // Close releases the temporary id file. The index must not be used after.
@@ -191,7 +193,9 @@ func (x *Index) key(s *Sig, band int) (bucket, tag uint32) { return x.cfg.BandKe
 
 // Query returns the document most similar to fp among those within
 // MinSim (the earliest added among equally similar ones), its estimated
-// Jaccard similarity, and whether there is one.
+// Jaccard similarity, and whether there is one. Documents added by Add
+// come first: one added by [Index.AddNear] is returned only when none
+// added by Add is within MinSim.
 //
 // The buckets of all bands are walked in waves, one block each per wave,
 // and the blocks of a wave are touched before they are read: the loads are
@@ -217,7 +221,7 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 			}
 		}
 	}
-	best, bestSim := -1, -1.0
+	best, bestSim, bestNear := -1, -1.0, true
 	for len(x.wave) > 0 {
 		var touch uint32
 		for _, bi := range x.wave {
@@ -244,8 +248,11 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		}
 		x.sink += touch
 		for _, d := range x.cands {
-			if s := x.similarity(d, fp); s >= x.cfg.MinSim && (s > bestSim || s == bestSim && int(d) < best) {
-				best, bestSim = int(d), s
+			if s := x.similarity(d, fp); s >= x.cfg.MinSim {
+				near := len(x.near) > 0 && x.Keeper(int(d)) != int(d)
+				if near != bestNear && !near || near == bestNear && (s > bestSim || s == bestSim && int(d) < best) {
+					best, bestSim, bestNear = int(d), s, near
+				}
 			}
 		}
 	}
@@ -335,6 +342,75 @@ func weakest(margin []uint8, u int, out *[8]uint32) int {
 		ks[least&0xff] = ^uint32(0)
 	}
 	return u
+}
+
+// AddNear appends a document that was found a near-duplicate of
+// document of, with fingerprint fp and the given id, and returns its
+// number. Queries find it like any other document, so that a later row
+// near it but not near the row it duplicates is found too; [Index.Keeper]
+// leads from it to the kept document its chain of near-duplicates starts
+// from.
+func (x *Index) AddNear(fp *Fingerprint, id string, of int) (int, error) {
+	doc, err := x.Add(fp, id)
+	if err == nil {
+		x.near = append(x.near, [2]uint32{uint32(doc), uint32(x.Keeper(of))})
+	}
+	return doc, err
+}
+
+// Keeper returns the kept document that doc leads to: doc itself unless
+// it was added by [Index.AddNear].
+func (x *Index) Keeper(doc int) int {
+	if i, ok := slices.BinarySearchFunc(x.near, uint32(doc), func(e [2]uint32, d uint32) int { return cmp.Compare(e[0], d) }); ok {
+		return int(x.near[i][1])
+	}
+	return doc
+}
+
+// appendNear appends to b what setNear reads: the documents added by
+// AddNear and their kept documents (saved in a stage's extra bytes, so
+// that the index format stays as it was).
+func (x *Index) appendNear(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(x.near)))
+	prev := uint32(0)
+	for _, e := range x.near {
+		b = binary.AppendUvarint(b, uint64(e[0]-prev))
+		b = binary.AppendUvarint(b, uint64(e[1]))
+		prev = e[0]
+	}
+	return b
+}
+
+// setNear sets the documents added by AddNear from appendNear's bytes
+// (none if b is empty: an index saved without them).
+func (x *Index) setNear(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(x.Len()) {
+		return fmt.Errorf("%w: near-duplicate list", ErrBadIndex)
+	}
+	b = b[k:]
+	x.near = x.near[:0]
+	prev := uint64(0)
+	for range n {
+		d, k1 := binary.Uvarint(b)
+		if k1 <= 0 {
+			return fmt.Errorf("%w: near-duplicate list", ErrBadIndex)
+		}
+		r, k2 := binary.Uvarint(b[k1:])
+		doc := prev + d
+		if k2 <= 0 || doc >= uint64(x.Len()) || r >= doc || len(x.near) > 0 && d == 0 {
+			return fmt.Errorf("%w: near-duplicate list", ErrBadIndex)
+		}
+		x.near = append(x.near, [2]uint32{uint32(doc), uint32(r)})
+		b, prev = b[k1+k2:], doc
+	}
+	if len(b) != 0 {
+		return fmt.Errorf("%w: near-duplicate list", ErrBadIndex)
+	}
+	return nil
 }
 
 // Add appends a document with fingerprint fp and the given id, and

@@ -76,7 +76,7 @@ type naturalRow struct {
 // truth.
 func naturalCorpus(t testing.TB, limit int) []naturalRow {
 	texts := fortunes(t, func(string) bool { return true })
-	texts = append(texts, copyrightParagraphs()...)
+	texts = append(texts, copyrightParagraphs(t)...)
 	texts = append(texts, goComments()...)
 	if os.Getenv("CI") != "" && len(texts) < 20000 {
 		t.Fatalf("natural corpus: only %d texts", len(texts))
@@ -166,44 +166,60 @@ type naturalScore struct {
 	drops, wrong    int    // drops; drops whose keeper's true J < 0.5
 	wrongJ          []float64
 	candMiss, vMiss int // missed positives with a kept near-copy: some estimated ≥ MinSim (a candidate miss) / none
-	orphans         int // missed positives whose near-copies were all dropped: no kept row to name
+	orphans         int // missed positives whose near-copies were none of them indexed
+	via             int // drops matched with a dropped row (a chain)
+	keeperBelow     int // of those, how many have Jaccard < 0.5 with the kept row named
 	kept            int
 	falseBelow      [5]int // drops with keeper J in [0.40,0.42), …, [0.48,0.50)
 }
 
 // evaluateNatural streams rows through an index with the given
-// fingerprints and scores the drops against the ground truth.
-func evaluateNatural(t testing.TB, rows []naturalRow, fps []Fingerprint, cfg IndexConfig) naturalScore {
+// fingerprints, as the stage does (with chain, rows dropped with an
+// estimate below 1 are indexed too), and scores the drops against the
+// ground truth: a drop is right iff the row it was matched with, kept or
+// dropped earlier, has Jaccard ≥ 0.5 with it.
+func evaluateNatural(t testing.TB, rows []naturalRow, fps []Fingerprint, cfg IndexConfig, chain bool) naturalScore {
 	x, err := NewIndex(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer x.Close()
 	var sc naturalScore
-	var keptRows []int
-	keptAs := make([]int, len(rows))
+	var docRow []int                // index document → row
+	docOf := make([]int, len(rows)) // row → index document + 1, 0 if not indexed
 	for i := range rows {
 		r := &rows[i]
 		b := jBand(r.maxJ)
 		if b >= 0 {
 			sc.pos[b]++
 		}
-		if k, _, ok := x.Query(&fps[i]); ok {
+		if k, sim, ok := x.Query(&fps[i]); ok {
 			sc.drops++
-			j := jaccard(r.set, rows[keptRows[k]].set)
+			j := jaccard(r.set, rows[docRow[k]].set)
 			if j < 0.5 {
 				sc.wrong++
 				sc.wrongJ = append(sc.wrongJ, j)
 			}
+			if root := x.Keeper(k); root != k {
+				sc.via++
+				if jaccard(r.set, rows[docRow[root]].set) < 0.5 {
+					sc.keeperBelow++
+				}
+			}
 			if b >= 0 {
 				sc.found[b]++
 			}
+			if chain && sim < 1 {
+				x.AddNear(&fps[i], "", k)
+				docRow = append(docRow, i)
+				docOf[i] = len(docRow)
+			}
 			continue
 		}
-		if b >= 0 && r.maxJ < 1 { // why missed: was a kept near-copy's estimate high enough?
+		if b >= 0 && r.maxJ < 1 { // why missed: was an indexed near-copy's estimate high enough?
 			cand, anyKept := false, false
 			for _, kr := range r.near {
-				if d := keptAs[kr]; d > 0 {
+				if d := docOf[kr]; d > 0 {
 					anyKept = true
 					if x.sketch(uint32(d-1)).Jaccard(&fps[i].Sketch) >= cfg.MinSim {
 						cand = true
@@ -221,10 +237,10 @@ func evaluateNatural(t testing.TB, rows []naturalRow, fps []Fingerprint, cfg Ind
 			}
 		}
 		x.Add(&fps[i], "")
-		keptRows = append(keptRows, i)
-		keptAs[i] = len(keptRows)
+		docRow = append(docRow, i)
+		docOf[i] = len(docRow)
+		sc.kept++
 	}
-	sc.kept = len(keptRows)
 	return sc
 }
 
@@ -244,7 +260,7 @@ func (s naturalScore) String() string {
 	for i := 0; i < nb; i++ {
 		fmt.Fprintf(&b, " [%.1f,%.1f) %d/%d=%.3f", jBands[i], jBands[i+1], s.found[i], s.pos[i], float64(s.found[i])/float64(s.pos[i]))
 	}
-	fmt.Fprintf(&b, " precision %.5f (%d/%d wrong, J %.3f) misses: candidate %d verify %d orphan %d; kept %d", 1-float64(s.wrong)/float64(s.drops), s.wrong, s.drops, s.wrongJ, s.candMiss, s.vMiss, s.orphans, s.kept)
+	fmt.Fprintf(&b, " precision %.5f (%d/%d wrong, J %.3f) misses: candidate %d verify %d orphan %d; kept %d; via chain %d (keeper J < 0.5: %d)", 1-float64(s.wrong)/float64(s.drops), s.wrong, s.drops, s.wrongJ, s.candMiss, s.vMiss, s.orphans, s.kept, s.via, s.keeperBelow)
 	return b.String()
 }
 
@@ -268,13 +284,13 @@ func TestNatural(t *testing.T) {
 		limit = 0
 	}
 	rows := naturalCorpus(t, limit)
-	sc := evaluateNatural(t, rows, naturalFingerprints(rows, DefaultIndex.Lanes), DefaultIndex)
+	sc := evaluateNatural(t, rows, naturalFingerprints(rows, DefaultIndex.Lanes), DefaultIndex, true)
 	t.Logf("%d rows: %v", len(rows), sc)
 	nb := len(jBands) - 1
-	if r, ni, p := sc.recall(0, nb), sc.recall(0, nb-1), 1-float64(sc.wrong)/float64(sc.drops); r < 0.95 || ni < 0.85 || p < 0.999 {
-		// Bounds below the whole corpus's (docs/dedup.md): the sample
-		// changes as packages install copyright files.
-		t.Errorf("recall %.4f, non-identical %.4f, precision %.5f; want ≥ 0.95, 0.85, 0.999", r, ni, p)
+	if r, ni, p := sc.recall(0, nb), sc.recall(0, nb-1), 1-float64(sc.wrong)/float64(sc.drops); r < 0.98 || ni < 0.92 || p < 0.999 {
+		// The sample is fixed by the pinned copyright list; the whole
+		// corpus's figures are in docs/dedup.md.
+		t.Errorf("recall %.4f, non-identical %.4f, precision %.5f; want ≥ 0.98, 0.92, 0.999", r, ni, p)
 	}
 	for _, j := range sc.wrongJ {
 		if j < DefaultIndex.MinSim-0.02 {
@@ -302,6 +318,6 @@ func TestNaturalTune(t *testing.T) {
 		{2, 5, 14, 11, 4, 4, 0.5, 256}, {4, 10, 14, 11, 3, 4, 0.5, 256},
 		{2, 5, 14, 11, 3, 4, 0.5, 256}, {2, 5, 16, 9, 3, 4, 0.5, 256}, {2, 4, 16, 16, 4, 4, 0.5, 256},
 	} {
-		t.Logf("%+v: %v", cfg, evaluateNatural(t, rows, fps, cfg))
+		t.Logf("%+v: %v", cfg, evaluateNatural(t, rows, fps, cfg, true))
 	}
 }

@@ -171,8 +171,10 @@ func BenchmarkPeer(b *testing.B) {
 					a.Reset(DefaultIndex.Lanes)
 					sh.Add(r.text, &a)
 					a.Fingerprint(&fp)
-					if _, _, ok := x.Query(&fp); !ok {
+					if k, sim, ok := x.Query(&fp); !ok {
 						x.Add(&fp, "")
+					} else if sim < 1 {
+						x.AddNear(&fp, "", k) // chains, as the stage
 					}
 				}
 				x.Close()

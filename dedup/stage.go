@@ -28,6 +28,9 @@ type Report struct {
 	SketchSD       float64 `json:"sketch_sd_at_threshold,omitempty"`
 	ExactChecks    int64   `json:"exact_checks,omitempty"`
 	ExactOverruled int64   `json:"exact_overruled,omitempty"`
+	// simhash_dedup only: drops found near an earlier dropped row rather
+	// than a kept one (see WithChains).
+	ViaNearCopy int64 `json:"via_near_copy,omitempty"`
 }
 
 // clusters tracks cluster sizes of keepers that have duplicates; keepers
@@ -68,9 +71,11 @@ type SimhashDedup struct {
 	x     *Index
 	roles sift.Roles
 	save  string
+	chain bool
 	fp    Fingerprint
 	acc   Accumulator
 	c     clusters
+	via   int64   // drops matched through a dropped near-copy
 	rep   *Report // final report, taken at Flush before the id file closes
 }
 
@@ -88,6 +93,7 @@ type simhashConf struct {
 	idx       IndexConfig
 	roles     sift.Roles
 	ref, save string
+	noChain   bool
 }
 
 // WithNgrams sets the SimHash shingle sizes (default DefaultWordN,
@@ -104,6 +110,15 @@ func WithSketchNgrams(word, char int) SimhashOption {
 
 // WithIndex sets the signature and index shape (default DefaultIndex).
 func WithIndex(cfg IndexConfig) SimhashOption { return func(c *simhashConf) { c.idx = cfg } }
+
+// WithChains sets whether rows dropped as near-duplicates are indexed
+// too (default true): a later row near such a row, but not near the kept
+// row it duplicates, is then dropped as well, naming that kept row, the
+// start of the chain. Rows identical to their match (estimate 1) are not
+// indexed: they find nothing their match does not. Without chains a row
+// is compared with kept rows only, and a row whose only near-copies were
+// dropped is kept.
+func WithChains(on bool) SimhashOption { return func(c *simhashConf) { c.noChain = !on } }
 
 // WithRoles sets which conversation turns are compared (default all).
 func WithRoles(r sift.Roles) SimhashOption { return func(c *simhashConf) { c.roles = r } }
@@ -139,11 +154,14 @@ func NewSimhashDedup(opts ...SimhashOption) (*SimhashDedup, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reference: %s: %w", c.ref, err)
 		}
-		if len(extra) != len(c.n) {
+		if len(extra) < len(c.n) {
 			return nil, fmt.Errorf("reference: %s: %w: no shingle settings", c.ref, ErrBadIndex)
 		}
-		for i, v := range extra {
+		for i, v := range extra[:len(c.n)] {
 			c.n[i] = int(v)
+		}
+		if err := x.setNear(extra[len(c.n):]); err != nil {
+			return nil, fmt.Errorf("reference: %s: %w", c.ref, err)
 		}
 	}
 	sh, err := NewShingler(c.n[0], c.n[1], c.n[2], c.n[3])
@@ -155,7 +173,7 @@ func NewSimhashDedup(opts ...SimhashOption) (*SimhashDedup, error) {
 			return nil, err
 		}
 	}
-	return &SimhashDedup{sh: sh, x: x, roles: c.roles, save: c.save}, nil
+	return &SimhashDedup{sh: sh, x: x, roles: c.roles, save: c.save, chain: !c.noChain}, nil
 }
 
 // Sequential marks the stage as stateful.
@@ -175,12 +193,27 @@ func (d *SimhashDedup) Process(ctx context.Context, b *sift.Batch) (arrow.Record
 		}
 		d.acc.Fingerprint(&d.fp)
 		if k, sim, ok := d.x.Query(&d.fp); ok {
-			d.c.dup(k)
-			keeper, err := d.x.ID(k)
+			root := d.x.Keeper(k)
+			d.c.dup(root)
+			keeper, err := d.x.ID(root)
 			if err != nil {
 				return nil, err
 			}
-			b.RejectDuplicate(i, keeper, "near_duplicate", fmt.Sprintf("jaccard %.2f", sim))
+			detail := fmt.Sprintf("jaccard %.2f", sim)
+			if k != root {
+				d.via++
+				near, err := d.x.ID(k)
+				if err != nil {
+					return nil, err
+				}
+				detail = fmt.Sprintf("jaccard %.2f to near-duplicate %s", sim, near)
+			}
+			b.RejectDuplicate(i, keeper, "near_duplicate", detail)
+			if d.chain && sim < 1 {
+				if _, err := d.x.AddNear(&d.fp, ids.Value(i), k); err != nil {
+					return nil, err
+				}
+			}
 			continue
 		}
 		if _, err := d.x.Add(&d.fp, ids.Value(i)); err != nil {
@@ -212,7 +245,8 @@ func (d *SimhashDedup) saveIndex() error {
 	if err != nil {
 		return err
 	}
-	if err := d.x.WriteTo(f, []byte{byte(d.sh.n[0][0]), byte(d.sh.n[0][1]), byte(d.sh.n[1][0]), byte(d.sh.n[1][1])}); err != nil {
+	extra := d.x.appendNear([]byte{byte(d.sh.n[0][0]), byte(d.sh.n[0][1]), byte(d.sh.n[1][0]), byte(d.sh.n[1][1])})
+	if err := d.x.WriteTo(f, extra); err != nil {
 		f.Abort()
 		return err
 	}
@@ -227,6 +261,7 @@ func (d *SimhashDedup) Report() any {
 	r := d.c.report(d.x.ID, d.x.Bytes())
 	r.SketchSD = math.Round(sketchSD(d.x.cfg.MinSim, SketchBins)*1e4) / 1e4
 	r.ExactChecks, r.ExactOverruled = d.x.Checks()
+	r.ViaNearCopy = d.via
 	return r
 }
 
@@ -244,6 +279,7 @@ type SimhashSpec struct {
 	Probes      int      `yaml:"probes" doc:"least certain bucket bits per band tried both ways (2^probes buckets per band)"`
 	MinSim      float64  `yaml:"min_similarity" doc:"smallest Jaccard similarity of the sketch feature sets of a near-duplicate"`
 	Verify      int      `yaml:"verify_features" doc:"features per kept row stored on disk to check pairs near min_similarity exactly (0: sketch estimate only)"`
+	Chains      bool     `yaml:"chains" doc:"also index rows dropped as near-duplicates (not identical ones), so a row near one of them is dropped too, naming the kept row the chain starts from"`
 	Roles       []string `yaml:"roles" doc:"conversation roles compared; empty for all"`
 	Reference   string   `yaml:"reference" doc:"saved index of an earlier corpus to deduplicate against (its settings win)"`
 	Save        string   `yaml:"save" doc:"write the index here at the end of the run, for a later reference"`
@@ -253,7 +289,7 @@ func init() {
 	d := DefaultIndex
 	recipe.Register("simhash_dedup", "Drops near-duplicates of earlier kept rows (SimHash), naming the keeper.",
 		SimhashSpec{WordNgram: DefaultWordN, CharNgram: DefaultCharN, SketchWord: DefaultSketchWordN, SketchChar: DefaultSketchCharN, Bits: 64 * d.Lanes, Bands: d.Bands,
-			BucketBits: d.BucketBits, TagBits: d.TagBits, TagDistance: d.TagDist, Probes: d.Probes, MinSim: d.MinSim, Verify: d.Verify},
+			BucketBits: d.BucketBits, TagBits: d.TagBits, TagDistance: d.TagDist, Probes: d.Probes, MinSim: d.MinSim, Verify: d.Verify, Chains: true},
 		func(s SimhashSpec, env recipe.Env) (sift.Stage, error) {
 			roles, err := sift.ParseRoles(s.Roles, sift.AllRoles)
 			if err != nil {
@@ -265,6 +301,7 @@ func init() {
 			opts := []SimhashOption{WithNgrams(s.WordNgram, s.CharNgram), WithSketchNgrams(s.SketchWord, s.SketchChar), WithRoles(roles),
 				WithIndex(IndexConfig{Lanes: s.Bits / 64, Bands: s.Bands, BucketBits: s.BucketBits, TagBits: s.TagBits,
 					TagDist: s.TagDistance, Probes: s.Probes, MinSim: s.MinSim, Verify: s.Verify})}
+			opts = append(opts, WithChains(s.Chains))
 			if s.Reference != "" {
 				opts = append(opts, WithReference(env.Path(s.Reference)))
 			}
