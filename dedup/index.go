@@ -30,8 +30,8 @@ type IndexConfig struct {
 
 // setsInMemory is how many bytes of the newest stored feature sets stay in
 // memory: checks against them (near-copies tend to be near in a stream)
-// cost no read; at 1 M documents, 4 B each.
-const setsInMemory = 4 << 20
+// cost no read; at 1 M documents, 1 B each.
+const setsInMemory = 1 << 20
 
 // verifyBand is how many standard deviations of the sketch's estimate
 // from MinSim a pair is checked on its features.
@@ -126,8 +126,7 @@ type Index struct {
 	spages   [][]smallBlock // arena of small blocks
 	nblocks  uint32
 	nsmall   uint32
-	ids      idStore
-	sets     idStore     // with Verify: each document's features, little-endian uint32s
+	docs     idStore     // per document: its id's length (uvarint), the id, with Verify its stored features (little-endian uint32s)
 	near     [][2]uint32 // documents added by AddNear and the kept document each leads to, by document
 
 	checks, overruled int64 // pairs checked on their features; of them, decided otherwise than by the estimate
@@ -142,15 +141,22 @@ type Index struct {
 }
 
 // ErrIndexFull is returned when the index cannot take more documents: it
-// holds at most 2^32-2 documents and ids of at most 1 MiB.
+// holds at most 2^32-2 documents and ids of at most maxDocID bytes (992
+// KiB: an id and its stored features are one record of at most 1 MiB).
 var ErrIndexFull = errors.New("dedup: index full")
+
+// maxDocID is the longest id of an Index document.
+const maxDocID = maxID - 32<<10
 
 // NewIndex returns an empty index. The error names the offending field.
 func NewIndex(cfg IndexConfig) (*Index, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	x := &Index{cfg: cfg, head: make([]uint32, cfg.Bands<<cfg.BucketBits), nblocks: 1, sets: idStore{keep: setsInMemory}}
+	x := &Index{cfg: cfg, head: make([]uint32, cfg.Bands<<cfg.BucketBits), nblocks: 1}
+	if cfg.Verify > 0 {
+		x.docs.keep = setsInMemory
+	}
 	for n := 1; n <= SketchBins; n++ {
 		x.band[n] = verifyBand * sketchSD(cfg.MinSim, n)
 	}
@@ -176,17 +182,35 @@ func (x *Index) addSketch(sk *Sketch) {
 
 // ID returns the id of document doc. The error is an I/O error of the
 // temporary id file.
-func (x *Index) ID(doc int) (string, error) { return x.ids.get(doc) }
+func (x *Index) ID(doc int) (string, error) {
+	var buf []byte
+	id, _, err := x.record(doc, &buf)
+	return string(id), err
+}
+
+// record returns document doc's id and stored features, views of memory
+// or of *buf (see idStore.view).
+func (x *Index) record(doc int, buf *[]byte) (id, set []byte, err error) {
+	b, err := x.docs.view(doc, buf)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, n := binary.Uvarint(b)
+	if n <= 0 || l > uint64(len(b)-n) {
+		return nil, nil, fmt.Errorf("dedup: document %d: damaged record", doc)
+	}
+	return b[n : n+int(l)], b[n+int(l):], nil
+}
 
 // Bytes returns the memory the index holds, in bytes.
 func (x *Index) Bytes() int64 {
 	return int64(len(x.sketches))<<pageShift*int64(len(Sketch{})) + int64(cap(x.head))*4 + int64(cap(x.sketches)+cap(x.pages)+cap(x.spages))*24 +
 		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) +
-		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.ids.bytes() + x.sets.bytes() + int64(cap(x.near))*8
+		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.docs.bytes() + int64(cap(x.near))*8
 }
 
 // Close releases the temporary id file. The index must not be used after.
-func (x *Index) Close() error { return errors.Join(x.ids.close(), x.sets.close()) }
+func (x *Index) Close() error { return x.docs.close() }
 
 // key returns band's bucket and tag bits of s.
 func (x *Index) key(s *Sig, band int) (bucket, tag uint32) { return x.cfg.BandKey(s, band) }
@@ -272,7 +296,7 @@ func (x *Index) similarity(d uint32, fp *Fingerprint) float64 {
 	if len(q) == 0 {
 		return s
 	}
-	b, err := x.sets.view(int(d), &x.raw)
+	_, b, err := x.record(int(d), &x.raw)
 	if err != nil || len(b) == 0 { // no features stored: the estimate stands
 		return s
 	}
@@ -420,10 +444,7 @@ func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 	if doc == math.MaxUint32 || x.nblocks > maxBlocks-uint32(x.cfg.Bands) || x.nsmall > maxBlocks-uint32(x.cfg.Bands) {
 		return 0, ErrIndexFull
 	}
-	if err := x.ids.add(id); err != nil {
-		return 0, err
-	}
-	if err := x.addSet(fp); err != nil {
+	if err := x.addRecord(id, fp); err != nil {
 		return 0, err
 	}
 	x.addSketch(&fp.Sketch)
@@ -434,26 +455,30 @@ func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 	return doc, nil
 }
 
-// addSet stores the next document's features (none if Verify is 0): the
-// k smallest, sorted, or when it has no more than k feature hashes in
-// all, their top halves as they come, duplicates included, so that a kept
-// row pays for no sort; the rare check against it sorts them.
-func (x *Index) addSet(fp *Fingerprint) error {
-	k := x.cfg.Verify
-	if k == 0 {
-		return nil
+// addRecord stores the next document's id and features (none if Verify
+// is 0) in one record, so that a document costs one offset in memory: the
+// k smallest features, sorted, or when it has no more than k feature
+// hashes in all, their top halves as they come, duplicates included, so
+// that a kept row pays for no sort; the rare check against it sorts them.
+func (x *Index) addRecord(id string, fp *Fingerprint) error {
+	if len(id) > maxDocID {
+		return ErrIndexFull
 	}
-	x.enc = x.enc[:0]
-	if fp.setLen != k && len(fp.raw) <= k {
+	x.enc = binary.AppendUvarint(x.enc[:0], uint64(len(id)))
+	x.enc = append(x.enc, id...)
+	k := x.cfg.Verify
+	switch {
+	case k == 0:
+	case fp.setLen != k && len(fp.raw) <= k:
 		for _, h := range fp.raw {
 			x.enc = binary.LittleEndian.AppendUint32(x.enc, uint32(h>>32))
 		}
-	} else {
+	default:
 		for _, v := range fp.features(k) {
 			x.enc = binary.LittleEndian.AppendUint32(x.enc, v)
 		}
 	}
-	return x.sets.add(unsafe.String(unsafe.SliceData(x.enc), len(x.enc))) // add copies it
+	return x.docs.add(unsafe.String(unsafe.SliceData(x.enc), len(x.enc))) // add copies it
 }
 
 func (x *Index) insert(band int, bucket, tag uint32, doc int) {
@@ -501,8 +526,9 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 	}
 	buf = append(buf, extra...)
 	bw.Write(buf)
+	var rec []byte
 	for doc := 0; doc < x.Len(); doc++ {
-		id, err := x.ID(doc)
+		id, set, err := x.record(doc, &rec)
 		if err != nil {
 			return err
 		}
@@ -510,10 +536,6 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 		buf = binary.AppendUvarint(buf, uint64(len(id)))
 		buf = append(buf, id...)
 		if c.Verify > 0 {
-			set, err := x.sets.get(doc)
-			if err != nil {
-				return err
-			}
 			buf = binary.AppendUvarint(buf, uint64(len(set)))
 			buf = append(buf, set...)
 		}
@@ -586,16 +608,15 @@ func ReadIndex(r io.Reader) (*Index, []byte, error) {
 			return nil, nil, fmt.Errorf("%w: document %d: %v", ErrBadIndex, doc, err)
 		}
 		l, err := binary.ReadUvarint(br)
-		if err != nil || l > maxID {
+		if err != nil || l > maxDocID {
 			return nil, nil, fmt.Errorf("%w: document %d id", ErrBadIndex, doc)
 		}
 		id = append(id[:0], make([]byte, l)...)
 		if _, err := io.ReadFull(br, id); err != nil {
 			return nil, nil, fmt.Errorf("%w: document %d id: %v", ErrBadIndex, doc, err)
 		}
-		if err := x.ids.add(string(id)); err != nil {
-			return nil, nil, err
-		}
+		rec := binary.AppendUvarint(nil, l)
+		rec = append(rec, id...)
 		if x.cfg.Verify > 0 {
 			l, err := binary.ReadUvarint(br)
 			if err != nil || l > 4*uint64(x.cfg.Verify) || l%4 != 0 {
@@ -605,9 +626,10 @@ func ReadIndex(r io.Reader) (*Index, []byte, error) {
 			if _, err := io.ReadFull(br, id); err != nil {
 				return nil, nil, fmt.Errorf("%w: document %d features: %v", ErrBadIndex, doc, err)
 			}
-			if err := x.sets.add(string(id)); err != nil {
-				return nil, nil, err
-			}
+			rec = append(rec, id...)
+		}
+		if err := x.docs.add(string(rec)); err != nil {
+			return nil, nil, err
 		}
 		x.addSketch(&sk)
 	}
