@@ -377,3 +377,38 @@ func TestIPCStreamInput(t *testing.T) {
 		t.Errorf("rows %q rejects %v", rows, rej)
 	}
 }
+
+// TestEscapedFieldsAcrossLines: strings with escapes in every mapped field,
+// on consecutive lines of one batch, decode as encoding/json decodes them
+// (the reader reuses its buffers from line to line).
+func TestEscapedFieldsAcrossLines(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	var lines []string
+	for i := range 6 {
+		lines = append(lines, fmt.Sprintf(`{"id":"id\t%d\u00e9","text":"line %d\nwith \"quotes\" \ud83d\ude00 and \\ back","source":"s\/%d"}`, i, i, i),
+			fmt.Sprintf(`{"id":"c%d","messages":[{"role":"user","content":"q\n%d \u4e2d"},{"role":"assistant","content":"a\t%d"}],"k\u0041":"v\n"}`, i, i, i))
+	}
+	rows, rej := readAll(t, mem, 4, write(t, t.TempDir(), "e.jsonl", strings.Join(lines, "\n")))
+	if len(rej) != 0 || len(rows) != len(lines) {
+		t.Fatalf("%d rows, rejects %v", len(rows), rej)
+	}
+	for i, l := range lines {
+		var want, got map[string]any
+		if err := json.Unmarshal([]byte(l), &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(rows[i]), &got); err != nil {
+			t.Fatal(err)
+		}
+		if meta, ok := got["meta"].(map[string]any); ok { // unmapped members come back under meta
+			delete(got, "meta")
+			for k, v := range meta {
+				got[k] = v
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("line %d:\n got %v\nwant %v", i, got, want)
+		}
+	}
+}

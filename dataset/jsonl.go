@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/internal/jsontext"
@@ -26,19 +28,48 @@ const (
 // rowError is a row that cannot be read.
 type rowError struct{ reason, detail string }
 
-// parseJSONLine decodes one JSON object line into r. r's byte slices alias
-// line or scratch.
-func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
+// lineBufs are a reader's buffers, reused from line to line, that a row's
+// fields alias when they are not slices of the line itself.
+type lineBufs struct {
+	meta []byte         // the unmapped members, as a JSON object
+	unq  []byte         // unquoted strings that had escapes
+	msgs []sift.Message // the turns of a unified conversation
+}
+
+// unquote returns the contents of the JSON string literal lit: a slice of
+// lit without escapes, else of b.unq. parseJSONLine reserves b.unq to the
+// line's length first, and no line unquotes to more, so the slices handed
+// out for one line never move.
+func (b *lineBufs) unquote(lit []byte) []byte {
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return lit[1 : len(lit)-1]
+	}
+	n := len(b.unq)
+	b.unq = jsontext.AppendUnquote(b.unq, lit)
+	return b.unq[n:len(b.unq):len(b.unq)]
+}
+
+// str is unquote as a string aliasing the same bytes: valid until the next
+// line, which is as long as the row it goes into lives.
+func (b *lineBufs) str(lit []byte) string {
+	u := b.unquote(lit)
+	return unsafe.String(unsafe.SliceData(u), len(u))
+}
+
+// parseJSONLine decodes one JSON object line into r. r's byte slices and
+// strings alias line or bufs, until the next call.
+func parseJSONLine(line []byte, r *sift.RawRow, bufs *lineBufs) *rowError {
 	if !utf8.Valid(line) {
 		return &rowError{ReasonUTF8, fmt.Sprintf("invalid UTF-8 at byte %d", invalidAt(line))}
 	}
+	bufs.unq = slices.Grow(bufs.unq[:0], len(line))
 	start := len(line) - len(bytes.TrimLeft(line, " \t\r\n"))
 	if start < len(line) && line[start] == '{' {
-		meta := (*scratch)[:0]
+		meta := bufs.meta[:0]
 		var ferr *rowError
 		var seen uint8 // modelled fields met so far
 		ok := jsontext.Members(line, func(key, val []byte) bool {
-			name := jsontext.Unquote(key)
+			name := bufs.unquote(key)
 			if bit := modelledBit(name); bit != 0 {
 				if seen&bit != 0 {
 					ferr = &rowError{ReasonDuplicateKey, fmt.Sprintf("key %q twice", name)}
@@ -46,7 +77,7 @@ func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
 				}
 				seen |= bit
 			}
-			modelled, err := setField(r, name, val)
+			modelled, err := setField(r, name, val, bufs)
 			if err != nil {
 				ferr = err
 				return false
@@ -62,7 +93,7 @@ func parseJSONLine(line []byte, r *sift.RawRow, scratch *[]byte) *rowError {
 			meta = append(meta, '}')
 			r.Meta = meta
 		}
-		*scratch = meta
+		bufs.meta = meta
 		if ok {
 			return nil
 		}
@@ -98,12 +129,12 @@ func modelledBit(name []byte) uint8 {
 }
 
 // set stores a modelled field and reports whether name is one.
-func setField(r *sift.RawRow, name, val []byte) (bool, *rowError) {
+func setField(r *sift.RawRow, name, val []byte, bufs *lineBufs) (bool, *rowError) {
 	switch string(name) {
 	case sift.ColID:
 		switch val[0] {
 		case '"':
-			r.ID = jsontext.Unquote(val)
+			r.ID = bufs.unquote(val)
 		case 'n':
 			r.ID = nil
 		default:
@@ -124,12 +155,12 @@ func setField(r *sift.RawRow, name, val []byte) (bool, *rowError) {
 			return true, wrongType(name, val, "a string")
 		}
 		if string(name) == sift.ColText {
-			r.Text, r.HasText = jsontext.Unquote(val), true
+			r.Text, r.HasText = bufs.unquote(val), true
 		} else {
-			r.Source, r.HasSource = jsontext.Unquote(val), true
+			r.Source, r.HasSource = bufs.unquote(val), true
 		}
 	case sift.ColMessages:
-		msgs, ok, err := unifiedMessages(val)
+		msgs, ok, err := unifiedMessages(val, bufs)
 		if err != nil {
 			return true, err
 		}
@@ -151,11 +182,14 @@ func wrongType(name, val []byte, want string) *rowError {
 // an array of objects of exactly a string role naming a known role and a
 // string content. A turn that gives role or content twice is an error
 // whatever its shape.
-func unifiedMessages(val []byte) ([]sift.Message, bool, *rowError) {
+func unifiedMessages(val []byte, bufs *lineBufs) ([]sift.Message, bool, *rowError) {
 	if val[0] != '[' {
 		return nil, false, nil
 	}
-	msgs := make([]sift.Message, 0, 4) // not nil: [] is a conversation of no turns
+	if bufs.msgs == nil {
+		bufs.msgs = make([]sift.Message, 0, 4)
+	}
+	msgs := bufs.msgs[:0] // not nil: [] is a conversation of no turns
 	unified := true
 	var err *rowError
 	i := -1
@@ -170,7 +204,7 @@ func unifiedMessages(val []byte) ([]sift.Message, bool, *rowError) {
 		var dup []byte
 		jsontext.Members(t, func(key, v []byte) bool {
 			keys++
-			switch k := jsontext.Unquote(key); string(k) {
+			switch k := bufs.unquote(key); string(k) {
 			case "role", "content":
 				p := &role
 				if k[0] == 'c' {
@@ -192,7 +226,7 @@ func unifiedMessages(val []byte) ([]sift.Message, bool, *rowError) {
 			unified = false
 			return true
 		}
-		msgs = append(msgs, sift.Message{Role: string(jsontext.Unquote(role)), Content: string(jsontext.Unquote(content))})
+		msgs = append(msgs, sift.Message{Role: bufs.str(role), Content: bufs.str(content)})
 		return true
 	})
 	if err != nil {
@@ -201,6 +235,7 @@ func unifiedMessages(val []byte) ([]sift.Message, bool, *rowError) {
 	if !unified {
 		return nil, false, nil
 	}
+	bufs.msgs = msgs
 	return msgs, true, nil
 }
 

@@ -19,7 +19,7 @@ type jsonlFile struct {
 	maxLine int
 	line    int
 	buf     []byte // over-long-for-bufio lines
-	scratch []byte
+	bufs    lineBufs
 	idbuf   []byte
 	r       sift.RawRow
 }
@@ -92,7 +92,7 @@ func (f *jsonlFile) fill(rb *sift.Builder, n int) ([]sift.Reject, error) {
 			continue
 		}
 		f.r = sift.RawRow{}
-		if e := parseJSONLine(line, &f.r, &f.scratch); e != nil {
+		if e := parseJSONLine(line, &f.r, &f.bufs); e != nil {
 			rejects = append(rejects, rejectLine(f.path, f.line, e, line))
 			continue
 		}

@@ -307,11 +307,20 @@ func Kind(c byte) string {
 // Without escapes it aliases lit; else the result is new.
 func Unquote(lit []byte) []byte {
 	s := lit[1 : len(lit)-1]
-	i := bytes.IndexByte(s, '\\')
-	if i < 0 {
+	if bytes.IndexByte(s, '\\') < 0 {
 		return s
 	}
-	out := make([]byte, 0, len(s))
+	return AppendUnquote(make([]byte, 0, len(s)), lit)
+}
+
+// AppendUnquote appends what [Unquote] returns for lit to out: never more
+// than len(lit)-2 bytes.
+func AppendUnquote(out, lit []byte) []byte {
+	s := lit[1 : len(lit)-1]
+	i := bytes.IndexByte(s, '\\')
+	if i < 0 {
+		return append(out, s...)
+	}
 	for {
 		out = append(out, s[:i]...)
 		e := s[i+1]
