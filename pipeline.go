@@ -536,6 +536,10 @@ func (r *Reject) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"duplicate_of":`...)
 		dst = AppendJSONString(dst, r.DuplicateOf)
 	}
+	if r.Value != nil {
+		dst = append(dst, `,"value":`...)
+		dst = appendFloat(dst, *r.Value)
+	}
 	if len(r.Record) > 0 {
 		dst = append(dst, `,"record":`...)
 		dst = append(dst, r.Record...)

@@ -58,7 +58,11 @@ type Reject struct {
 	Reason      string // short machine code, e.g. "too_short"
 	Detail      string // human text, e.g. "12 words < min 50"
 	DuplicateOf string // id of the kept row, for duplicates
-	Record      []byte // the row as a JSON object, or the raw input line for input errors (as a JSON string)
+	// Value is the number the row was judged by, for stages that judge by
+	// one (the perplexity stage's score), so that readers of the rejects
+	// (jq, run reports) need not parse Detail; nil for none.
+	Value  *float64
+	Record []byte // the row as a JSON object, or the raw input line for input errors (as a JSON string)
 }
 
 // Batch is one unit of work handed to a stage, and collects what the stage
@@ -104,7 +108,7 @@ func (b *Batch) RejectDuplicate(row int, of, reason, detail string) {
 }
 
 // RejectFrom drops row of rec, a batch the stage held back (for Flush). Only
-// r's Reason, Detail and DuplicateOf are used. It panics if row is out of
+// r's Reason, Detail, DuplicateOf and Value are used. It panics if row is out of
 // range or was already rejected.
 func (b *Batch) RejectFrom(rec arrow.RecordBatch, row int, r Reject) {
 	if row < 0 || int64(row) >= rec.NumRows() {

@@ -253,13 +253,14 @@ func (p *Perplexity) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBa
 	res := p.scoreBatch(b.Rec)
 	out := p.annotate(b.Mem, b.Rec, res, p.th)
 	defer out.Release()
-	p.selectRows(b, b.Rec, res, p.th, b.Reject)
+	p.selectRows(b, b.Rec, res, p.th, func(row int, r sift.Reject) { b.RejectFrom(b.Rec, row, r) })
 	return b.Keep(ctx, out)
 }
 
-// selectRows rejects the rows of rec outside the thresholds through reject
-// and counts the scored rows.
-func (p *Perplexity) selectRows(b *sift.Batch, rec arrow.RecordBatch, res []lm.Result, th thresholds, reject func(row int, reason, detail string)) {
+// selectRows rejects the rows of rec outside the thresholds through reject,
+// each with its perplexity as the reject's Value, and counts the scored
+// rows.
+func (p *Perplexity) selectRows(b *sift.Batch, rec arrow.RecordBatch, res []lm.Result, th thresholds, reject func(row int, r sift.Reject)) {
 	for i, r := range res {
 		if r.Tokens == 0 {
 			b.Count("no_tokens", 1)
@@ -268,9 +269,9 @@ func (p *Perplexity) selectRows(b *sift.Batch, rec arrow.RecordBatch, res []lm.R
 		b.Count("scored", 1)
 		switch ppl := r.Perplexity(); {
 		case ppl < th.lo:
-			reject(i, ReasonBelow, fmt.Sprintf("perplexity %.4g < %.4g (%s)", ppl, th.lo, th.loWhy))
+			reject(i, sift.Reject{Reason: ReasonBelow, Detail: fmt.Sprintf("perplexity %.4g < %.4g (%s)", ppl, th.lo, th.loWhy), Value: &ppl})
 		case ppl > th.hi:
-			reject(i, ReasonAbove, fmt.Sprintf("perplexity %.4g > %.4g (%s)", ppl, th.hi, th.hiWhy))
+			reject(i, sift.Reject{Reason: ReasonAbove, Detail: fmt.Sprintf("perplexity %.4g > %.4g (%s)", ppl, th.hi, th.hiWhy), Value: &ppl})
 		}
 	}
 }
@@ -420,9 +421,9 @@ func (c *calibrating) release(ctx context.Context, b *sift.Batch) (arrow.RecordB
 		for i := range keep {
 			keep[i] = true
 		}
-		c.selectRows(b, h.rec, h.res, c.th, func(row int, reason, detail string) {
+		c.selectRows(b, h.rec, h.res, c.th, func(row int, r sift.Reject) {
 			keep[row] = false
-			b.RejectFrom(h.rec, row, sift.Reject{Reason: reason, Detail: detail})
+			b.RejectFrom(h.rec, row, r)
 		})
 		mask.AppendValues(keep, nil)
 		m := mask.NewArray()

@@ -163,6 +163,14 @@ func TestSelection(t *testing.T) {
 						t.Errorf("no %s reject", r)
 					}
 				}
+				// Each reject carries its perplexity, outside the band.
+				for _, l := range strings.Split(strings.TrimSpace(rej), "\n") {
+					var r struct{ Value *float64 }
+					if err := json.Unmarshal([]byte(l), &r); err != nil || r.Value == nil || *r.Value >= lo && *r.Value <= hi {
+						t.Errorf("reject without a value outside [%v, %v]: %s", lo, hi, l)
+						break
+					}
+				}
 			})
 		}
 	}

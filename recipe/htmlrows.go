@@ -331,6 +331,7 @@ type rejectLine struct {
 	Reason      string          `json:"reason"`
 	Detail      string          `json:"detail"`
 	DuplicateOf string          `json:"duplicate_of"`
+	Value       *float64        `json:"value"`
 	Record      json.RawMessage `json:"record"`
 }
 
@@ -339,15 +340,12 @@ func (rs *rowStats) reject(line []byte) {
 	if json.Unmarshal(line, &r) != nil {
 		return
 	}
-	if r.Stage == "perplexity" {
-		var v float64
-		if _, err := fmt.Sscanf(r.Detail, "perplexity %g", &v); err == nil {
-			s := rs.step(r.Stage)
-			if s.rejectedPPL == nil {
-				s.rejectedPPL = newPPLHist()
-			}
-			s.rejectedPPL.add(v)
+	if r.Value != nil && r.Stage == "perplexity" {
+		s := rs.step(r.Stage)
+		if s.rejectedPPL == nil {
+			s.rejectedPPL = newPPLHist()
 		}
+		s.rejectedPPL.add(*r.Value)
 	}
 	if r.DuplicateOf != "" {
 		if st := rs.steps[r.Stage]; st != nil && st.kept != nil {
@@ -590,8 +588,8 @@ func (rs *rowStats) clusterChart(step string) template.HTML {
 }
 
 // pplHist is the perplexity of every row a perplexity step scored, kept
-// and rejected; nil without one. Rejected rows' values come from their
-// reject details, to 4 significant digits.
+// and rejected; nil without one. Rejected rows' values are their rejects'
+// Value.
 func (rs *rowStats) pplHist(step string) *histogram {
 	if rs == nil || rs.steps[step] == nil {
 		return nil

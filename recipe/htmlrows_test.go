@@ -63,7 +63,8 @@ func TestHistogramBins(t *testing.T) {
 func TestRejectsAnyChunks(t *testing.T) {
 	var stream []byte
 	for i := range 200 {
-		stream = fmt.Appendf(stream, `{"id":"r%d","stage":"perplexity","reason":"ppl_below_band","detail":"perplexity %d < 50 (p70)","record":{"id":"r%d","text":"row %d text"}}`+"\n", i, i%50+1, i, i)
+		// The detail holds no number: the histogram takes the value.
+		stream = fmt.Appendf(stream, `{"id":"r%d","stage":"perplexity","reason":"ppl_below_band","detail":"below the band","value":%d,"record":{"id":"r%d","text":"row %d text"}}`+"\n", i, i%50+1, i, i)
 	}
 	var want *rowStats
 	for _, size := range []int{len(stream), 1, 7, 4096} {
@@ -76,8 +77,12 @@ func TestRejectsAnyChunks(t *testing.T) {
 			p = p[n:]
 		}
 		rs.partial = nil
-		if got := rs.steps["perplexity"].rejectedPPL.total(); got != 200 {
+		h := rs.steps["perplexity"].rejectedPPL
+		if got := h.total(); got != 200 {
 			t.Errorf("size %d: %d perplexities, want 200", size, got)
+		}
+		if top := h.Counts[int(h.pos(50)*float64(len(h.Counts)))]; top < 4 {
+			t.Errorf("size %d: %d perplexities in the bin of 50, want 4 or more", size, top)
 		}
 		if want == nil {
 			want = rs
