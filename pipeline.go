@@ -71,7 +71,14 @@ type Pipeline struct {
 	tmpDir  string
 
 	readRows, readBytes atomic.Int64 // progress, shared with the sink goroutine
-	words               sync.Map     // batch → *segCache: segmentation handed from step to step
+	// For the observer: the input's bytes read and in all, rows written,
+	// and each step's counts, by its StageStats (set before the steps
+	// start, read-only after).
+	inDone, inSize, rowsOut atomic.Int64
+	live                    []liveStage
+	liveBy                  map[*StageStats]*liveStage
+	obsMu                   sync.Mutex
+	words                   sync.Map // batch → *segCache: segmentation handed from step to step
 }
 
 // Option configures a [Pipeline].
@@ -146,6 +153,15 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 	start := time.Now()
 	st := &Stats{Stages: make([]StageStats, len(p.steps)+1)}
 	st.Stages[0] = StageStats{Name: ReadStage, Workers: 1}
+	if p.obs != nil {
+		p.live = make([]liveStage, len(st.Stages))
+		p.liveBy = map[*StageStats]*liveStage{}
+		p.live[0].name, p.live[0].workers = ReadStage, 1
+		for i, s := range p.steps {
+			p.live[i+1].name, p.live[i+1].workers = s.Name, p.workersFor(s)
+			p.liveBy[&st.Stages[i+1]] = &p.live[i+1]
+		}
+	}
 	spools := make([]*spool, len(p.steps)+1)
 	for i := range spools {
 		spools[i] = &spool{dir: p.tmpDir, enabled: p.rejects != nil}
@@ -160,7 +176,7 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 	g.Go(func() error {
 		defer close(chans[0])
 		defer runtime.UnlockOSThread()
-		return p.read(ctx, chans[0], &st.Stages[0], spools[0])
+		return p.read(ctx, chans[0], &st.Stages[0], spools[0], start)
 	})
 	for i, step := range p.steps {
 		ss := &st.Stages[i+1]
@@ -186,7 +202,8 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 				return err
 			}
 			if p.obs != nil {
-				p.obs.Observe(Progress{RowsIn: p.readRows.Load(), RowsOut: st.RowsOut, BytesIn: p.readBytes.Load(), Elapsed: time.Since(start)})
+				p.rowsOut.Store(st.RowsOut)
+				p.observe(start)
 			}
 		}
 		return nil
@@ -235,14 +252,20 @@ func (p *Pipeline) workersFor(s Step) int {
 	return p.workers
 }
 
-func (p *Pipeline) read(ctx context.Context, out chan<- arrow.RecordBatch, ss *StageStats, sp *spool) error {
+func (p *Pipeline) read(ctx context.Context, out chan<- arrow.RecordBatch, ss *StageStats, sp *spool, start time.Time) error {
 	var m cpuMeter
 	m.lock()
+	sized, _ := p.src.(Sized)
 	for {
 		var rec arrow.RecordBatch
 		var rejects []Reject
 		var err error
 		ss.CPU += m.time(func() { rec, rejects, err = p.src.Next(ctx) })
+		if sized != nil && p.obs != nil && err == nil {
+			done, total := sized.InputProgress()
+			p.inDone.Store(done)
+			p.inSize.Store(total)
+		}
 		if err == io.EOF {
 			return nil
 		}
@@ -260,16 +283,22 @@ func (p *Pipeline) read(ctx context.Context, out chan<- arrow.RecordBatch, ss *S
 			}
 		}
 		ss.RowsIn += int64(len(rejects))
+		if rec != nil {
+			n, size := rec.NumRows(), TextBytes(rec)
+			ss.RowsIn += n
+			ss.RowsOut += n
+			ss.BytesOut += size
+		}
+		p.readRows.Store(ss.RowsIn)
+		p.readBytes.Store(ss.BytesOut)
+		if p.obs != nil {
+			p.live[0].set(ss)
+			p.observe(start)
+		}
 		if rec == nil {
 			continue
 		}
-		n, size := rec.NumRows(), TextBytes(rec)
-		ss.RowsIn += n
-		ss.RowsOut += n
-		ss.BytesOut += size
-		p.readRows.Store(ss.RowsIn)
-		p.readBytes.Store(ss.BytesOut)
-		if n == 0 {
+		if n := rec.NumRows(); n == 0 {
 			rec.Release()
 			continue
 		}
@@ -361,7 +390,11 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 			return nil
 		})
 	}
+	lv := p.liveBy[ss]
 	collect := func(r result) error {
+		if lv != nil {
+			defer lv.set(ss)
+		}
 		ss.RowsIn += r.rowsIn
 		ss.BytesIn += r.bytesIn
 		ss.Busy += r.busy
@@ -395,6 +428,9 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		if r.rec.NumRows() == 0 {
 			r.rec.Release()
 			return nil
+		}
+		if lv != nil {
+			lv.set(ss) // before the batch can reach the sink, which observes
 		}
 		return send(ctx, out, r.rec)
 	}
@@ -437,6 +473,38 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		release(done)
 	}
 	return err
+}
+
+// liveStage is a step's counts for the observer, copied from its
+// StageStats by the goroutine that owns them.
+type liveStage struct {
+	name                string
+	workers             int
+	in, added, out, rej atomic.Int64
+	busy                atomic.Int64 // nanoseconds
+}
+
+func (l *liveStage) set(ss *StageStats) {
+	l.in.Store(ss.RowsIn)
+	l.added.Store(ss.RowsAdded)
+	l.out.Store(ss.RowsOut)
+	l.rej.Store(ss.RowsRejected)
+	l.busy.Store(int64(ss.Busy))
+}
+
+// observe tells the observer where the run is.
+func (p *Pipeline) observe(start time.Time) {
+	pr := Progress{RowsIn: p.readRows.Load(), RowsOut: p.rowsOut.Load(), BytesIn: p.readBytes.Load(),
+		Elapsed: time.Since(start), InputDone: p.inDone.Load(), InputSize: p.inSize.Load(),
+		Stages: make([]StageProgress, len(p.live))}
+	for i := range p.live {
+		l := &p.live[i]
+		pr.Stages[i] = StageProgress{Name: l.name, Workers: l.workers, RowsIn: l.in.Load(), RowsAdded: l.added.Load(),
+			RowsOut: l.out.Load(), RowsRejected: l.rej.Load(), Busy: time.Duration(l.busy.Load())}
+	}
+	p.obsMu.Lock()
+	defer p.obsMu.Unlock()
+	p.obs.Observe(pr)
 }
 
 func releaseRec(r arrow.RecordBatch) {

@@ -356,3 +356,51 @@ func TestRejectRecordsOnlyWhenWritten(t *testing.T) {
 		mem.AssertSize(t, 0)
 	}
 }
+
+// TestObserverStages checks the per-step counts the observer is told:
+// named in run order, never decreasing, never more out and rejected than
+// in and added, and at most the final stats.
+func TestObserverStages(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := makeRows(mem, 500)
+	defer rec.Release()
+	var out sift.Collector
+	defer out.Release()
+	var seen []sift.Progress
+	p := sift.NewPipeline(sift.NewSliceSource(batches(rec, 7)...), &out, sift.WithAllocator(mem), sift.WithWorkers(3),
+		sift.WithObserver(sift.ObserverFunc(func(p sift.Progress) { seen = append(seen, p) })),
+		sift.WithStage("drop", sift.StageFunc(dropFives)),
+		sift.WithStage("twice", sift.StageFunc(twice)),
+	)
+	st, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 500/7 {
+		t.Fatalf("%d observations for %d batches", len(seen), 500/7+1)
+	}
+	prev := seen[0]
+	for _, pr := range seen {
+		if len(pr.Stages) != 3 || pr.Stages[0].Name != sift.ReadStage || pr.Stages[1].Name != "drop" || pr.Stages[2].Name != "twice" {
+			t.Fatalf("stages %+v", pr.Stages)
+		}
+		for i, s := range pr.Stages {
+			q, f := prev.Stages[i], st.Stages[i]
+			if s.RowsIn < q.RowsIn || s.RowsOut < q.RowsOut || s.RowsRejected < q.RowsRejected || s.Busy < q.Busy {
+				t.Errorf("%s went back: %+v after %+v", s.Name, s, q)
+			}
+			if s.RowsOut+s.RowsRejected > s.RowsIn+s.RowsAdded || s.RowsIn > f.RowsIn || s.RowsRejected > f.RowsRejected {
+				t.Errorf("%s: %+v, final %+v", s.Name, s, f)
+			}
+		}
+		if pr.RowsOut < prev.RowsOut || pr.RowsOut > pr.Stages[2].RowsOut {
+			t.Errorf("rows out %d, last step's %d", pr.RowsOut, pr.Stages[2].RowsOut)
+		}
+		prev = pr
+	}
+	last := seen[len(seen)-1]
+	if last.RowsOut != st.RowsOut || last.Stages[1].RowsRejected != st.Stages[1].RowsRejected {
+		t.Errorf("last observation %+v, final stats out %d, drop rejected %d", last, st.RowsOut, st.Stages[1].RowsRejected)
+	}
+}

@@ -82,14 +82,40 @@ func (st *Stats) total() {
 
 // Progress is a snapshot of a running pipeline.
 type Progress struct {
-	RowsIn  int64
-	RowsOut int64
-	BytesIn int64
+	RowsIn  int64 // rows read
+	RowsOut int64 // rows written
+	BytesIn int64 // text bytes read
 	Elapsed time.Duration
+	// InputDone and InputSize are the bytes of the input read so far and
+	// in all, when the source knows them (it implements [Sized]); InputSize
+	// is 0 when unknown.
+	InputDone, InputSize int64
+	// Stages are the counts of each step so far, in run order, the source
+	// ([ReadStage]) first. The slice is the observer's to keep.
+	Stages []StageProgress
 }
 
-// Observer is told of a pipeline's progress. Observe is called from one
-// goroutine at a time and should return quickly.
+// StageProgress is one step's part of a [Progress].
+type StageProgress struct {
+	Name                                     string
+	RowsIn, RowsAdded, RowsOut, RowsRejected int64
+	// Busy is the time the step's workers have spent in it, summed over
+	// workers (see [StageStats]).
+	Busy    time.Duration
+	Workers int
+}
+
+// Sized is implemented by sources that know how much of their input they
+// have read, in bytes (for example of the input files on disk): done so
+// far and total, 0 when unknown. The pipeline calls it from the goroutine
+// calling Next, after each call.
+type Sized interface {
+	InputProgress() (done, total int64)
+}
+
+// Observer is told of a pipeline's progress: after every batch read and
+// every batch written. Observe is called from one goroutine at a time and
+// should return quickly.
 type Observer interface {
 	Observe(Progress)
 }

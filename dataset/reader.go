@@ -18,7 +18,8 @@ import (
 // sift.Source.
 type Reader struct {
 	mem       memory.Allocator
-	files     []string
+	files     []string // not yet opened
+	sizes     []int64  // of every file, for InputProgress
 	batchSize int
 	maxLine   int
 	cur       fileReader
@@ -32,6 +33,8 @@ type fileReader interface {
 	// fill appends up to n rows to rb and returns the rows it rejected;
 	// io.EOF when the file is done.
 	fill(rb *sift.Builder, n int) ([]sift.Reject, error)
+	// offset is how many of the file's bytes have been read, about.
+	offset() int64
 	close() error
 }
 
@@ -58,7 +61,7 @@ func Open(mem memory.Allocator, inputs []string, opts ...ReadOption) (*Reader, e
 			return nil, err
 		}
 	}
-	r := &Reader{mem: mem, files: files, batchSize: 1024, maxLine: 64 << 20}
+	r := &Reader{mem: mem, files: files, sizes: fileSizes(files), batchSize: 1024, maxLine: 64 << 20}
 	for _, o := range opts {
 		o(r)
 	}

@@ -1,7 +1,7 @@
 // Command sift runs data-cleaning recipes.
 //
 //	sift run RECIPE.yaml [--input P] [--output P] [--rejects P] [--report P] [--workers N] [--batch-size N]
-//	         [--cpuprofile F] [--memprofile F]
+//	         [--cpuprofile F] [--memprofile F] [--log-every D] [--quiet]
 //	sift validate RECIPE.yaml
 //	sift stages
 //	sift lm train|score ...
@@ -21,13 +21,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/recipe"
-	"golang.org/x/term"
 
 	_ "github.com/siftdata/sift/augment"
 	_ "github.com/siftdata/sift/clean"
@@ -155,7 +151,8 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 	fs.StringVar(&o.Report, "report", "", "report path: .html or .htm for a self-contained page with charts, else JSON")
 	fs.IntVar(&o.Workers, "workers", 0, "workers per stateless stage (0: the recipe's, or all cores)")
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per batch (default: the recipe's)")
-	quiet := fs.Bool("quiet", false, "no progress bar and no summary")
+	quiet := fs.Bool("quiet", false, "no progress bar, no progress lines and no summary")
+	logEvery := fs.Duration("log-every", defaultLogEvery, "without a terminal, log a progress line this often (0: never)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a memory allocation profile (pprof) of the run to this file")
 	path, err := parseRecipeArgs(fs, args)
@@ -199,23 +196,12 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 		}
 	}()
 	opts := recipe.RunOptions{Overrides: o}
-	var bar *progressbar.ProgressBar
-	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
-		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("sift"), progressbar.OptionShowCount(),
-			progressbar.OptionSetItsString("rows"), progressbar.OptionShowIts(),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-		opts.Observer = sift.ObserverFunc(func(p sift.Progress) {
-			// Rows out of the last stage: rows read run ahead of them by
-			// the queued batches.
-			bar.Describe(fmt.Sprintf("sift %.1f MB/s", float64(p.BytesIn)/1e6/max(p.Elapsed.Seconds(), 1e-9)))
-			bar.Set64(p.RowsOut)
-		})
+	prog := newProgress(stderr, *quiet, *logEvery)
+	if prog != nil {
+		opts.Observer = prog
 	}
 	rep, err := recipe.Run(ctx, r, opts)
-	if bar != nil {
-		bar.Finish()
-	}
+	prog.finish()
 	if rep.Stats != nil && !*quiet {
 		summary(stderr, rep, err == nil)
 	}
