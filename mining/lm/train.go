@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 )
 
 // Discount holds the modified Kneser-Ney discounts of one order: D[1], D[2]
@@ -196,9 +195,7 @@ func (t *Trainer) Model() (*Model, TrainStats, error) {
 // when ctx is done. WriteARPA closes t.
 func (t *Trainer) WriteARPA(ctx context.Context, w io.Writer) (TrainStats, error) {
 	bw := bufio.NewWriterSize(w, 1<<16)
-	var tail []byte // " w2 … wn" of the last n-gram written
-	var tailIDs [MaxOrder - 1]uint32
-	tailN := 0
+	var words ngramText
 	err := t.estimate(ctx, sink{
 		header: func(counts []int) error {
 			bw.WriteString("\\data\\\n")
@@ -214,19 +211,7 @@ func (t *Trainer) WriteARPA(ctx context.Context, w io.Writer) (TrainStats, error
 		gram: func(g []uint32, prob, backoff float32) error {
 			buf := appendFloat(bw.AvailableBuffer(), prob)
 			buf = append(buf, '\t')
-			buf = append(buf, t.vocab.word(g[0])...)
-			// In suffix order most n-grams share all words but the first
-			// with the one before: their text is kept.
-			if len(g) != tailN || !slices.Equal(g[1:], tailIDs[:len(g)-1]) {
-				tail = tail[:0]
-				for _, id := range g[1:] {
-					tail = append(tail, ' ')
-					tail = append(tail, t.vocab.word(id)...)
-				}
-				tailN = len(g)
-				copy(tailIDs[:], g[1:])
-			}
-			buf = append(buf, tail...)
+			buf = append(buf, words.text(t.vocab, g)...)
 			if len(g) < t.order {
 				buf = append(buf, '\t')
 				buf = appendFloat(buf, backoff)

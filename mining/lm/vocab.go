@@ -97,3 +97,53 @@ func (v *vocab) strings() []string {
 	}
 	return words
 }
+
+// ngramText keeps the text of the last n-gram asked for, right-aligned in
+// buf, and builds the next one's by replacing only the words in which it
+// differs: in suffix order consecutive n-grams share their last words, so
+// most words are not looked up again.
+type ngramText struct {
+	buf   []byte
+	start [MaxOrder + 1]int // where word i's text begins in buf; start[n] = len(buf)
+	ids   [MaxOrder]uint32
+	n     int
+}
+
+// text returns "w1 w2 … wn" for the word ids g, valid until the next call.
+func (t *ngramText) text(v *vocab, g []uint32) []byte {
+	n := len(g)
+	j := n // words from j on are kept
+	if n == t.n {
+		for j > 0 && g[j-1] == t.ids[j-1] {
+			j--
+		}
+	}
+	if j == n {
+		t.start[n] = len(t.buf)
+	}
+	for i := j - 1; i >= 0; i-- {
+		w := v.word(g[i])
+		need := len(w)
+		if i < n-1 {
+			need++ // the space before word i+1
+		}
+		if t.start[i+1] < need {
+			nb := make([]byte, 2*len(t.buf)+need+64)
+			delta := len(nb) - len(t.buf)
+			copy(nb[t.start[i+1]+delta:], t.buf[t.start[i+1]:])
+			for k := i + 1; k <= n; k++ {
+				t.start[k] += delta
+			}
+			t.buf = nb
+		}
+		p := t.start[i+1] - need
+		copy(t.buf[p:], w)
+		if i < n-1 {
+			t.buf[p+len(w)] = ' '
+		}
+		t.start[i] = p
+		t.ids[i] = g[i]
+	}
+	t.n = n
+	return t.buf[t.start[0]:]
+}

@@ -2,6 +2,8 @@ package lm
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +34,34 @@ func TestVocab(t *testing.T) {
 	}
 	if 4*v.len() > 3*len(v.slots) {
 		t.Fatalf("%d words in %d slots", v.len(), len(v.slots))
+	}
+}
+
+// TestNgramText checks the text of n-grams that share suffixes of every
+// length, change order, and hold words long enough to grow the buffer.
+func TestNgramText(t *testing.T) {
+	v := newVocab("a", "bb", "", strings.Repeat("long", 100), "é", "c")
+	r := rand.New(rand.NewPCG(1, 2))
+	var nt ngramText
+	g := []uint32{0, 1, 2, 3, 4, 5}
+	for range 10000 {
+		n := 1 + r.IntN(MaxOrder)
+		if r.IntN(4) == 0 { // keep a suffix, change the words before it
+			for i := range r.IntN(n) + 1 {
+				g[i] = uint32(r.IntN(v.len()))
+			}
+		} else {
+			for i := range g {
+				g[i] = uint32(r.IntN(v.len()))
+			}
+		}
+		words := v.strings()
+		var want []string
+		for _, id := range g[:n] {
+			want = append(want, words[id])
+		}
+		if got := string(nt.text(v, g[:n])); got != strings.Join(want, " ") {
+			t.Fatalf("%v: %q, want %q", g[:n], got, strings.Join(want, " "))
+		}
 	}
 }
