@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/bits"
 	"os"
+	"runtime"
 	"slices"
 )
 
@@ -165,6 +166,7 @@ type sorter struct {
 	combine bool
 	buf     []rec
 	lim     int   // len(buf) at which add calls makeRoom
+	hint    int   // at most this many recs will be added, if not 0
 	res     int64 // bytes reserved: the buffer's capacity may grow to it
 	runs    []*os.File
 	levels  []int // of the runs: a run of level l merges fanIn^l spills
@@ -174,9 +176,14 @@ type sorter struct {
 }
 
 // newSorter returns a sorter with up to share bytes of the budget (see
-// [budget.reserve]).
-func (b *budget) newSorter(name string, n int, combine bool, share int64) (*sorter, error) {
-	s := &sorter{name: name, b: b, n: n, combine: combine}
+// [budget.reserve]). If hint is not 0, at most hint recs will be added:
+// the sorter reserves no more than they take, and its buffer holds them
+// from the start.
+func (b *budget) newSorter(name string, n int, combine bool, share int64, hint int) (*sorter, error) {
+	s := &sorter{name: name, b: b, n: n, combine: combine, hint: hint}
+	if hint > 0 {
+		share = min(share, int64(hint)*recSize)
+	}
 	var err error
 	if s.res, err = b.reserve(share); err != nil {
 		return nil, err
@@ -233,11 +240,13 @@ func (s *sorter) add(r rec) error {
 // makeRoom grows the full buffer within the reservation, or else compacts a
 // combining buffer if that halves it, or else spills the buffer.
 //
-// A buffer starts small and then takes its whole reservation at once:
-// doubling would copy it and, while it copies, hold half as much again as
-// its reservation. The pages of a fresh allocation are not resident until
-// written, so an unfilled reservation costs no memory. The buffer is
-// filled a sixteenth at a time, so that a growing vocabulary is seen.
+// A buffer without a hint starts small and then takes its whole
+// reservation at once: doubling would copy it and, while it copies, hold
+// half as much again as its reservation. Only the first sort of a run (the
+// counts) has no hint when memory is plentiful, and the pages of its fresh
+// allocation are not resident until written. (Recycled memory is zeroed
+// when allocated, so later buffers are sized by their hints.) The buffer
+// is filled a sixteenth at a time, so that a growing vocabulary is seen.
 func (s *sorter) makeRoom() error {
 	// The vocabulary grows while counting: if it overdraws the budget, the
 	// counts give way.
@@ -247,7 +256,7 @@ func (s *sorter) makeRoom() error {
 	}
 	if cap(s.buf) < limit {
 		c := limit
-		if cap(s.buf) == 0 {
+		if cap(s.buf) == 0 && s.hint == 0 {
 			c = min(minGrow, limit)
 		}
 		nb := make([]rec, len(s.buf), c)
@@ -291,7 +300,9 @@ func (s *sorter) freeze() {
 // buffer that holds less than half of it.
 func (s *sorter) shrink() {
 	if len(s.buf) < cap(s.buf)/2 {
+		old := cap(s.buf)
 		s.buf = slices.Clone(s.buf)
+		s.b.dropped(int64(old) * recSize)
 	}
 	s.lim = cap(s.buf)
 	s.b.used -= s.res - int64(cap(s.buf))*recSize
@@ -302,7 +313,19 @@ func (s *sorter) shrink() {
 func (s *sorter) release() {
 	s.b.used -= s.res
 	s.res = 0
+	old := cap(s.buf)
 	s.buf, s.lim = nil, 0
+	s.b.dropped(int64(old) * recSize)
+}
+
+// dropped is told that a buffer of the given size is garbage. A large one
+// is collected at once: the next buffer then reuses its pages, where
+// otherwise it would add fresh ones until the collector ran, and the
+// process would hold both.
+func (b *budget) dropped(bytes int64) {
+	if bytes >= max(b.limit/16, 4<<20) {
+		runtime.GC()
+	}
 }
 
 // sortBuf sorts the buffer, summing equal keys if s combines.

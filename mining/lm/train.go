@@ -88,7 +88,7 @@ func NewTrainer(order int, opts ...TrainOption) (*Trainer, error) {
 	t.b.fixed = func() int64 { return t.vocab.bytes() + int64(t.vocab.len())*int64(wordBytes(order)) }
 	t.b.vocab = t.vocab.len
 	var err error
-	if t.top, err = t.b.newSorter(fmt.Sprintf("%d-gram counts", order), order, true, t.b.limit); err != nil {
+	if t.top, err = t.b.newSorter(fmt.Sprintf("%d-gram counts", order), order, true, t.b.limit, 0); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -315,10 +315,20 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 		}
 		t.top.release()
 	}
-	share := t.b.free() / int64(N-1)
+	// The sorts by context share the free memory by what they will hold,
+	// known when the counts are in memory, else equally.
+	hints := suffixCounts(t.top, N)
+	var need int64
 	for n := 2; n <= N; n++ {
+		need += int64(hints[n]) * recSize
+	}
+	for n := 2; n <= N; n++ {
+		share := t.b.free() / int64(N-1)
+		if need > 0 {
+			share = int64(float64(int64(hints[n])*recSize) * min(1, float64(t.b.free())/float64(need)))
+		}
 		var err error
-		if byCtx[n], err = t.b.newSorter(fmt.Sprintf("%d-grams by context", n), n, false, share); err != nil {
+		if byCtx[n], err = t.b.newSorter(fmt.Sprintf("%d-grams by context", n), n, false, share, hints[n]); err != nil {
 			return err
 		}
 		byLast[n] = make([]uint32, V)
@@ -447,11 +457,11 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 	byContext := func(n int) error {
 		var err error
 		if n > 2 {
-			if boffs[n-1], err = t.b.newSorter(fmt.Sprintf("%d-gram back-offs", n-1), n-1, false, t.b.limit/8); err != nil {
+			if boffs[n-1], err = t.b.newSorter(fmt.Sprintf("%d-gram back-offs", n-1), n-1, false, t.b.limit/8, counts[n-2]); err != nil {
 				return err
 			}
 		}
-		if sufs[n], err = t.b.newSorter(fmt.Sprintf("%d-grams by suffix", n), n, false, 0); err != nil {
+		if sufs[n], err = t.b.newSorter(fmt.Sprintf("%d-grams by suffix", n), n, false, 0, 0); err != nil {
 			return err
 		}
 		if err := sufs[n].place(byLast[n], t.b.limit/2); err != nil {
@@ -540,7 +550,7 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 				return err
 			}
 			var err error
-			if probs[n], err = t.b.newSorter(fmt.Sprintf("%d-gram probabilities", n), n, false, t.b.limit/4); err != nil {
+			if probs[n], err = t.b.newSorter(fmt.Sprintf("%d-gram probabilities", n), n, false, t.b.limit/4, counts[n-1]); err != nil {
 				return err
 			}
 		}
@@ -611,6 +621,34 @@ func (t *Trainer) estimate(ctx context.Context, out sink) error {
 	}
 	t.stats.Spills = t.b.spills
 	return nil
+}
+
+// suffixCounts returns, per order n, how many distinct n-word suffixes
+// the highest-order n-grams counted by top have (the n-grams of order n
+// are among them), or all 0 if top is not all in memory.
+func suffixCounts(top *sorter, N int) []int {
+	counts := make([]int, N+1)
+	if len(top.runs) > 0 || len(top.buf) == 0 {
+		return counts
+	}
+	// diff[p] counts the recs whose key first differs from the one
+	// before at place p.
+	var diff [MaxOrder]int
+	for i := 1; i < len(top.buf); i++ {
+		a, b := &top.buf[i-1].k, &top.buf[i].k
+		p := 0
+		for p < N-1 && a[p] == b[p] {
+			p++
+		}
+		diff[p]++
+	}
+	for n := 1; n <= N; n++ {
+		counts[n] = 1
+		for p := range n {
+			counts[n] += diff[p]
+		}
+	}
+	return counts
 }
 
 // discount computes an order's discounts from its counts-of-counts nk, in
