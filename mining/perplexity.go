@@ -202,11 +202,10 @@ func percentile(sorted []float64, q float64) float64 {
 	return sorted[i] + (sorted[i+1]-sorted[i])*(x-float64(i))
 }
 
-// Score scores text as a document: every non-blank line a sentence.
+// Score scores text as a document: every non-blank line (see [Lines]) a
+// sentence.
 func Score(m *lm.Model, tok lm.Tokenizer, text string, sc *lm.Scratch) lm.Result {
-	var r lm.Result
-	Lines(text, func(l string) { r.Add(m.ScoreText(tok, l, sc)) })
-	return r
+	return m.ScoreLines(tok, text, sc)
 }
 
 func (p *Perplexity) scoreBatch(rec arrow.RecordBatch) []lm.Result {

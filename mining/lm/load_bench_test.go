@@ -26,9 +26,13 @@ func BenchmarkLoadARPA(b *testing.B) {
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	cpu := cpuTime()
 	for b.Loop() {
 		if _, err := ReadModel(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu = cpuTime() - cpu
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(len(data))/1e6*float64(b.N)/cpu.Seconds(), "MB/cpu-s")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -257,6 +258,29 @@ func (m *Model) ScoreText(tok Tokenizer, line string, sc *Scratch) Result {
 		return m.probe.scoreTokens(m, tok.Tokens(sc, line), sc.la, nil)
 	}
 	return m.Sentence(tok.Tokens(sc, line), nil)
+}
+
+// ScoreLines scores text as a document, each line a sentence, and returns
+// the sum of the lines' results: every line (up to a '\n' or the end) that
+// holds more than white space (unicode.IsSpace) is scored as [Model.ScoreText]
+// scores it, and the others are skipped, as cc_net skips empty lines. sc
+// holds buffers reused between calls.
+func (m *Model) ScoreLines(tok Tokenizer, text string, sc *Scratch) Result {
+	if _, ok := tok.(whitespace); ok && m.probe != nil {
+		if sc.la == nil {
+			sc.la = new(lookahead)
+		}
+		return m.probe.scoreLines(m, text, sc.la)
+	}
+	var r Result
+	for len(text) > 0 {
+		l, rest, _ := strings.Cut(text, "\n")
+		if strings.TrimSpace(l) != "" {
+			r.Add(m.ScoreText(tok, l, sc))
+		}
+		text = rest
+	}
+	return r
 }
 
 // ne reads and writes the probing layout in the machine's byte order, as

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"strings"
 	"unsafe"
 )
 
@@ -103,7 +104,9 @@ type lookahead struct {
 	// For the n-gram of order j+2 ending at word i: its key, its first
 	// bucket and the key found there.
 	key, off, nfirst [scoreChunk][MaxOrder - 1]uint64
-	seq              [MaxOrder - 1 + scoreChunk]uint32
+	// start marks the first word (or </s>) of a sentence after the
+	// first; end marks a sentence's </s>, which has no hash.
+	start, end [scoreChunk]bool
 }
 
 // at returns the 8 bytes at off in t, an offset below buckets*width.
@@ -122,12 +125,15 @@ func (la *lookahead) hashed(v *vocabIndex, i int, h uint64) {
 // resolve is the second half of lookup: it finds the id of
 // every hashed word of the chunk from the buckets read, as
 // vocabIndex.find would.
-func (la *lookahead) resolve(v *vocabIndex, n int) {
+func (la *lookahead) resolve(v *vocabIndex, eos uint32, n int) {
 	t := &v.probe
 	for i := range n {
 		var id uint32
 		h := la.hash[i]
 		switch {
+		case la.end[i]:
+			la.ids[i] = eos
+			continue
 		case v.sorted != nil || t.buckets == 0:
 			id = v.findHash(h)
 		case la.first[i] == h:
@@ -154,26 +160,22 @@ func (t *hashTable) next(off uint64) uint64 {
 
 // ngrams reads the unigram entries of the chunk's n words and the first
 // buckets of the n-grams ending at them, s being the state before the
-// first word. Only n-grams without <unk> are read: no context reaches
-// past an unknown word.
-func (la *lookahead) ngrams(p *probing, s *State, n int) {
-	seq := la.seq[:s.n+n]
-	for j := 0; j < s.n; j++ {
-		seq[j] = s.words[s.n-1-j]
-	}
-	copy(seq[s.n:], la.ids[:n])
+// first and begin the state a sentence starts in. The context of a word is
+// every word before it in its sentence back to the last <unk>: no n-gram
+// contains <unk>.
+func (la *lookahead) ngrams(p *probing, s, begin *State, n int) {
+	ctx := *s
 	for i, w := range la.ids[:n] {
+		if la.start[i] {
+			ctx = *begin
+		}
 		la.uni[i] = *(*[2]uint32)(unsafe.Pointer((*[8]byte)(p.uni[uint64(w)*8:])))
 		if w == 0 {
+			ctx.n = 0
 			continue
 		}
 		h := uint64(w)
-		at := s.n + i
-		for j := 0; j+1 < p.order && j < at; j++ {
-			u := seq[at-1-j]
-			if u == 0 {
-				break
-			}
+		for j, u := range ctx.words[:ctx.n] {
 			h = combineHash(h, u)
 			t := &p.long
 			if j+2 < p.order {
@@ -181,6 +183,10 @@ func (la *lookahead) ngrams(p *probing, s *State, n int) {
 			}
 			off := t.home(h)
 			la.key[i][j], la.off[i][j], la.nfirst[i][j] = h, off, t.at(off)
+		}
+		if p.order > 1 {
+			copy(ctx.words[1:p.order-1], ctx.words[:])
+			ctx.words[0], ctx.n = w, min(ctx.n+1, p.order-1)
 		}
 	}
 }
@@ -231,24 +237,39 @@ func (la *lookahead) score(p *probing, s *State, i int) (float32, int) {
 	return prob, order
 }
 
-// sentence scores a sentence for the probing layout, as Sentence does: next
-// hashes the sentence's next words into la and returns how many, up to
-// scoreChunk, 0 at the end; tokens returns the words of the chunk for fn.
-func (p *probing) sentence(m *Model, la *lookahead, next func() int, tokens func(i int) string, fn func(Token)) Result {
-	st := m.BeginState()
+// run scores sentences for the probing layout, as Sentence does: next
+// fills la with the next words and </s> entries (la.hashed, la.end,
+// la.start) and returns how many, up to scoreChunk, 0 at the end. done is
+// called with each sentence's result, fn (if not nil) with each token,
+// tokens giving the chunk's words for it.
+func (p *probing) run(m *Model, la *lookahead, next func() int, tokens func(i int) string, fn func(Token), done func(Result)) {
+	begin := m.BeginState()
+	st := begin
 	var total float32
 	var r Result
 	count := 0
 	for {
 		n := next()
 		if n == 0 {
-			break
+			return
 		}
-		la.resolve(&m.words, n)
-		la.ngrams(p, &st, n)
+		la.resolve(&m.words, m.eos, n)
+		la.ngrams(p, &st, &begin, n)
 		for i := range n {
+			if la.start[i] {
+				st, total, r, count = begin, 0, Result{}, 0
+			}
 			pr, o := la.score(p, &st, i)
 			total += pr
+			if la.end[i] {
+				if fn != nil {
+					fn(Token{EOS, m.eos, o, pr})
+				}
+				r.Log10, r.Tokens = float64(total), count+1
+				done(r)
+				continue
+			}
+			count++
 			id := la.ids[i]
 			if id == 0 {
 				r.OOV++
@@ -258,49 +279,116 @@ func (p *probing) sentence(m *Model, la *lookahead, next func() int, tokens func
 				fn(Token{tokens(i), id, o, pr})
 			}
 		}
-		count += n
 	}
-	pr, o := p.score(&st, m.eos)
-	total += pr
-	if fn != nil {
-		fn(Token{EOS, m.eos, o, pr})
-	}
-	r.Log10, r.Tokens = float64(total), count+1
-	return r
 }
+
+// word puts the word with hash h at i in the chunk, starting a sentence
+// if start.
+func (la *lookahead) word(v *vocabIndex, i int, h uint64, start bool) {
+	la.hashed(v, i, h)
+	la.start[i], la.end[i] = start, false
+}
+
+// eos puts a </s> at i in the chunk, starting a sentence if start (a
+// sentence without words).
+func (la *lookahead) eos(i int, start bool) { la.start[i], la.end[i] = start, true }
 
 // scoreWords is Sentence(Whitespace.Tokens(line), nil) for the probing
 // layout: the line is scanned and hashed a chunk at a time, without a
 // token slice.
 func (p *probing) scoreWords(m *Model, line string, la *lookahead) Result {
-	i := 0
+	i, ended := 0, false
 	next := func() int {
 		n := 0
-		for n < scoreChunk && i < len(line) {
-			if isDelim[line[i]] {
+		for n < scoreChunk && !ended {
+			if i < len(line) && isDelim[line[i]] {
 				i++
 				continue
 			}
-			j := wordEnd(line, i)
-			la.hashed(&m.words, n, murmurIn(line, i, j))
+			if i == len(line) {
+				la.eos(n, false)
+				ended = true
+			} else {
+				j := wordEnd(line, i)
+				la.word(&m.words, n, murmurIn(line, i, j), false)
+				i = j
+			}
 			n++
-			i = j
 		}
 		return n
 	}
-	return p.sentence(m, la, next, nil, nil)
+	var r Result
+	p.run(m, la, next, nil, nil, func(s Result) { r = s })
+	return r
+}
+
+// scoreLines is ScoreLines with the whitespace tokenizer for the probing
+// layout: chunks run across lines, so that short lines share the wait for
+// cache misses.
+func (p *probing) scoreLines(m *Model, text string, la *lookahead) Result {
+	i, end := 0, -1 // end: where the line being scanned ends, -1 between lines
+	start := false
+	next := func() int {
+		n := 0
+		for n < scoreChunk {
+			if end < 0 {
+				if i >= len(text) {
+					break
+				}
+				end = i + strings.IndexByte(text[i:], '\n')
+				if end < i {
+					end = len(text)
+				}
+				if strings.TrimSpace(text[i:end]) == "" {
+					i, end = end+1, -1
+					continue
+				}
+				start = true
+			}
+			if i < end && isDelim[text[i]] {
+				i++
+				continue
+			}
+			if i == end {
+				la.eos(n, start)
+				i, end = end+1, -1
+			} else {
+				j := wordEnd(text[:end], i)
+				la.word(&m.words, n, murmurIn(text, i, j), start)
+				i = j
+			}
+			start = false
+			n++
+		}
+		return n
+	}
+	var doc Result
+	p.run(m, la, next, nil, nil, func(s Result) { doc.Add(s) })
+	return doc
 }
 
 // scoreTokens is Sentence for the probing layout.
 func (p *probing) scoreTokens(m *Model, tokens []string, la *lookahead, fn func(Token)) Result {
 	var chunk []string
+	ended := false
 	next := func() int {
+		if ended {
+			return 0
+		}
 		chunk = tokens[:min(scoreChunk, len(tokens))]
 		tokens = tokens[len(chunk):]
 		for i, t := range chunk {
-			la.hashed(&m.words, i, murmurHash64A(t))
+			la.word(&m.words, i, murmurHash64A(t), false)
 		}
-		return len(chunk)
+		n := len(chunk)
+		if n < scoreChunk {
+			la.eos(n, false)
+			ended = true
+			n++
+		}
+		return n
 	}
-	return p.sentence(m, la, next, func(i int) string { return chunk[i] }, fn)
+	var r Result
+	p.run(m, la, next, func(i int) string { return chunk[i] }, fn, func(s Result) { r = s })
+	return r
 }

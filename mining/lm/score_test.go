@@ -83,6 +83,59 @@ func TestScoreSame(t *testing.T) {
 	}
 }
 
+// refLines is ScoreLines by its definition: the non-blank lines scored one
+// by one, word by word.
+func refLines(m *Model, tok Tokenizer, text string) Result {
+	var sc Scratch
+	var r Result
+	for len(text) > 0 {
+		l, rest, _ := strings.Cut(text, "\n")
+		if strings.TrimSpace(l) != "" {
+			r.Add(m.sentenceByWord(tok.Tokens(&sc, l), nil))
+		}
+		text = rest
+	}
+	return r
+}
+
+// TestScoreLinesSame holds ScoreLines, whose chunks run across lines, to
+// scoring line by line, on documents of random and hostile lines with
+// blank ones (empty, spaces, no-break spaces) between them.
+func TestScoreLinesSame(t *testing.T) {
+	for _, name := range []string{"model.3.arpa.gz", "model.4.arpa.gz"} {
+		m := loadFixture(t, name)
+		r := rand.New(rand.NewPCG(8, 9))
+		vocab := make([]string, m.VocabSize())
+		for i := range vocab {
+			vocab[i] = m.Word(uint32(i))
+		}
+		blank := []string{"", " ", "\t\r", "\u00a0", "\u3000 ", "\x00", "\r"}
+		var sc Scratch
+		for range 300 {
+			var lines []string
+			for range r.IntN(30) {
+				switch k := r.IntN(10); {
+				case k < 2:
+					lines = append(lines, blank[r.IntN(len(blank))])
+				case k == 2:
+					lines = append(lines, hostileLines[r.IntN(len(hostileLines))])
+				default:
+					lines = append(lines, randomLine(r, vocab))
+				}
+			}
+			text := strings.Join(lines, "\n")
+			if r.IntN(2) == 0 {
+				text += "\n"
+			}
+			for _, tok := range []Tokenizer{Whitespace, Words{}} {
+				if got, want := m.ScoreLines(tok, text, &sc), refLines(m, tok, text); got != want {
+					t.Fatalf("%s %s %q: %+v, want %+v", name, tok.Name(), text, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestWordEndAndHash(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 3))
 	alphabet := "ab \t\x00\x01\x1f\x20\x21\xa0\xff\n"
