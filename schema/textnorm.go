@@ -1,9 +1,11 @@
 package schema
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -95,26 +97,29 @@ func isControl(r rune) bool {
 
 // plain reports whether s is printable ASCII, tab and newline only: text
 // that no option changes but at its ends (ASCII is in every normal form).
-// It looks at eight bytes at a time; a word with a byte at or above 0x80,
-// below 0x20 or equal to 0x7f is looked at byte by byte.
+// It looks at eight bytes at a time.
 func plain(s string) bool {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	// nonzero marks the bytes of x that are not 0, exactly: the low seven
+	// bits plus 0x7f reach the high bit without carrying into the next
+	// byte.
+	nonzero := func(x uint64) uint64 { return ((x &^ msb) + 0x7f*lsb | x) & msb }
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
 	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		d := w ^ 0x7f*lsb
-		if (w|(w-0x20*lsb)&^w|(d-lsb)&^d)&msb == 0 {
-			continue
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i : i+8])
+		if w&msb != 0 {
+			return false
 		}
-		for _, c := range []byte(s[i : i+8]) {
-			if !plainByte(c) {
-				return false
-			}
+		// With every byte below 0x80: byte + 0x60 reaches the high bit
+		// iff the byte is at least 0x20, again without a carry.
+		ok := (w + 0x60*lsb) | ^nonzero(w^'\t'*lsb) | ^nonzero(w^'\n'*lsb)
+		if ok&nonzero(w^0x7f*lsb)&msb != msb {
+			return false
 		}
 	}
-	for ; i < len(s); i++ {
-		if !plainByte(s[i]) {
+	for ; i < len(b); i++ {
+		if !plainByte(b[i]) {
 			return false
 		}
 	}
