@@ -3,7 +3,6 @@ package augment
 import (
 	_ "embed"
 	"math"
-	"strings"
 	"sync"
 
 	"github.com/siftdata/sift/mining/lm"
@@ -54,29 +53,26 @@ func (f *fitModel) id(lower string) (uint32, float32) {
 // noWord is the id passed for a missing neighbour (a text edge).
 const noWord = ^uint32(0)
 
-// neighbour returns the id of the lower-case word, or noWord for "".
-func (f *fitModel) neighbour(lower string) uint32 {
-	if lower == "" {
-		return noWord
+// after returns the context after the word with id prev (noWord: the
+// start of a text).
+func (f *fitModel) after(prev uint32) lm.State {
+	if prev == noWord {
+		return f.m.BeginState()
 	}
-	id, _ := f.id(lower)
-	return id
+	var s lm.State
+	f.m.Score(&s, prev)
+	return s
 }
 
-// score returns log10 p(w | prev) p(next | w) for the word w (any case)
-// between the words with ids prev and next (noWord for a text edge).
-func (f *fitModel) score(prev uint32, w string, next uint32) float32 {
-	var s lm.State
-	if prev == noWord {
-		s = f.m.BeginState()
-	} else {
-		f.m.Score(&s, prev)
-	}
-	id, pen := f.id(strings.ToLower(w))
-	lp, _ := f.m.Score(&s, id)
+// score returns log10 p(w | ctx) p(next | w) for the word w in context ctx
+// (from after), followed by the word with id next (noWord for a text
+// edge). id gives a word's id and rare-word penalty.
+func (f *fitModel) score(ctx lm.State, id func(string) (uint32, float32), w string, next uint32) float32 {
+	wid, pen := id(w)
+	lp, _ := f.m.Score(&ctx, wid)
 	lp += pen
 	if next != noWord {
-		l2, _ := f.m.Score(&s, next)
+		l2, _ := f.m.Score(&ctx, next)
 		lp += l2
 	}
 	return lp

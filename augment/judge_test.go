@@ -142,6 +142,7 @@ func judgeSample(tb testing.TB, seed uint64, n int) []string {
 			text := ts[i]
 			w := &worker{s: st, sc: scanner{th: st.th}}
 			toks := w.sc.scan(0, text, seg.AppendWords(nil, text), nil)
+			w.newRow(len(toks))
 			if out, _ := w.augment(strconv.Itoa(i), 1, 0, []string{text}, toks); out == nil {
 				continue
 			}

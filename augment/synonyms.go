@@ -175,6 +175,7 @@ func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatc
 			msgs = append(msgs, msg)
 			parts = append(parts, text)
 		})
+		w.newRow(len(toks))
 		first := len(out)
 		if s.keep {
 			out = append(out, outRow{src: row})
@@ -253,6 +254,7 @@ func (s *Synonyms) Text(text string, seed uint64) string {
 	w := &worker{s: &c, sc: scanner{th: s.th, phrases: s.phrases}}
 	parts := []string{text}
 	toks := w.sc.scan(0, text, seg.AppendWords(nil, text), nil)
+	w.newRow(len(toks))
 	for try := range tries {
 		if texts, _ := w.augment("", 1, try, parts, toks); texts != nil {
 			return texts[0]
@@ -385,8 +387,52 @@ type worker struct {
 	edits []edit
 	// lowFit counts the slots the last augment call skipped for fit.
 	lowFit int
-	good   []int
 	scores []float32
+	// fits caches, per token of the current row, which synonyms fit
+	// (indexes into syns, in good[off:off+n]): the copies and attempts of
+	// a row score each slot once.
+	fits []slotFit
+	good []int32
+	// ids memoises the fit model's word ids for the batch: the same
+	// synonyms come up again and again, and a look-up in the model's
+	// vocabulary costs more than one in a map.
+	ids map[string]wordID
+}
+
+// wordID is a word's id in the fit model and its rare-word penalty.
+type wordID struct {
+	id  uint32
+	pen float32
+}
+
+// maxIDs bounds w.ids.
+const maxIDs = 1 << 16
+
+// wordID returns the fit model's id of the word (any case).
+func (w *worker) wordID(word string) (uint32, float32) {
+	if e, ok := w.ids[word]; ok {
+		return e.id, e.pen
+	}
+	id, pen := w.s.fit.id(strings.ToLower(word))
+	if w.ids == nil || len(w.ids) >= maxIDs {
+		w.ids = make(map[string]wordID, 1024)
+	}
+	w.ids[word] = wordID{id, pen}
+	return id, pen
+}
+
+// slotFit is the cached fit of a slot: not yet scored, or the synonyms
+// that fit (none: skip the slot).
+type slotFit struct {
+	scored bool
+	off, n int32
+}
+
+// newRow resets the fit cache for a row of n tokens.
+func (w *worker) newRow(n int) {
+	w.fits = slices.Grow(w.fits[:0], n)[:n]
+	clear(w.fits)
+	w.good = w.good[:0]
 }
 
 // edit replaces text[start:end] of part with repl.
@@ -423,6 +469,7 @@ func (w *worker) intn(n int) int {
 
 // augment returns attempt try at copy k of the row with the given parts
 // and tokens, and how many words it changed; nil if it changed nothing.
+// w.newRow must have been called for the row's tokens.
 func (w *worker) augment(id string, k, try int, parts []string, toks []token) ([]string, int) {
 	if len(toks) == 0 {
 		return nil, 0
@@ -526,41 +573,57 @@ const fitMargin = 0.5
 // the word itself.
 func (w *worker) pickSynonym(parts []string, toks []token, i int) (string, bool) {
 	t := &toks[i]
-	f := w.s.fit
-	if f == nil || t.ideo {
+	if w.s.fit == nil || t.ideo {
 		return t.syns[w.intn(len(t.syns))], true
 	}
+	if !w.fits[i].scored {
+		w.scoreSlot(parts, toks, i)
+	}
+	sf := w.fits[i]
+	if sf.n == 0 {
+		return "", false
+	}
+	return t.syns[w.good[int(sf.off)+w.intn(int(sf.n))]], true
+}
+
+// scoreSlot fills w.fits[i]: the synonyms of token i that fit the words
+// around it within fitMargin of the best, none if the best fits more than
+// minFit worse than the word itself.
+func (w *worker) scoreSlot(parts []string, toks []token, i int) {
+	t := &toks[i]
+	f := w.s.fit
 	prev, next := noWord, noWord
 	if i > 0 && toks[i-1].part == t.part {
-		prev = f.neighbour(strings.ToLower(parts[t.part][toks[i-1].start:toks[i-1].end]))
+		prev, _ = w.wordID(parts[t.part][toks[i-1].start:toks[i-1].end])
 	}
 	if i+1 < len(toks) && toks[i+1].part == t.part {
-		next = f.neighbour(strings.ToLower(parts[t.part][toks[i+1].start:toks[i+1].end]))
+		next, _ = w.wordID(parts[t.part][toks[i+1].start:toks[i+1].end])
 	}
 	word := parts[t.part][t.start:t.end]
-	orig := f.score(prev, word, next)
+	ctx := f.after(prev)
+	orig := f.score(ctx, w.wordID, word, next)
 	best := float32(-1e9)
-	w.good = w.good[:0]
 	scores := w.scores[:0]
 	ly := strings.HasSuffix(word, "ly")
 	for _, s := range t.syns {
-		sc := f.score(prev, s, next)
-		if ly && !strings.HasSuffix(s, "ly") {
-			sc = -1e9 // "slowly" → "slow", "quickly" → "quick": colloquial adverbs
+		sc := float32(-1e9)
+		if !ly || strings.HasSuffix(s, "ly") { // "slowly" → "slow", "quickly" → "quick": colloquial adverbs
+			sc = f.score(ctx, w.wordID, s, next)
 		}
 		scores = append(scores, sc)
 		best = max(best, sc)
 	}
 	w.scores = scores
-	if float64(best) < float64(orig)-w.s.minFit || best < -1e8 {
-		return "", false
-	}
-	for k, sc := range scores {
-		if sc >= best-fitMargin {
-			w.good = append(w.good, k)
+	sf := slotFit{scored: true, off: int32(len(w.good))}
+	if float64(best) >= float64(orig)-w.s.minFit && best > -1e8 {
+		for k, sc := range scores {
+			if sc >= best-fitMargin {
+				w.good = append(w.good, int32(k))
+			}
 		}
 	}
-	return t.syns[w.good[w.intn(len(w.good))]], true
+	sf.n = int32(len(w.good)) - sf.off
+	w.fits[i] = sf
 }
 
 // collect returns the indexes of the tokens ok accepts, in w.pick.

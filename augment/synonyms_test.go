@@ -69,6 +69,7 @@ func newStage(t testing.TB, opts ...Option) *Synonyms {
 func augmentText(t testing.TB, st *Synonyms, id, text string) []string {
 	var w = &worker{s: st, sc: scanner{th: st.th, phrases: st.phrases}}
 	toks := w.sc.scan(0, text, seg.AppendWords(nil, text), nil)
+	w.newRow(len(toks))
 	var out []string
 	for k := 1; k <= st.copies; k++ {
 		if texts, _ := w.augment(id, k, 0, []string{text}, toks); texts != nil {

@@ -29,6 +29,7 @@ func main() {
 	goSrc := flag.String("go", "/usr/local/go/src", "Go source tree")
 	out := flag.String("o", "data/english-lm.bin", "output file")
 	order = flag.Int("order", 2, "n-gram order")
+	probing = flag.Bool("probing", false, "write KenLM's probing structure (faster, larger) instead of the trie")
 	minCount = flag.Int("min", 3, "words used fewer times are trained as "+augment.RareWord)
 	flag.Parse()
 	if err := run(*wn, *goSrc, *out); err != nil {
@@ -37,7 +38,10 @@ func main() {
 	}
 }
 
-var order, minCount *int
+var (
+	order, minCount *int
+	probing         *bool
+)
 
 func run(wn, goSrc, out string) error {
 	// Two passes over the text: count words, then train with the rare ones
@@ -83,19 +87,22 @@ func run(wn, goSrc, out string) error {
 	if err := corpus(wn, goSrc, add); err != nil {
 		return err
 	}
-	var arpa bytes.Buffer
 	m, st, err := tr.Model()
 	if err != nil {
-		return err
-	}
-	if err := m.WriteARPA(&arpa); err != nil {
 		return err
 	}
 	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
-	err = lm.BuildTrie(&arpa, f)
+	if *probing {
+		err = m.WriteBinary(f)
+	} else {
+		var arpa bytes.Buffer
+		if err = m.WriteARPA(&arpa); err == nil {
+			err = lm.BuildTrie(&arpa, f)
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
