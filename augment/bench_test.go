@@ -71,10 +71,10 @@ func TestSynonymsRatioFortunes(t *testing.T) {
 			ratio, len(texts), c["copies"], c["no_change"], c["duplicate_copy"], share, two, 100*float64(two)/float64(len(texts)))
 		// Slots where no synonym fits are skipped, so the share falls short
 		// of ratio, more so at high ratios (docs/augment.md has the figures).
-		if share < ratio*0.6 || share > ratio*1.05 {
+		if share < ratio*0.45 || share > ratio*1.05 {
 			t.Errorf("ratio %.2f: share %.4f", ratio, share)
 		}
-		if two < len(texts)*65/100 {
+		if two < len(texts)*50/100 {
 			t.Errorf("ratio %.2f: only %d of %d rows have 2 copies", ratio, two, len(texts))
 		}
 	}

@@ -49,5 +49,5 @@ func ExampleSynonyms_Text() {
 	fmt.Println(st.Text("The old harbour town wakes slowly in winter.", 2))
 	// Output:
 	// Mr. Bill Gates rapidly opened main.go and named open(file) twice.
-	// The old seaport town arouses slowly in winter.
+	// The old seaport town awakes slowly in winter.
 }

@@ -32,7 +32,7 @@ var judgeLabels = []string{"fine", "wrong-sense", "ungrammatical"}
 
 // judgeFixtures are the labelled samples: before tuning (issue 15 part 2)
 // and a fresh one after it.
-var judgeFixtures = []string{"before.tsv", "after.tsv"}
+var judgeFixtures = []string{"before.tsv", "after-fit.tsv", "after.tsv"}
 
 func TestJudgedFixtures(t *testing.T) {
 	for _, name := range judgeFixtures {

@@ -85,6 +85,22 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Every lemma's senses, for the synonyms' side of a shared sense.
+		senses := map[string][]string{}
+		err = eachFileLine(filepath.Join(dir, "index."+f.name), func(n int, line string) error {
+			if strings.HasPrefix(line, " ") {
+				return nil
+			}
+			lemma, offs, _, err := parseIndexLine(line)
+			if err != nil {
+				return fmt.Errorf("%w: index.%s line %d: %w", ErrFormat, f.name, n, err)
+			}
+			senses[wordnetLemma(lemma)] = offs
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 		err = eachFileLine(filepath.Join(dir, "index."+f.name), func(n int, line string) error {
 			if strings.HasPrefix(line, " ") {
 				return nil // licence header
@@ -113,7 +129,7 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 					continue // the word is capitalised here: a proper-noun sense
 				}
 				for _, m := range members {
-					if !hasUpper(m) && m != head && !slices.Contains(syns, m) {
+					if !hasUpper(m) && m != head && !slices.Contains(syns, m) && commonSense(m, off, senses[m], freq, f.digit) {
 						syns = append(syns, m)
 					}
 				}
@@ -189,6 +205,31 @@ func (t *Thesaurus) baseFreq(w string, freq map[string][]int) int {
 		}
 	}
 	return best
+}
+
+// memberShare: a synonym shares a sense with its headword only if that
+// sense is a common one of its own too: its first, or tagged at least
+// 1/memberShare as often. "source" and "rootage" share the sense "the place
+// where something begins", but that is rootage's only sense and one of
+// source's rarer ones in running text... the other way round, "codification"
+// is not offered for "code" as its tagged uses are of another sense.
+const memberShare = 3
+
+// commonSense reports whether synset off is a common sense of the lemma
+// m, whose synsets in sense order are offs: its first, or one tagged at
+// least 1/memberShare as often as the first (cntlist.rev counts, summed
+// over the ss_type digits). Untagged lemmas only count their first sense.
+func commonSense(m, off string, offs []string, freq map[string][]int, digits string) bool {
+	j := slices.Index(offs, off)
+	if j <= 0 {
+		return true // the first sense, or not indexed (no evidence against)
+	}
+	var counts []int
+	key := strings.ReplaceAll(m, " ", "_") + "%"
+	for _, d := range digits {
+		counts = addCounts(counts, freq[key+string(d)])
+	}
+	return j < len(counts) && counts[j] > 0 && counts[j]*memberShare >= counts[0]
 }
 
 // keepSense reports whether the sense at index i (0-based, in WordNet's
