@@ -255,19 +255,7 @@ func (a *bitArray) find(word uint32, begin, end uint64) (uint64, bool) {
 	if end > a.entries || begin >= end {
 		return 0, false
 	}
-	w := uint64(word)
-	for lo, hi := begin, end; lo < hi; {
-		mid := lo + (hi-lo)/2
-		switch k := a.read(mid*a.totalBits, a.wordBits); {
-		case k == w:
-			return mid, true
-		case k < w:
-			lo = mid + 1
-		default:
-			hi = mid
-		}
-	}
-	return 0, false
+	return uniformFind(begin, end, uint64(word), func(i uint64) uint64 { return a.read(i*a.totalBits, a.wordBits) })
 }
 
 // next returns the children range of middle entry i.

@@ -450,17 +450,9 @@ func (v *vocabIndex) find(w string) uint32 { return v.findHash(murmurHash64A(w))
 func (v *vocabIndex) findHash(h uint64) uint32 {
 	var id uint32
 	if v.sorted != nil {
-		lo, hi := 0, len(v.sorted)/8
-		for lo < hi {
-			mid := int(uint(lo+hi) >> 1)
-			if ne.Uint64(v.sorted[mid*8:]) < h {
-				lo = mid + 1
-			} else {
-				hi = mid
-			}
-		}
-		if lo < len(v.sorted)/8 && ne.Uint64(v.sorted[lo*8:]) == h {
-			id = uint32(lo + 1)
+		s := v.sorted
+		if i, ok := uniformFind(0, uint64(len(s)/8), h, func(i uint64) uint64 { return ne.Uint64(s[i*8:]) }); ok {
+			id = uint32(i + 1)
 		}
 	} else if off, ok := v.probe.find(h); ok {
 		id = v.probe.u32(off + 8)
@@ -469,6 +461,48 @@ func (v *vocabIndex) findHash(h uint64) uint32 {
 		return 0
 	}
 	return id
+}
+
+// uniformFind returns the first index in [lo, hi) whose key is k, key
+// giving the keys, which are sorted and spread about evenly over their
+// range (hashes, word ids), or false. Like KenLM's sorted searches it
+// guesses where k lies from the keys at the ends of the range, which takes
+// a few reads where bisection takes log₂(hi-lo), each likely a cache miss;
+// after a few guesses that do not close in it bisects. Keys out of order
+// (a corrupt file) give a wrong answer but no panic and no endless loop.
+func uniformFind(lo, hi, k uint64, key func(i uint64) uint64) (uint64, bool) {
+	for guesses := 0; lo < hi; guesses++ {
+		a, b := key(lo), key(hi-1)
+		var mid uint64
+		switch {
+		case k < a || k > b:
+			return 0, false
+		case k == a:
+			return lo, true
+		case k == b:
+			mid = hi - 1
+		case guesses < 4:
+			// a < k < b, so k-a < b-a and the quotient is below hi-1-lo:
+			// lo <= mid < hi-1.
+			x, y := bits.Mul64(k-a, hi-1-lo)
+			q, _ := bits.Div64(x, y, b-a)
+			mid = lo + q
+		default:
+			mid = lo + (hi-lo)/2
+		}
+		switch km := key(mid); {
+		case km == k:
+			for mid > lo && key(mid-1) == k {
+				mid--
+			}
+			return mid, true
+		case km < k:
+			lo = mid + 1
+		default:
+			hi = mid
+		}
+	}
+	return 0, false
 }
 
 // probing is KenLM's probing data structure: unigrams in an array by word

@@ -3,6 +3,7 @@ package lm
 import (
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -178,4 +179,38 @@ func randomBytes(r *rand.Rand, alphabet string, n int) []byte {
 		b[i] = alphabet[r.IntN(len(alphabet))]
 	}
 	return b
+}
+
+// TestUniformFind holds uniformFind to bisection (sort.Search) on sorted
+// keys spread evenly, skewed, and with runs of equal keys.
+func TestUniformFind(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	for range 2000 {
+		keys := make([]uint64, r.IntN(200))
+		for i := range keys {
+			switch r.IntN(3) {
+			case 0:
+				keys[i] = r.Uint64()
+			case 1:
+				keys[i] = r.Uint64N(1000)
+			default:
+				keys[i] = uint64(r.IntN(5)) << 60
+			}
+		}
+		slices.Sort(keys)
+		probes := append([]uint64{0, ^uint64(0), 1}, keys...)
+		for range 20 {
+			probes = append(probes, r.Uint64(), r.Uint64N(1000))
+		}
+		for _, k := range probes {
+			lo := uint64(r.IntN(len(keys) + 1))
+			hi := lo + uint64(r.IntN(len(keys)+1-int(lo)))
+			want := lo + uint64(sort.Search(int(hi-lo), func(i int) bool { return keys[lo+uint64(i)] >= k }))
+			wantOK := want < hi && keys[want] == k
+			got, ok := uniformFind(lo, hi, k, func(i uint64) uint64 { return keys[i] })
+			if ok != wantOK || ok && got != want {
+				t.Fatalf("keys %v [%d, %d) find %d: %d %v, want %d %v", keys, lo, hi, k, got, ok, want, wantOK)
+			}
+		}
+	}
 }
