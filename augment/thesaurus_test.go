@@ -226,6 +226,13 @@ func TestReadWordNetDebian(t *testing.T) {
 			t.Errorf("%s: unexpected synonyms %q", w, s)
 		}
 	}
+	// A shared sense must be common for the synonym too: price is rarely
+	// "terms", agency rarely "way", rootage has no tagged use.
+	for _, c := range [][2]string{{"terms", "price"}, {"terms", "damage"}, {"way", "agency"}, {"source", "rootage"}, {"source", "seed"}} {
+		if s := th.Synonyms(c[0], Noun); slices.Contains(s, c[1]) || len(s) == 0 {
+			t.Errorf("%s: %q (want some, without %q)", c[0], s, c[1])
+		}
+	}
 	for _, c := range []struct {
 		w       string
 		allowed uint8

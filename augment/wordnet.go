@@ -209,10 +209,8 @@ func (t *Thesaurus) baseFreq(w string, freq map[string][]int) int {
 
 // memberShare: a synonym shares a sense with its headword only if that
 // sense is a common one of its own too: its first, or tagged at least
-// 1/memberShare as often. "source" and "rootage" share the sense "the place
-// where something begins", but that is rootage's only sense and one of
-// source's rarer ones in running text... the other way round, "codification"
-// is not offered for "code" as its tagged uses are of another sense.
+// 1/memberShare as often. "terms" and "price" share a sense, but price is
+// rarely used in it, so "the terms of the license" never becomes "the price".
 const memberShare = 3
 
 // commonSense reports whether synset off is a common sense of the lemma
