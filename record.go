@@ -2,6 +2,7 @@ package sift
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -69,7 +70,8 @@ type Row struct {
 // and clear every byte they grow into (twice, with the Go allocator), which
 // cost a reader more than parsing. A Builder appends into Go slices that it
 // reuses from batch to batch, and NewBatch copies them into Arrow buffers
-// of exactly the size needed.
+// of exactly the size needed. Appending more than 2 GiB to one string
+// column of a batch panics: Arrow strings have 32-bit offsets.
 type Builder struct {
 	mem memory.Allocator
 	*builderCols
@@ -135,6 +137,9 @@ func (c *strCol) append(v []byte) {
 		c.offsets = append(c.offsets, 0)
 	}
 	c.data = append(c.data, v...)
+	if len(c.data) > math.MaxInt32 {
+		panic("sift: a string column of one batch passed 2 GiB (Arrow's 32-bit offsets); use a smaller batch size")
+	}
 	c.offsets = append(c.offsets, int32(len(c.data)))
 	c.valid.append(true)
 }
