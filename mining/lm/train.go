@@ -196,6 +196,7 @@ func (t *Trainer) Model() (*Model, TrainStats, error) {
 func (t *Trainer) WriteARPA(ctx context.Context, w io.Writer) (TrainStats, error) {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	var words ngramText
+	probs, backoffs := newFloatText(14), newFloatText(12)
 	err := t.estimate(ctx, sink{
 		header: func(counts []int) error {
 			bw.WriteString("\\data\\\n")
@@ -209,12 +210,12 @@ func (t *Trainer) WriteARPA(ctx context.Context, w io.Writer) (TrainStats, error
 			return err
 		},
 		gram: func(g []uint32, prob, backoff float32) error {
-			buf := appendFloat(bw.AvailableBuffer(), prob)
+			buf := probs.append(bw.AvailableBuffer(), prob)
 			buf = append(buf, '\t')
 			buf = append(buf, words.text(t.vocab, g)...)
 			if len(g) < t.order {
 				buf = append(buf, '\t')
-				buf = appendFloat(buf, backoff)
+				buf = backoffs.append(buf, backoff)
 			}
 			buf = append(buf, '\n')
 			_, err := bw.Write(buf)

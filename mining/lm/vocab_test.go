@@ -2,6 +2,7 @@ package lm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -62,6 +63,26 @@ func TestNgramText(t *testing.T) {
 		}
 		if got := string(nt.text(v, g[:n])); got != strings.Join(want, " ") {
 			t.Fatalf("%v: %q, want %q", g[:n], got, strings.Join(want, " "))
+		}
+	}
+}
+
+// TestFloatText checks the cache against appendFloat on values that
+// collide in a tiny cache, repeat, and are special (0, -0, subnormal,
+// infinities, the longest texts).
+func TestFloatText(t *testing.T) {
+	c := newFloatText(3)
+	r := rand.New(rand.NewPCG(3, 4))
+	vals := []float32{0, float32(math.Copysign(0, -1)), -1.2345678e-05, 1e-45, float32(math.Inf(-1)), float32(math.Inf(1)), -99, -0.30103}
+	for range 2000 {
+		vals = append(vals, -r.Float32()*10, float32(-r.IntN(50))/7)
+	}
+	for round := range 3 {
+		for _, f := range vals {
+			got := string(c.append([]byte("x"), f))
+			if want := string(appendFloat([]byte("x"), f)); got != want {
+				t.Fatalf("round %d: %v (%#x) gives %q, want %q", round, f, math.Float32bits(f), got, want)
+			}
 		}
 	}
 }
