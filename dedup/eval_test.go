@@ -66,8 +66,9 @@ func evaluate(t testing.TB, docs []doc, fps []Fingerprint, cfg IndexConfig, chai
 				sc.wrong++
 			}
 			if chain && sim < 1 {
-				x.AddNear(&fps[i], "", k)
-				cluster = append(cluster, d.cluster)
+				if n, _ := x.AddNear(&fps[i], "", k); n >= 0 {
+					cluster = append(cluster, d.cluster)
+				}
 			}
 			continue
 		}

@@ -128,11 +128,15 @@ type Index struct {
 	nsmall   uint32
 	docs     idStore     // per document: its id's length (uvarint), the id, with Verify its stored features (little-endian uint32s)
 	near     [][2]uint32 // documents added by AddNear and the kept document each leads to, by document
+	isNear   []uint64    // bit d: document d was added by AddNear
 
 	checks, overruled int64 // pairs checked on their features; of them, decided otherwise than by the estimate
+	estimates         int64 // candidate pairs whose similarity was estimated
+	metSame           bool  // the last query met a document with estimate 1
 
 	wave, tags []uint32 // Query's scratch: blocks to read and their bands' tags
-	cands      []uint32
+	cands      []uint32 // candidates, a document once per band and bucket it met the query in
+	border     []borderline
 	buf        []uint32 // a stored feature set
 	raw        []byte   // its bytes when read from the file
 	enc        []byte
@@ -206,7 +210,7 @@ func (x *Index) record(doc int, buf *[]byte) (id, set []byte, err error) {
 func (x *Index) Bytes() int64 {
 	return int64(len(x.sketches))<<pageShift*int64(len(Sketch{})) + int64(cap(x.head))*4 + int64(cap(x.sketches)+cap(x.pages)+cap(x.spages))*24 +
 		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) +
-		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.docs.bytes() + int64(cap(x.near))*8
+		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.docs.bytes() + int64(cap(x.near))*8 + int64(cap(x.isNear))*8
 }
 
 // Close releases the temporary id file. The index must not be used after.
@@ -245,14 +249,14 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 			}
 		}
 	}
-	best, bestSim, bestNear := -1, -1.0, true
+	x.cands = x.cands[:0]
 	for len(x.wave) > 0 {
 		var touch uint32
 		for _, bi := range x.wave {
 			touch += *x.next(bi)
 		}
 		x.sink += touch
-		x.cands = x.cands[:0]
+		from := len(x.cands)
 		next, nextTags := x.wave[:0], x.tags[:0]
 		for i, bi := range x.wave {
 			es, n := x.entries(bi)
@@ -267,31 +271,75 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 			}
 		}
 		x.wave, x.tags = next, nextTags
-		for _, d := range x.cands {
+		for _, d := range x.cands[from:] {
 			touch += uint32(x.sketch(d)[0])
 		}
 		x.sink += touch
-		for _, d := range x.cands {
-			if s := x.similarity(d, fp); s >= x.cfg.MinSim {
-				near := len(x.near) > 0 && x.Keeper(int(d)) != int(d)
-				if near != bestNear && !near || near == bestNear && (s > bestSim || s == bestSim && int(d) < best) {
-					best, bestSim, bestNear = int(d), s, near
-				}
+	}
+	return x.best(fp)
+}
+
+// best picks the answer of Query among x.cands. A document met in
+// several bands is estimated again each time: its sketch is in cache
+// then, cheaper than remembering which were seen. Estimates decide unless
+// they are within the error band of MinSim; such a borderline pair is
+// checked on its stored features (Verify) only if it could still win:
+// when a kept document was found and it is a near-copy, or its estimate
+// plus the band is below the best similarity found (of a document of its
+// kind or a kept one), the check could not change the answer and is
+// skipped.
+func (x *Index) best(fp *Fingerprint) (doc int, sim float64, ok bool) {
+	best, bestSim, bestNear := -1, -1.0, true
+	take := func(d uint32, s float64) {
+		if s < x.cfg.MinSim {
+			return
+		}
+		near := x.nearDoc(d)
+		if near != bestNear && !near || near == bestNear && (s > bestSim || s == bestSim && int(d) < best) {
+			best, bestSim, bestNear = int(d), s, near
+		}
+	}
+	x.border, x.metSame = x.border[:0], false
+	for _, d := range x.cands {
+		x.estimates++
+		s, n := x.sketch(d).estimate(&fp.Sketch)
+		x.metSame = x.metSame || s == 1
+		if x.cfg.Verify == 0 || n == 0 || math.Abs(s-x.cfg.MinSim) > x.band[n] {
+			take(d, s)
+			continue
+		}
+		x.border = append(x.border, borderline{d, s, s + x.band[n]})
+	}
+	// The likeliest winners first, so that more checks can be skipped.
+	slices.SortFunc(x.border, func(a, b borderline) int {
+		return cmp.Or(cmp.Compare(b.upper, a.upper), cmp.Compare(a.d, b.d))
+	})
+	for i, c := range x.border {
+		if i > 0 && c.d == x.border[i-1].d {
+			continue // met in another band: checked already
+		}
+		if best >= 0 {
+			near := x.nearDoc(c.d)
+			if !bestNear && (near || c.upper < bestSim) || bestNear && near && c.upper < bestSim {
+				continue // it could not win: kept documents come first
 			}
 		}
+		take(c.d, x.check(c.d, c.s, fp))
 	}
 	return best, bestSim, best >= 0
 }
 
-// similarity returns the Jaccard similarity of document d and fp: the
-// sketches' estimate, or with Verify, when that is within verifyBand
-// standard deviations of MinSim, the similarity of their stored features
-// (exact for sets of up to Verify features).
-func (x *Index) similarity(d uint32, fp *Fingerprint) float64 {
-	s, n := x.sketch(d).estimate(&fp.Sketch)
-	if x.cfg.Verify == 0 || n == 0 || math.Abs(s-x.cfg.MinSim) > x.band[n] {
-		return s
-	}
+// borderline is a candidate whose estimate s is within the error band of
+// MinSim, and the top of that band.
+type borderline struct {
+	d        uint32
+	s, upper float64
+}
+
+// check returns the Jaccard similarity of document d and fp on their
+// stored features (exact for sets of up to Verify features), or the
+// estimate s if either has none.
+func (x *Index) check(d uint32, s float64, fp *Fingerprint) float64 {
 	q := fp.features(x.cfg.Verify)
 	if len(q) == 0 {
 		return s
@@ -307,7 +355,7 @@ func (x *Index) similarity(d uint32, fp *Fingerprint) float64 {
 		sorted = sorted && (len(x.buf) == 0 || v > x.buf[len(x.buf)-1])
 		x.buf = append(x.buf, v)
 	}
-	if !sorted { // a short set, stored as hashed (see addSet)
+	if !sorted { // a short set, stored as hashed (see addRecord)
 		slices.Sort(x.buf)
 		x.buf = slices.Compact(x.buf)
 	}
@@ -323,6 +371,11 @@ func (x *Index) similarity(d uint32, fp *Fingerprint) float64 {
 // features, and how many of them the check decided otherwise than the
 // sketch's estimate would have.
 func (x *Index) Checks() (checked, overruled int64) { return x.checks, x.overruled }
+
+// Candidates returns how many candidate pairs queries have compared by
+// their sketches: the index's main cost, which grows with the documents
+// that land in a query's buckets without being near it.
+func (x *Index) Candidates() int64 { return x.estimates }
 
 // next returns the next word of block ref: the chain's next block and the
 // block's entry count.
@@ -373,18 +426,41 @@ func weakest(margin []uint8, u int, out *[8]uint32) int {
 // number. Queries find it like any other document, so that a later row
 // near it but not near the row it duplicates is found too; [Index.Keeper]
 // leads from it to the kept document its chain of near-duplicates starts
-// from.
+// from. fp must be the fingerprint of the last [Index.Query]: if that
+// query met a document whose sketch estimate with fp was 1, fp would find
+// nothing that document does not, and AddNear adds nothing and returns
+// -1 (so repeated copies of a near-copy do not pile up).
 func (x *Index) AddNear(fp *Fingerprint, id string, of int) (int, error) {
+	if x.metSame {
+		return -1, nil
+	}
 	doc, err := x.Add(fp, id)
 	if err == nil {
-		x.near = append(x.near, [2]uint32{uint32(doc), uint32(x.Keeper(of))})
+		x.setNearDoc(doc, x.Keeper(of))
 	}
 	return doc, err
+}
+
+// setNearDoc records that doc was added by AddNear and leads to keeper.
+func (x *Index) setNearDoc(doc, keeper int) {
+	x.near = append(x.near, [2]uint32{uint32(doc), uint32(keeper)})
+	for len(x.isNear) <= doc/64 {
+		x.isNear = append(x.isNear, 0)
+	}
+	x.isNear[doc/64] |= 1 << (doc % 64)
+}
+
+// nearDoc reports whether doc was added by AddNear.
+func (x *Index) nearDoc(doc uint32) bool {
+	return int(doc/64) < len(x.isNear) && x.isNear[doc/64]>>(doc%64)&1 != 0
 }
 
 // Keeper returns the kept document that doc leads to: doc itself unless
 // it was added by [Index.AddNear].
 func (x *Index) Keeper(doc int) int {
+	if !x.nearDoc(uint32(doc)) {
+		return doc
+	}
 	if i, ok := slices.BinarySearchFunc(x.near, uint32(doc), func(e [2]uint32, d uint32) int { return cmp.Compare(e[0], d) }); ok {
 		return int(x.near[i][1])
 	}
@@ -416,7 +492,6 @@ func (x *Index) setNear(b []byte) error {
 		return fmt.Errorf("%w: near-duplicate list", ErrBadIndex)
 	}
 	b = b[k:]
-	x.near = x.near[:0]
 	prev := uint64(0)
 	for range n {
 		d, k1 := binary.Uvarint(b)
@@ -428,7 +503,7 @@ func (x *Index) setNear(b []byte) error {
 		if k2 <= 0 || doc >= uint64(x.Len()) || r >= doc || len(x.near) > 0 && d == 0 {
 			return fmt.Errorf("%w: near-duplicate list", ErrBadIndex)
 		}
-		x.near = append(x.near, [2]uint32{uint32(doc), uint32(r)})
+		x.setNearDoc(int(doc), int(r))
 		b, prev = b[k1+k2:], doc
 	}
 	if len(b) != 0 {

@@ -210,9 +210,10 @@ func evaluateNatural(t testing.TB, rows []naturalRow, fps []Fingerprint, cfg Ind
 				sc.found[b]++
 			}
 			if chain && sim < 1 {
-				x.AddNear(&fps[i], "", k)
-				docRow = append(docRow, i)
-				docOf[i] = len(docRow)
+				if n, _ := x.AddNear(&fps[i], "", k); n >= 0 {
+					docRow = append(docRow, i)
+					docOf[i] = len(docRow)
+				}
 			}
 			continue
 		}

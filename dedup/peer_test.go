@@ -155,9 +155,11 @@ func BenchmarkPeer(b *testing.B) {
 		n += int64(len(r.text))
 	}
 	for _, c := range []struct {
-		name string
-		cfg  IndexConfig
-	}{{"sift", DefaultIndex}, {"sift-estimate-only", IndexConfig{2, 5, 14, 11, 3, 4, 0.5, 0}}, {"sift-previous", IndexConfig{2, 4, 16, 16, 3, 3, 0.5, 0}}} {
+		name    string
+		cfg     IndexConfig
+		noChain bool
+	}{{"sift", DefaultIndex, false}, {"sift-no-chains", DefaultIndex, true}, {"sift-estimate-only", IndexConfig{2, 5, 16, 9, 3, 4, 0.5, 0}, false},
+		{"sift-previous", IndexConfig{2, 4, 16, 16, 3, 3, 0.5, 0}, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(n)
 			b.ReportAllocs()
@@ -173,7 +175,7 @@ func BenchmarkPeer(b *testing.B) {
 					a.Fingerprint(&fp)
 					if k, sim, ok := x.Query(&fp); !ok {
 						x.Add(&fp, "")
-					} else if sim < 1 {
+					} else if sim < 1 && !c.noChain {
 						x.AddNear(&fp, "", k) // chains, as the stage
 					}
 				}

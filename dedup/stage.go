@@ -26,6 +26,7 @@ type Report struct {
 	// features instead, and how many of those the check decided
 	// otherwise than the estimate.
 	SketchSD       float64 `json:"sketch_sd_at_threshold,omitempty"`
+	Candidates     int64   `json:"candidates,omitempty"` // pairs compared by their sketches
 	ExactChecks    int64   `json:"exact_checks,omitempty"`
 	ExactOverruled int64   `json:"exact_overruled,omitempty"`
 	// simhash_dedup only: drops found near an earlier dropped row rather
@@ -261,6 +262,7 @@ func (d *SimhashDedup) Report() any {
 	r := d.c.report(d.x.ID, d.x.Bytes())
 	r.SketchSD = math.Round(sketchSD(d.x.cfg.MinSim, SketchBins)*1e4) / 1e4
 	r.ExactChecks, r.ExactOverruled = d.x.Checks()
+	r.Candidates = d.x.Candidates()
 	r.ViaNearCopy = d.via
 	return r
 }
