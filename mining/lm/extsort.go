@@ -240,9 +240,11 @@ func (s *sorter) add(r rec) error {
 // makeRoom grows the full buffer within the reservation, or else compacts a
 // combining buffer if that halves it, or else spills the buffer.
 //
-// A buffer without a hint starts small and then takes its whole
-// reservation at once: doubling would copy it and, while it copies, hold
-// half as much again as its reservation. Only the first sort of a run (the
+// A buffer with a hint takes its reservation at once. One without starts
+// small and grows eightfold, up to its reservation: doubling would copy
+// it about as often as it is filled and, while it copies, hold half as
+// much again as its reservation, while taking a large budget at once could
+// ask the system for more than it has. Only the first sort of a run (the
 // counts) has no hint when memory is plentiful, and the pages of its fresh
 // allocation are not resident until written. (Recycled memory is zeroed
 // when allocated, so later buffers are sized by their hints.) The buffer
@@ -256,8 +258,8 @@ func (s *sorter) makeRoom() error {
 	}
 	if cap(s.buf) < limit {
 		c := limit
-		if cap(s.buf) == 0 && s.hint == 0 {
-			c = min(minGrow, limit)
+		if s.hint == 0 {
+			c = min(max(8*cap(s.buf), minGrow), limit)
 		}
 		nb := make([]rec, len(s.buf), c)
 		if c := int64(cap(nb)) * recSize; c > s.res { // the minimum buffer
