@@ -425,7 +425,9 @@ func (w *worker) wordID(word string) (uint32, float32) {
 // that fit (none: skip the slot).
 type slotFit struct {
 	scored bool
-	off, n int32
+	// good[off:off+n] fit within fitMargin of the best, good[off+n:off+all]
+	// within minFit of the word itself.
+	off, n, all int32
 }
 
 // newRow resets the fit cache for a row of n tokens.
@@ -494,7 +496,7 @@ func (w *worker) augment(id string, k, try int, parts []string, toks []token) ([
 			j := i + w.intn(len(c)-i)
 			c[i], c[j] = c[j], c[i]
 			t := &toks[c[i]]
-			syn, ok := w.pickSynonym(parts, toks, c[i])
+			syn, ok := w.pickSynonym(parts, toks, c[i], try > 0)
 			if !ok {
 				w.lowFit++
 				continue
@@ -571,7 +573,10 @@ const fitMargin = 0.5
 // at random; with one, one drawn from those fitting the neighbouring words
 // nearly as well as the best, if the best fits at most minFit worse than
 // the word itself.
-func (w *worker) pickSynonym(parts []string, toks []token, i int) (string, bool) {
+//
+// A retry (wide) draws from every synonym within minFit of the word: a
+// row with few slots that fit would otherwise repeat its first copy.
+func (w *worker) pickSynonym(parts []string, toks []token, i int, wide bool) (string, bool) {
 	t := &toks[i]
 	if w.s.fit == nil || t.ideo {
 		return t.syns[w.intn(len(t.syns))], true
@@ -583,7 +588,11 @@ func (w *worker) pickSynonym(parts []string, toks []token, i int) (string, bool)
 	if sf.n == 0 {
 		return "", false
 	}
-	return t.syns[w.good[int(sf.off)+w.intn(int(sf.n))]], true
+	n := sf.n
+	if wide {
+		n = sf.all
+	}
+	return t.syns[w.good[int(sf.off)+w.intn(int(n))]], true
 }
 
 // scoreSlot fills w.fits[i]: the synonyms of token i that fit the words
@@ -615,14 +624,21 @@ func (w *worker) scoreSlot(parts []string, toks []token, i int) {
 	}
 	w.scores = scores
 	sf := slotFit{scored: true, off: int32(len(w.good))}
-	if float64(best) >= float64(orig)-w.s.minFit && best > -1e8 {
+	floor := float32(float64(orig) - w.s.minFit)
+	if best >= floor && best > -1e8 {
 		for k, sc := range scores {
 			if sc >= best-fitMargin {
 				w.good = append(w.good, int32(k))
 			}
 		}
+		sf.n = int32(len(w.good)) - sf.off
+		for k, sc := range scores {
+			if sc < best-fitMargin && sc >= floor {
+				w.good = append(w.good, int32(k))
+			}
+		}
 	}
-	sf.n = int32(len(w.good)) - sf.off
+	sf.all = int32(len(w.good)) - sf.off
 	w.fits[i] = sf
 }
 
