@@ -43,8 +43,11 @@ type arpaParser struct {
 	sawUnk   bool
 	ids      [MaxOrder]uint32
 	prevIDs  [MaxOrder]uint32
-	prev     []byte            // the previous n-gram's words, concatenated
-	prevEnds [MaxOrder + 1]int // and where they end
+	prev     []byte              // the previous n-gram's words, concatenated
+	prevEnds [MaxOrder + 1]int   // and where they end
+	lq       [queueSize]lineGram // lines waiting for resolve
+	nl       int
+	qtext    []byte // the queued lines' words
 }
 
 // next returns the next non-blank line, trimmed, or io.EOF.
@@ -208,38 +211,112 @@ func (p *arpaParser) gram(b *builder, n, order, i int, l []byte) error {
 		return nil
 	}
 	// lmplz sorts n-grams by their suffix, so most words are the
-	// previous line's: reuse their ids rather than hash again.
+	// previous line's: reuse their ids rather than hash again. The others
+	// are looked up a queue of lines at a time (see resolve).
+	g := &p.lq[p.nl]
+	g.n, g.prob, g.bo, g.index, g.line, g.same = n, prob, bo, i, p.line, 0
 	for j, w := range f[1 : n+1] {
 		if string(w) == string(p.prev[p.prevEnds[j]:p.prevEnds[j+1]]) {
-			p.ids[j] = p.prevIDs[j]
-			continue
+			g.same |= 1 << j
+		} else {
+			g.hash[j] = murmurHash64A(unsafeString(w))
 		}
-		id, ok := b.find(w)
-		if !ok {
-			return fmt.Errorf("%w: word %q is not a unigram", ErrFormat, w)
-		}
-		p.ids[j] = id
+		g.words[j][0] = len(p.qtext)
+		p.qtext = append(p.qtext, w...)
+		g.words[j][1] = len(p.qtext)
 	}
 	p.prev = p.prev[:0]
 	for j, w := range f[1 : n+1] {
 		p.prev = append(p.prev, w...)
 		p.prevEnds[j+1] = len(p.prev)
-		p.prevIDs[j] = p.ids[j]
 	}
-	if g := b.queue(p.ids[:n], prob, bo, i, p.line); g != nil {
-		p.line = g.line
-		return dupErr(g)
-	}
-	if p.keep {
-		p.grams[n-1] = append(p.grams[n-1], p.ids[:n]...)
+	if p.nl++; p.nl == len(p.lq) {
+		return p.resolve(b)
 	}
 	return nil
 }
 
-// flush stores b's queued n-grams and returns the error of the first
-// duplicate, naming its line, or else err: a later line's error comes
-// after an earlier duplicate.
+// lineGram is a line of a higher order waiting in the parser's queue
+// for its words' ids.
+type lineGram struct {
+	n           int
+	prob, bo    float32
+	index, line int
+	same        uint8            // bit j: word j is the line before's
+	hash        [MaxOrder]uint64 // the other words' hashes
+	words       [MaxOrder][2]int // where the words are in the parser's qtext
+	off, first  [MaxOrder]uint64 // their first vocabulary buckets and the keys there
+}
+
+// resolve finds the ids of the queued lines' words and queues their
+// n-grams in b. It reads the first vocabulary bucket of every word before
+// resolving any, so that the cache misses overlap, as builder.flush does
+// for the n-gram tables. An unknown word's error comes after the errors of
+// the n-grams before it.
+func (p *arpaParser) resolve(b *builder) error {
+	q := p.lq[:p.nl]
+	p.nl = 0
+	defer func() { p.qtext = p.qtext[:0] }()
+	v := &b.m.words
+	t := &v.probe
+	for i := range q {
+		g := &q[i]
+		for j := range g.n {
+			if g.same>>j&1 == 0 {
+				g.off[j] = t.home(g.hash[j])
+				g.first[j] = t.at(g.off[j])
+			}
+		}
+	}
+	for i := range q {
+		g := &q[i]
+		for j := range g.n {
+			if g.same>>j&1 != 0 {
+				p.ids[j] = p.prevIDs[j]
+				continue
+			}
+			var id uint32
+			switch g.first[j] {
+			case g.hash[j]:
+				id = t.u32(g.off[j] + 8)
+			case 0:
+			default:
+				if off, ok := t.findFrom(g.hash[j], t.next(g.off[j])); ok {
+					id = t.u32(off + 8)
+				}
+			}
+			if id >= v.size {
+				id = 0
+			}
+			if w := p.qtext[g.words[j][0]:g.words[j][1]]; id == 0 && string(w) != Unk {
+				if d := b.flush(); d != nil {
+					p.line = d.line
+					return dupErr(d)
+				}
+				p.line = g.line
+				return fmt.Errorf("%w: word %q is not a unigram", ErrFormat, w)
+			}
+			p.ids[j] = id
+		}
+		p.prevIDs = p.ids
+		if d := b.queue(p.ids[:g.n], g.prob, g.bo, g.index, g.line); d != nil {
+			p.line = d.line
+			return dupErr(d)
+		}
+		if p.keep {
+			p.grams[g.n-1] = append(p.grams[g.n-1], p.ids[:g.n]...)
+		}
+	}
+	return nil
+}
+
+// flush resolves the queued lines, stores b's queued n-grams and returns
+// the error of the first unknown word or duplicate, naming its line, or
+// else err: a later line's error comes after an earlier line's.
 func (p *arpaParser) flush(b *builder, err error) error {
+	if e := p.resolve(b); e != nil {
+		return e
+	}
 	if g := b.flush(); g != nil {
 		p.line = g.line
 		return dupErr(g)

@@ -109,15 +109,16 @@ func TestSplitFields(t *testing.T) {
 }
 
 // TestARPAQueuedErrors checks that errors name the right line although
-// n-grams are stored a queue at a time: a duplicate anywhere in a queue,
-// and a duplicate before a later malformed line.
+// n-grams are resolved and stored a queue at a time: a duplicate anywhere
+// in a queue, and duplicates, unknown words and malformed lines before or
+// after each other.
 func TestARPAQueuedErrors(t *testing.T) {
 	const words = 30
 	var uni strings.Builder
 	for i := range words {
 		fmt.Fprintf(&uni, "-1\tw%d\t-0.5\n", i)
 	}
-	bigrams := func(dupAt, badAt int) (string, int, int) {
+	bigrams := func(dupAt, badAt, unkAt int) (string, int, int) {
 		var b strings.Builder
 		n := 0
 		for i := range words {
@@ -127,6 +128,8 @@ func TestARPAQueuedErrors(t *testing.T) {
 					fmt.Fprintf(&b, "-1\tw0 w0\n")
 				case n == badAt:
 					fmt.Fprintf(&b, "-1\tw%d\n", i)
+				case n == unkAt:
+					fmt.Fprintf(&b, "-1\tw%d zz\n", j)
 				default:
 					fmt.Fprintf(&b, "-1\tw%d w%d\n", j, i)
 				}
@@ -137,15 +140,19 @@ func TestARPAQueuedErrors(t *testing.T) {
 		first := strings.Count(head, "\n") + 1 // line of the first bigram
 		return head + b.String() + "\n\\end\\\n", first, n
 	}
-	for _, tc := range []struct{ dup, bad int }{{1, -1}, {63, -1}, {64, -1}, {65, -1}, {130, 131}, {130, 200}, {300, 150}} {
-		in, first, _ := bigrams(tc.dup, tc.bad)
+	for _, tc := range []struct{ dup, bad, unk int }{{1, -1, -1}, {63, -1, -1}, {64, -1, -1}, {65, -1, -1},
+		{130, 131, -1}, {130, 200, -1}, {300, 150, -1}, {130, -1, 140}, {130, -1, 129}, {130, -1, 70}, {130, 128, 129}} {
+		in, first, _ := bigrams(tc.dup, tc.bad, tc.unk)
 		_, err := ReadARPA(strings.NewReader(in))
 		want := fmt.Sprintf("line %d: lm: malformed ARPA: duplicate 2-gram %d", first+tc.dup, tc.dup+1)
-		if tc.bad >= 0 && tc.bad < tc.dup {
+		switch {
+		case tc.bad >= 0 && tc.bad < tc.dup && (tc.unk < 0 || tc.bad < tc.unk):
 			want = fmt.Sprintf("line %d: lm: malformed ARPA: 2 fields in a 2-gram line", first+tc.bad)
+		case tc.unk >= 0 && tc.unk < tc.dup:
+			want = fmt.Sprintf("line %d: lm: malformed ARPA: word \"zz\" is not a unigram", first+tc.unk)
 		}
 		if err == nil || err.Error() != want {
-			t.Errorf("dup %d, bad %d: %v, want %s", tc.dup, tc.bad, err, want)
+			t.Errorf("dup %d, bad %d, unknown %d: %v, want %s", tc.dup, tc.bad, tc.unk, err, want)
 		}
 	}
 }
