@@ -225,7 +225,7 @@ func (f *simPairsFn) ProcessElement(key int64, cands func(*Cand) bool, near func
 			if !e.Own || e.Row == q.Row {
 				continue
 			}
-			sim, ok := cfg.Near(q.Tag, e.Tag, (*dedup.Sketch)(q.Sketch), (*dedup.Sketch)(e.Sketch))
+			sim, ok, _ := cfg.Near(q.Tag, e.Tag, (*dedup.Sketch)(q.Sketch), (*dedup.Sketch)(e.Sketch))
 			if !ok {
 				continue
 			}

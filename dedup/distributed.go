@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/siftdata/sift"
@@ -69,17 +70,38 @@ func (c IndexConfig) ProbeBuckets(fp *Fingerprint, band int, fn func(bucket uint
 	}
 }
 
-// Near reports whether two documents meeting in a bucket, with band tags
-// ta and tb and sketches a and b, are near-duplicates by the test of
-// [Index.Query]: tags within TagDist bits and estimated Jaccard similarity
-// at least MinSim. It returns the similarity.
-func (c IndexConfig) Near(ta, tb uint32, a, b *Sketch) (float64, bool) {
+// Near applies the test of [Index.Query] to two documents meeting in a
+// bucket, with band tags ta and tb and sketches a and b: tags within
+// TagDist bits, then the sketches' estimate of their Jaccard similarity,
+// sim, against MinSim. With Verify, a pair whose estimate is within
+// verifyBand standard deviations of MinSim is borderline: Query decides it
+// by the similarity of the two documents' feature sets instead
+// ([IndexConfig.SetSimilarity] of their [IndexConfig.Features]), and so
+// must a caller, unless either set is empty (then the estimate stands).
+func (c IndexConfig) Near(ta, tb uint32, a, b *Sketch) (sim float64, near, borderline bool) {
 	if bits.OnesCount32(ta^tb) > c.TagDist {
-		return 0, false
+		return 0, false, false
 	}
-	s := a.Jaccard(b)
-	return s, s >= c.MinSim
+	s, n := a.estimate(b)
+	borderline = c.Verify != 0 && n != 0 && math.Abs(s-c.MinSim) <= verifyBand*sketchSD(c.MinSim, n)
+	return s, s >= c.MinSim, borderline
 }
+
+// Features returns the feature set of fp that the index keeps for the
+// check of borderline pairs: its Verify smallest distinct sketch features,
+// in increasing order; nil without Verify or when fp has none. The slice
+// belongs to fp and is reused by its next fingerprint: copy it to keep it.
+func (c IndexConfig) Features(fp *Fingerprint) []uint32 {
+	if c.Verify == 0 {
+		return nil
+	}
+	return fp.features(c.Verify)
+}
+
+// SetSimilarity returns the Jaccard similarity of two feature sets from
+// [IndexConfig.Features], as [Index.Query] computes it for a borderline
+// pair: exact for sets of fewer than Verify features.
+func (c IndexConfig) SetSimilarity(a, b []uint32) float64 { return bottomKJaccard(a, b, c.Verify) }
 
 // DuplicateDetail is the detail of the reject of a duplicate with hash k.
 func (d *ExactDedup) DuplicateDetail(k xxh3.Uint128) string {
