@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,12 +15,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"github.com/siftdata/sift"
 	_ "github.com/siftdata/sift/augment"
 	_ "github.com/siftdata/sift/clean"
 	_ "github.com/siftdata/sift/dedup"
-	_ "github.com/siftdata/sift/mining"
+	"github.com/siftdata/sift/mining"
+	"github.com/siftdata/sift/mining/lm"
 	"github.com/siftdata/sift/recipe"
 	_ "github.com/siftdata/sift/schema"
 )
@@ -280,5 +284,110 @@ func TestMultiStage(t *testing.T) {
 		if k.Reason != "near_duplicate" && !bset[k] {
 			t.Errorf("local reject %+v not in beam's", k)
 		}
+	}
+}
+
+// lmModel trains a trigram model on some fortune files (not those the
+// tests score) and writes it as ARPA, returning its path.
+func lmModel(t *testing.T) string {
+	var text []byte
+	for _, n := range []string{"people", "computers", "science", "love"} {
+		text = append(text, strings.Join(fortunes(t, n), "\n")...)
+		text = append(text, '\n')
+	}
+	dir := t.TempDir()
+	corpus, model := filepath.Join(dir, "train.txt"), filepath.Join(dir, "model.arpa")
+	if err := os.WriteFile(corpus, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := mining.Train(context.Background(), memory.DefaultAllocator, 3, lm.Whitespace, sift.RoleAssistant, []string{corpus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := m.WriteARPA(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(model, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return model
+}
+
+// TestPercentiles runs perplexity with band and bucket percentiles on
+// Beam: each threshold, from the t-digest merged across workers, must be
+// within 1 % of rank of the exact percentile (the share of rows below
+// it), and the output must not depend on the batch size.
+func TestPercentiles(t *testing.T) {
+	model := lmModel(t)
+	texts := fortunes(t, "fortunes", "literature", "riddles", "wisdom")
+	ids := make([]string, len(texts))
+	for i := range ids {
+		ids[i] = fmt.Sprintf("f%05d", i)
+	}
+	in := t.TempDir()
+	cut := len(texts) / 3
+	inputs := []string{filepath.Join(in, "a.jsonl"), filepath.Join(in, "b.jsonl")}
+	writeJSONL(t, inputs[0], ids[:cut], texts[:cut], false)
+	writeJSONL(t, inputs[1], ids[cut:], texts[cut:], false)
+	var outs [][]string
+	for _, batch := range []int{50, 300} {
+		dir := t.TempDir()
+		r, err := recipe.Parse([]byte(fmt.Sprintf(`batch_size: %d
+stages:
+  - perplexity: {model: %s, select: band, band: [30, 70], bucket: true, buckets: [20, 60]}
+`, batch, model)), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(context.Background(), "prism", r, Options{Overrides: recipe.Overrides{Input: inputs,
+			Output: filepath.Join(dir, "out.jsonl"), Rejects: filepath.Join(dir, "rejects.jsonl")}, Shards: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := float64(rep.Stats.Stages[1].Counters["scored"])
+		rej := rep.Stats.Stages[1].Rejected
+		out := lines(t, filepath.Join(dir, "out-*-of-00002.jsonl"))
+		tail := 0
+		for _, l := range out {
+			if strings.Contains(l, `"bucket":"tail"`) {
+				tail++
+			}
+		}
+		ranks := map[float64]float64{
+			30: float64(rej["ppl_below_band"]) / n,
+			70: 1 - float64(rej["ppl_above_band"])/n,
+			60: 1 - float64(rej["ppl_above_band"]+int64(tail))/n,
+		}
+		t.Logf("batch %d: %v scored rows; rank of each percentile's threshold: %v", batch, n, ranks)
+		if n != float64(len(texts)) {
+			t.Errorf("%v rows scored, want %d", n, len(texts))
+		}
+		for q, rank := range ranks {
+			if math.Abs(rank-q/100) > 0.01 {
+				t.Errorf("batch %d: p%v threshold at rank %.4f", batch, q, rank)
+			}
+		}
+		outs = append(outs, out)
+	}
+	if !slices.Equal(outs[0], outs[1]) {
+		t.Errorf("outputs differ with the batch size")
+	}
+}
+
+// TestTrainOnInputRefused: a model trained on the run's input would be
+// trained by every worker; Plan refuses it naming the step and the way
+// out.
+func TestTrainOnInputRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	writeJSONL(t, in, []string{"a"}, []string{"one two three"}, false)
+	r, err := recipe.Parse([]byte("stages:\n  - perplexity: {train: {order: 2, corpus: input}}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Plan(r, Options{Overrides: recipe.Overrides{Input: []string{in}, Output: filepath.Join(dir, "out.jsonl")}})
+	if err == nil || !strings.Contains(err.Error(), "stage perplexity: train") || !strings.Contains(err.Error(), "model:") {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -1,15 +1,25 @@
 package siftbeam
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
-	"strconv"
+	"math/bits"
+	"slices"
+	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dedup"
 	"github.com/zeebo/xxh3"
 )
+
+// The dedup steps move rows as compact arrays, one element per batch and
+// key range: exact_dedup's hashes by range of hash, simhash_dedup's
+// sketches by band and range of buckets. An element per row (and per
+// bucket) would cost the runner's per-element overhead tens of times per
+// row. The decisions go back to the batches as one element per batch.
 
 // buildAs builds plan step pos and checks it is a *S.
 func buildAs[S any](ref Ref, pos int) (S, error) {
@@ -29,11 +39,24 @@ func buildAs[S any](ref Ref, pos int) (S, error) {
 	return s, nil
 }
 
-// exactKeysFn emits every row under the 128-bit hash of its normalized
-// text, as exact_dedup computes it.
+// ExactChunk is the rows of one batch whose exact_dedup hash falls in
+// one range: their positions, 16-byte hashes (big-endian Hi, Lo) and ids.
+type ExactChunk struct {
+	Batch int64
+	Pos   []int32
+	Hash  []byte
+	IDs   []string
+}
+
+// DropList is the rows of one batch a dedup step drops.
+type DropList struct{ D []Drop }
+
+// exactKeysFn sends every row's hash, as exact_dedup computes it, to the
+// range of its top Bits bits: one element per batch and range.
 type exactKeysFn struct {
-	Ref Ref
-	Pos int
+	Ref  Ref
+	Pos  int
+	Bits int
 
 	d *dedup.ExactDedup
 }
@@ -43,7 +66,7 @@ func (f *exactKeysFn) Setup() (err error) {
 	return err
 }
 
-func (f *exactKeysFn) ProcessElement(p Part, emit func(string, RowRef)) error {
+func (f *exactKeysFn) ProcessElement(p Part, emit func(int64, ExactChunk)) error {
 	rec, err := decode(memory.DefaultAllocator, p.IPC)
 	if err != nil {
 		return err
@@ -51,18 +74,29 @@ func (f *exactKeysFn) ProcessElement(p Part, emit func(string, RowRef)) error {
 	defer rec.Release()
 	v := sift.NewTextView(rec, f.d.Roles())
 	ids := v.Cols().ID
-	var k [16]byte
+	chunks := map[int64]*ExactChunk{}
 	for i := 0; i < int(rec.NumRows()); i++ {
 		h := f.d.Key(v.Text(i))
-		binary.BigEndian.PutUint64(k[:8], h.Hi)
-		binary.BigEndian.PutUint64(k[8:], h.Lo)
-		emit(string(k[:]), RowRef{Key: p.Key, Pos: int32(i), ID: ids.Value(i)})
+		r := int64(h.Hi >> (64 - f.Bits))
+		c := chunks[r]
+		if c == nil {
+			c = &ExactChunk{Batch: p.Key}
+			chunks[r] = c
+		}
+		c.Pos = append(c.Pos, int32(i))
+		c.Hash = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(c.Hash, h.Hi), h.Lo)
+		c.IDs = append(c.IDs, ids.Value(i))
+	}
+	for r, c := range chunks {
+		emit(r, *c)
 	}
 	return nil
 }
 
-// exactKeepFn keeps the row of a hash with the smallest order key, as a
-// single pass keeps the first, and drops the others naming it.
+// exactKeepFn keeps, among the rows of a range with the same hash, the
+// one with the smallest order key, as a single pass keeps the first, and
+// drops the others naming it. It holds the range's rows (hash, order key
+// and id each).
 type exactKeepFn struct {
 	Ref Ref
 	Pos int
@@ -75,52 +109,125 @@ func (f *exactKeepFn) Setup() (err error) {
 	return err
 }
 
-func (f *exactKeepFn) ProcessElement(k string, rows func(*RowRef) bool, emit func(int64, Drop)) {
-	var all []RowRef
-	var r RowRef
-	for rows(&r) {
-		all = append(all, r)
+func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit func(int64, DropList)) {
+	type row struct {
+		hash []byte
+		ref  RowRef
 	}
-	if len(all) < 2 {
-		return
-	}
-	keep := 0
-	for i := range all {
-		if all[i].less(all[keep]) {
-			keep = i
+	var rows []row
+	var c ExactChunk
+	for chunks(&c) {
+		for i, p := range c.Pos {
+			rows = append(rows, row{c.Hash[16*i : 16*i+16], RowRef{Key: c.Batch, Pos: p, ID: c.IDs[i]}})
 		}
+		c = ExactChunk{}
 	}
-	h := xxh3.Uint128{Hi: binary.BigEndian.Uint64([]byte(k[:8])), Lo: binary.BigEndian.Uint64([]byte(k[8:]))}
-	detail := f.d.DuplicateDetail(h)
-	for i, r := range all {
-		if i != keep {
-			emit(r.Key, Drop{Pos: r.Pos, Of: all[keep].ID, Reason: "duplicate", Detail: detail})
+	sort.Slice(rows, func(i, j int) bool {
+		if c := bytes.Compare(rows[i].hash, rows[j].hash); c != 0 {
+			return c < 0
 		}
+		return rows[i].ref.less(rows[j].ref)
+	})
+	drops := map[int64][]Drop{}
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && bytes.Equal(rows[j].hash, rows[i].hash) {
+			j++
+		}
+		if j > i+1 {
+			h := xxh3.Uint128{Hi: binary.BigEndian.Uint64(rows[i].hash), Lo: binary.BigEndian.Uint64(rows[i].hash[8:])}
+			detail := f.d.DuplicateDetail(h)
+			for _, r := range rows[i+1 : j] {
+				drops[r.ref.Key] = append(drops[r.ref.Key], Drop{Pos: r.ref.Pos, Of: rows[i].ref.ID, Reason: "duplicate", Detail: detail})
+			}
+		}
+		i = j
+	}
+	for k, d := range drops {
+		emit(k, DropList{D: d})
 	}
 }
 
-// Cand is a row met in a SimHash bucket: Own when the bucket is the row's
-// own (it is indexed there), not when the row only probes it. Tag holds
-// the band's tag bits, Sketch the row's set sketch.
-type Cand struct {
-	Row    RowRef
-	Tag    uint32
-	Own    bool
+// SimChunk is the rows of one batch that meet in the buckets of one key
+// (a band and range of buckets, or finer; see [simPairsFn]): per row its
+// position, id, band tag and sketch (SketchSize bytes at row×SketchSize),
+// and the entries, each a bucket and row<<1 | 1 when the bucket is the
+// row's own (it is indexed there), | 0 when the row only probes it.
+type SimChunk struct {
+	Batch  int64
+	Pos    []int32
+	IDs    []string
+	Tag    []uint32
 	Sketch []byte
+	Bucket []uint32
+	Row    []uint32
 }
 
-// Near says that row Row has the verified near-duplicate Of, earlier in
-// the input, with estimated Jaccard similarity Sim.
-type Near struct {
-	Row, Of RowRef
-	Sim     float64
+const sketchSize = len(dedup.Sketch{})
+
+func (c *SimChunk) sketch(row uint32) *dedup.Sketch {
+	return (*dedup.Sketch)(c.Sketch[int(row)*sketchSize:])
 }
 
-// simKeysFn emits every row with features under its band keys: per band,
-// its own bucket and the buckets a query of the stage probes.
+// subset returns a chunk of the entries es of c, with only their rows.
+func (c *SimChunk) subset(es []int) SimChunk {
+	out := SimChunk{Batch: c.Batch}
+	idx := map[uint32]uint32{}
+	for _, e := range es {
+		r := c.Row[e] >> 1
+		n, ok := idx[r]
+		if !ok {
+			n = uint32(len(out.Pos))
+			idx[r] = n
+			out.Pos = append(out.Pos, c.Pos[r])
+			out.IDs = append(out.IDs, c.IDs[r])
+			out.Tag = append(out.Tag, c.Tag[r])
+			out.Sketch = append(out.Sketch, c.Sketch[int(r)*sketchSize:int(r+1)*sketchSize]...)
+		}
+		out.Bucket = append(out.Bucket, c.Bucket[e])
+		out.Row = append(out.Row, n<<1|c.Row[e]&1)
+	}
+	return out
+}
+
+// Keys of the SimHash groups: level 0 is a band and range of buckets,
+// level 1 a band and bucket, level 2 a band, bucket and piece of the band
+// tag (piece number j and value v).
+func simKey0(band int, rng uint32) int64 { return int64(band)<<32 | int64(rng) }
+func simKey1(band int, bucket uint32) int64 {
+	return 1<<56 | int64(band)<<32 | int64(bucket)
+}
+func simKey2(band int, bucket uint32, j int, v uint32) int64 {
+	return 2<<56 | int64(band)<<48 | int64(j)<<40 | int64(v)<<20 | int64(bucket)
+}
+func simBand(key int64) int {
+	if key>>56 == 2 {
+		return int(key >> 48 & 0xff)
+	}
+	return int(key >> 32 & 0xff)
+}
+
+// Pair says that row Later has the near-duplicate Of earlier in the input,
+// with Jaccard similarity Sim. A borderline pair (Check) is decided on the
+// rows' feature sets: Set is Of's, once the batch holding Of has added it.
+type Pair struct {
+	Later RowRef
+	Of    RowRef
+	Sim   float64
+	Check bool
+	Set   []uint32
+}
+
+// PairList is pairs sent to one batch.
+type PairList struct{ P []Pair }
+
+// simKeysFn sends every row with features to its buckets: per band, one
+// element per range of RangeBits top bucket bits, holding the batch's
+// rows that own or probe a bucket there.
 type simKeysFn struct {
-	Ref Ref
-	Pos int
+	Ref       Ref
+	Pos       int
+	RangeBits int
 
 	d   *dedup.SimhashDedup
 	acc dedup.Accumulator
@@ -135,7 +242,7 @@ func (f *simKeysFn) Setup() (err error) {
 	return err
 }
 
-func (f *simKeysFn) ProcessElement(p Part, emit func(int64, Cand), tal func(Tally)) error {
+func (f *simKeysFn) ProcessElement(p Part, emit func(int64, SimChunk), tal func(Tally)) error {
 	rec, err := decode(memory.DefaultAllocator, p.IPC)
 	if err != nil {
 		return err
@@ -144,19 +251,42 @@ func (f *simKeysFn) ProcessElement(p Part, emit func(int64, Cand), tal func(Tall
 	v := sift.NewTextView(rec, f.d.Roles())
 	ids := v.Cols().ID
 	cfg := f.d.IndexConfig()
+	shift := cfg.BucketBits - f.RangeBits
+	chunks := make([]map[uint32]*SimChunk, cfg.Bands)
+	for b := range chunks {
+		chunks[b] = map[uint32]*SimChunk{}
+	}
 	none := 0
 	for i := 0; i < int(rec.NumRows()); i++ {
 		if !f.d.Fingerprint(v.Text(i), &f.acc, &f.fp) {
 			none++
 			continue
 		}
-		row := RowRef{Key: p.Key, Pos: int32(i), ID: ids.Value(i)}
-		sk := append([]byte(nil), f.fp.Sketch[:]...)
 		for band := 0; band < cfg.Bands; band++ {
 			own, tag := cfg.BandKey(&f.fp.Sig, band)
-			cfg.ProbeBuckets(&f.fp, band, func(b uint32) {
-				emit(int64(band)<<32|int64(b), Cand{Row: row, Tag: tag, Own: b == own, Sketch: sk})
+			cfg.ProbeBuckets(&f.fp, band, func(k uint32) {
+				c := chunks[band][k>>shift]
+				if c == nil {
+					c = &SimChunk{Batch: p.Key}
+					chunks[band][k>>shift] = c
+				}
+				n := len(c.Pos) - 1
+				if n < 0 || c.Pos[n] != int32(i) {
+					c.Pos, c.IDs, c.Tag = append(c.Pos, int32(i)), append(c.IDs, ids.Value(i)), append(c.Tag, tag)
+					c.Sketch = append(c.Sketch, f.fp.Sketch[:]...)
+					n++
+				}
+				r := uint32(n) << 1
+				if k == own {
+					r |= 1
+				}
+				c.Bucket, c.Row = append(c.Bucket, k), append(c.Row, r)
 			})
+		}
+	}
+	for band, m := range chunks {
+		for rng, c := range m {
+			emit(simKey0(band, rng), *c)
 		}
 	}
 	if none > 0 {
@@ -167,104 +297,333 @@ func (f *simKeysFn) ProcessElement(p Part, emit func(int64, Cand), tal func(Tall
 	return nil
 }
 
-// simPairsFn verifies the rows met in one bucket: every row against every
-// row indexed there (Own), with the stage's test. A pair's later row (by
-// order key) is the near-duplicate.
+// simPairsFn verifies the rows that meet in the buckets of one key: every
+// row against every row indexed in the same bucket (Own), with the
+// stage's test ([dedup.IndexConfig.Near]). A pair's later row (by order
+// key) is the near-duplicate; pairs the sketches leave borderline go to
+// be checked on their feature sets.
 //
-// It holds at most Max rows. At Level 0 a fuller bucket is split: its rows
-// go on to Level 1 under sub-bucket keys, one per piece of the band tag
+// Memory is bounded: a group holds at most Limit entries (a row in a
+// bucket). A fuller group is passed on to the next level, split finer:
+// level 0 (band, range of buckets) into level 1 (band, bucket), and a
+// level 1 bucket into level 2 sub-buckets, one per piece of the band tag
 // (TagDist+1 pieces), so that two rows whose tags differ in at most
 // TagDist bits still share a sub-bucket (they agree on a whole piece: the
-// pigeonhole principle). A Level 1 sub-bucket that is still too full
-// (near-identical boilerplate) is not verified: its rows are counted as
-// "unverified" and kept.
+// pigeonhole principle). A bucket held at level 0 with more than MaxBucket
+// entries is split into pieces in memory the same way. A level 2
+// sub-bucket, or piece, still too full (near-identical boilerplate) is not
+// verified: its rows are counted as "unverified" and kept.
 type simPairsFn struct {
-	Ref     Ref
-	Step    int
-	Level   int
-	Max     int
-	TagBits int
-	TagDist int
-	MinSim  float64
+	Ref       Ref
+	Step      int
+	Level     int
+	Limit     int
+	MaxBucket int
+	Cfg       dedup.IndexConfig
 }
 
-func (f *simPairsFn) cfg() dedup.IndexConfig {
-	return dedup.IndexConfig{TagBits: f.TagBits, TagDist: f.TagDist, MinSim: f.MinSim}
+type simEntry struct {
+	bucket uint32
+	c, r   uint32 // chunk, row in it
+	own    bool
 }
 
-func (f *simPairsFn) ProcessElement(key int64, cands func(*Cand) bool, near func(string, Near), over func(int64, Cand), tal func(Tally)) {
-	var held []Cand
-	var c Cand
-	overflow := 0
-	for cands(&c) {
-		if overflow == 0 && len(held) < f.Max {
-			held = append(held, c)
+func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near func(int64, PairList), ask func(int64, PairList), over func(int64, SimChunk), tal func(Tally)) {
+	t := newTally(f.Ref.Slots)
+	defer func() {
+		if len(t.Steps[f.Step].Counters) > 0 {
+			tal(t)
+		}
+	}()
+	band := simBand(key)
+	var held []SimChunk
+	n, spilled := 0, false
+	var c SimChunk
+	for chunks(&c) {
+		if !spilled && n+len(c.Bucket) <= f.Limit {
+			held, n = append(held, c), n+len(c.Bucket)
+			c = SimChunk{}
 			continue
 		}
-		if f.Level == 0 && f.TagBits > 0 {
-			for _, h := range held {
-				f.split(key, h, over)
+		if !spilled {
+			spilled = true
+			for i := range held {
+				f.spill(band, &held[i], over, &t)
 			}
-			held = held[:0]
-			f.split(key, c, over)
+			held = nil
 		}
-		overflow++
+		f.spill(band, &c, over, &t)
+		c = SimChunk{}
 	}
-	if overflow > 0 {
-		if f.Level > 0 || f.TagBits == 0 {
-			t := newTally(f.Ref.Slots)
-			t.count(f.Step, "unverified", int64(len(held)+overflow))
+	if spilled {
+		if f.last() {
 			t.count(f.Step, "oversized_buckets", 1)
-			tal(t)
 		}
 		return
 	}
-	cfg := f.cfg()
-	for _, q := range held {
-		for _, e := range held {
-			if !e.Own || e.Row == q.Row {
+	var es []simEntry
+	for ci := range held {
+		for e, b := range held[ci].Bucket {
+			r := held[ci].Row[e]
+			es = append(es, simEntry{bucket: b, c: uint32(ci), r: r >> 1, own: r&1 == 1})
+		}
+	}
+	slices.SortFunc(es, func(a, b simEntry) int { return cmp.Compare(a.bucket, b.bucket) })
+	v := verifier{cfg: f.Cfg, held: held, seen: map[[2]RowRef]bool{}, sure: map[RowRef]Pair{}, ask: map[RowRef][]Pair{}}
+	for i := 0; i < len(es); {
+		j := i + 1
+		for j < len(es) && es[j].bucket == es[i].bucket {
+			j++
+		}
+		run := es[i:j]
+		switch {
+		case len(run) <= f.MaxBucket:
+			v.verify(run)
+		case f.Level < 2 && f.Cfg.TagBits > 0:
+			pieces := map[[2]uint32][]simEntry{}
+			for _, e := range run {
+				tag := held[e.c].Tag[e.r]
+				for p, val := range tagPieces(f.Cfg, tag) {
+					pieces[[2]uint32{uint32(p), val}] = append(pieces[[2]uint32{uint32(p), val}], e)
+				}
+			}
+			for _, piece := range pieces {
+				if len(piece) <= f.MaxBucket {
+					v.verify(piece)
+				} else {
+					f.unverified(&t, len(piece))
+				}
+			}
+		default:
+			f.unverified(&t, len(run))
+		}
+		i = j
+	}
+	v.emit(near, ask)
+}
+
+func (f *simPairsFn) unverified(t *Tally, n int) {
+	t.count(f.Step, "unverified", int64(n))
+	t.count(f.Step, "oversized_buckets", 1)
+}
+
+// tagPieces returns the values of the TagDist+1 pieces of tag.
+func tagPieces(cfg dedup.IndexConfig, tag uint32) []uint32 {
+	pieces := cfg.TagDist + 1
+	w := (cfg.TagBits + pieces - 1) / pieces
+	var out []uint32
+	for j := 0; j < pieces && j*w < cfg.TagBits; j++ {
+		out = append(out, tag>>(j*w)&(1<<w-1))
+	}
+	return out
+}
+
+// last reports whether a group too full for f is not split further.
+func (f *simPairsFn) last() bool { return f.Level >= 2 || f.Level == 1 && f.Cfg.TagBits == 0 }
+
+// spill passes c's entries on to the next level's groups, or at the last
+// level counts them as unverified.
+func (f *simPairsFn) spill(band int, c *SimChunk, over func(int64, SimChunk), t *Tally) {
+	if f.last() {
+		t.count(f.Step, "unverified", int64(len(c.Bucket)))
+		return
+	}
+	groups := map[int64][]int{}
+	for e, b := range c.Bucket {
+		if f.Level == 0 {
+			groups[simKey1(band, b)] = append(groups[simKey1(band, b)], e)
+			continue
+		}
+		for j, v := range tagPieces(f.Cfg, c.Tag[c.Row[e]>>1]) {
+			k := simKey2(band, b, j, v)
+			groups[k] = append(groups[k], e)
+		}
+	}
+	for k, es := range groups {
+		over(k, c.subset(es))
+	}
+}
+
+// verifier checks the pairs of the buckets of one group, once each. Of
+// the pairs a row is the later row of it keeps the most similar one that
+// the sketches decide (the earliest of equals), and the borderline ones
+// only when there is none: a decided pair drops the row whatever the
+// checks say, so a bucket of near-identical rows yields a pair per row,
+// not per pair of rows.
+type verifier struct {
+	cfg  dedup.IndexConfig
+	held []SimChunk
+	seen map[[2]RowRef]bool
+	sure map[RowRef]Pair
+	ask  map[RowRef][]Pair
+}
+
+func (v *verifier) verify(run []simEntry) {
+	for _, q := range run {
+		qc := &v.held[q.c]
+		qr := RowRef{Key: qc.Batch, Pos: qc.Pos[q.r]}
+		for _, e := range run {
+			if !e.own {
 				continue
 			}
-			sim, ok, _ := cfg.Near(q.Tag, e.Tag, (*dedup.Sketch)(q.Sketch), (*dedup.Sketch)(e.Sketch))
-			if !ok {
+			ec := &v.held[e.c]
+			er := RowRef{Key: ec.Batch, Pos: ec.Pos[e.r]}
+			if er == qr {
 				continue
 			}
-			later, earlier := q.Row, e.Row
-			if later.less(earlier) {
-				later, earlier = earlier, later
+			later, of, id := qr, er, ec.IDs[e.r]
+			if later.less(of) {
+				later, of, id = er, qr, qc.IDs[q.r]
 			}
-			near(rowName(later), Near{Row: later, Of: earlier, Sim: sim})
+			pk := [2]RowRef{later, of}
+			if v.seen[pk] {
+				continue
+			}
+			v.seen[pk] = true
+			of.ID = id
+			sim, ok, borderline := v.cfg.Near(qc.Tag[q.r], ec.Tag[e.r], qc.sketch(q.r), ec.sketch(e.r))
+			p := Pair{Later: later, Of: of, Sim: sim}
+			switch {
+			case borderline:
+				p.Check = true
+				v.ask[later] = append(v.ask[later], p)
+			case ok:
+				if b, found := v.sure[later]; !found || sim > b.Sim || sim == b.Sim && of.less(b.Of) {
+					v.sure[later] = p
+				}
+			}
 		}
 	}
 }
 
-// split sends c on to the sub-buckets of its tag pieces.
-func (f *simPairsFn) split(key int64, c Cand, over func(int64, Cand)) {
-	pieces := f.TagDist + 1
-	w := (f.TagBits + pieces - 1) / pieces
-	for j := 0; j < pieces && j*w < f.TagBits; j++ {
-		v := int64(c.Tag>>(j*w)) & (1<<w - 1)
-		over(key<<24|int64(j)<<17|v, c) // key holds band and a bucket of at most 20 bits
+// emit sends the sure pairs to their later row's batch, and the
+// borderline ones to their earlier row's batch, for its feature set.
+func (v *verifier) emit(near, ask func(int64, PairList)) {
+	out := map[int64][]Pair{}
+	for _, p := range v.sure {
+		out[p.Later.Key] = append(out[p.Later.Key], p)
+	}
+	for k, ps := range out {
+		near(k, PairList{P: ps})
+	}
+	clear(out)
+	for later, ps := range v.ask {
+		if _, ok := v.sure[later]; ok {
+			continue
+		}
+		for _, p := range ps {
+			out[p.Of.Key] = append(out[p.Of.Key], p)
+		}
+	}
+	for k, ps := range out {
+		ask(k, PairList{P: ps})
 	}
 }
 
-func rowName(r RowRef) string {
-	return strconv.FormatInt(r.Key, 36) + ":" + strconv.FormatInt(int64(r.Pos), 36)
+// setsFn adds to each borderline pair the feature set of its earlier
+// row, which is in this batch, and sends the pair on to the later row's
+// batch.
+type setsFn struct {
+	Ref Ref
+	Pos int
+
+	d   *dedup.SimhashDedup
+	acc dedup.Accumulator
+	fp  dedup.Fingerprint
 }
 
-// nearKeepFn drops a row that has a verified near-duplicate earlier in the
-// input, naming the most similar one (the earliest among equals).
-type nearKeepFn struct{}
+func (f *setsFn) Setup() (err error) {
+	f.d, err = buildAs[*dedup.SimhashDedup](f.Ref, f.Pos)
+	return err
+}
 
-func (*nearKeepFn) ProcessElement(_ string, ns func(*Near) bool, emit func(int64, Drop)) {
-	var best, n Near
+func (f *setsFn) ProcessElement(key int64, parts func(*Part) bool, asks func(*PairList) bool, emit func(int64, PairList)) error {
+	var ps []Pair
+	var l PairList
+	for asks(&l) {
+		ps = append(ps, l.P...)
+		l = PairList{}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	var p Part
 	found := false
-	for ns(&n) {
-		if !found || n.Sim > best.Sim || n.Sim == best.Sim && n.Of.less(best.Of) {
-			best, found = n, true
+	for parts(&p) {
+		found = true
+		rec, err := decode(memory.DefaultAllocator, p.IPC)
+		if err != nil {
+			return err
+		}
+		v := sift.NewTextView(rec, f.d.Roles())
+		cfg := f.d.IndexConfig()
+		sets := map[int32][]uint32{}
+		out := map[int64][]Pair{}
+		for _, x := range ps {
+			s, ok := sets[x.Of.Pos]
+			if !ok {
+				if f.d.Fingerprint(v.Text(int(x.Of.Pos)), &f.acc, &f.fp) {
+					s = slices.Clone(cfg.Features(&f.fp))
+				}
+				sets[x.Of.Pos] = s
+			}
+			x.Set = s
+			out[x.Later.Key] = append(out[x.Later.Key], x)
+		}
+		rec.Release()
+		for k, ps := range out {
+			emit(k, PairList{P: ps})
 		}
 	}
-	if found {
-		emit(best.Row.Key, Drop{Pos: best.Row.Pos, Of: best.Of.ID, Reason: "near_duplicate", Detail: fmt.Sprintf("est. jaccard %.2f", best.Sim)})
+	if !found {
+		return fmt.Errorf("siftbeam: near-duplicate pairs for batch %x, which is not there", key)
 	}
+	return nil
+}
+
+// nearDrops decides, from the pairs sent to a batch, which of its rows are
+// near-duplicates of an earlier row, and names for each the most similar
+// such row (the earliest among equals). Borderline pairs are decided on
+// the feature sets, as the stage decides them (computing the later row's
+// set here from text).
+func nearDrops(d *dedup.SimhashDedup, v *sift.TextView, ps []Pair, acc *dedup.Accumulator, fp *dedup.Fingerprint) []Drop {
+	cfg := d.IndexConfig()
+	best := map[int32]Pair{}
+	sets := map[int32][]uint32{}
+	for _, p := range ps {
+		if p.Check {
+			s, ok := sets[p.Later.Pos]
+			if !ok {
+				if d.Fingerprint(v.Text(int(p.Later.Pos)), acc, fp) {
+					s = slices.Clone(cfg.Features(fp))
+				}
+				sets[p.Later.Pos] = s
+			}
+			if len(s) > 0 && len(p.Set) > 0 {
+				p.Sim = cfg.SetSimilarity(s, p.Set)
+			}
+			if p.Sim < cfg.MinSim {
+				continue
+			}
+		}
+		b, ok := best[p.Later.Pos]
+		if !ok || p.Sim > b.Sim || p.Sim == b.Sim && p.Of.less(b.Of) {
+			best[p.Later.Pos] = p
+		}
+	}
+	var out []Drop
+	for pos, p := range best {
+		out = append(out, Drop{Pos: pos, Of: p.Of.ID, Reason: "near_duplicate", Detail: fmt.Sprintf("jaccard %.2f", p.Sim)})
+	}
+	return out
+}
+
+// rangeBits returns how many top bits of a key to group by so that a
+// group holds about perGroup of rows rows, within [lo, hi].
+func rangeBits(rows, perGroup int64, lo, hi int) int {
+	b := 0
+	if rows > perGroup {
+		b = bits.Len64(uint64((rows - 1) / perGroup))
+	}
+	return min(max(b, lo), hi)
 }

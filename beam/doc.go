@@ -16,19 +16,33 @@
 //     checks and custom stateless stages) are one ParDo over batches; runs
 //     of consecutive row-local steps share the ParDo, so a batch is encoded
 //     once per run, not once per step.
-//   - exact_dedup groups rows by the 128-bit hash of their normalized text
-//     and keeps the row with the smallest order key; the others are
-//     rejected naming it (duplicate_of), exactly as in a local run.
-//   - simhash_dedup emits each row's band keys (its bucket in every band,
-//     and the probed neighbour buckets), groups by key, verifies the
-//     candidates met in a bucket with the stage's own test (band tag
-//     distance and sketch Jaccard similarity) and drops a row when a
-//     verified near-duplicate has a smaller order key. See [Options] for
-//     the bound on memory per bucket.
+//   - exact_dedup sends each row's 128-bit hash of its normalized text,
+//     as compact arrays, one element per batch and range of hashes; per
+//     range the row with the smallest order key of each hash is kept and
+//     the others rejected naming it (duplicate_of), exactly as in a local
+//     run.
+//   - simhash_dedup sends each row's band keys (its own bucket in every
+//     band, and the buckets a query of the stage probes) with its sketch,
+//     one element per batch, band and range of buckets; per range the
+//     candidates met in a bucket are verified with the stage's own test
+//     (band tag distance and sketch Jaccard similarity, and for pairs the
+//     sketch leaves borderline the feature sets, as the stage checks
+//     them), and a row is dropped when a verified near-duplicate has a
+//     smaller order key. [Options] bounds the memory a group of buckets
+//     takes in a worker (MaxGroup, MaxBucket).
+//   - perplexity selecting by percentiles (band, top, bucket cuts) scores
+//     every row in a first pass and merges t-digests across workers; the
+//     second pass selects with thresholds at the merged digest's
+//     percentiles, a side input.
 //
-// Stages that keep state across batches in other ways (perplexity with
-// percentile selection, pii_redact with an audit file) are refused by
-// [Plan] with an error naming the step.
+// Each dedup step's decisions go back to their batches with a
+// CoGroupByKey on the batch key; simhash_dedup first has a borderline
+// pair's earlier row's batch add that row's feature set, with another.
+//
+// Stages that keep state across batches in other ways (pii_redact with an
+// audit file, simhash_dedup with a reference index) and perplexity
+// trained on the run's input are refused by [Plan] with an error naming
+// the step.
 //
 // Statistics are a Beam combine of per-batch tallies; the report, with
 // the same JSON as sift run's, is written by the pipeline once every batch

@@ -2,10 +2,12 @@ module github.com/siftdata/sift/beam
 
 go 1.26.8
 
-require github.com/siftdata/sift v0.0.0
+require (
+	github.com/caio/go-tdigest/v4 v4.1.0
+	github.com/siftdata/sift v0.0.0
+)
 
 require (
-	github.com/caio/go-tdigest/v4 v4.1.0 // indirect
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
 	github.com/dlclark/regexp2 v1.12.0 // indirect
 	github.com/xeipuuv/gojsonpointer v0.0.0-20180127040702-4e3ac2762d5f // indirect

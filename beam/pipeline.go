@@ -16,6 +16,7 @@ import (
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/dedup"
+	"github.com/siftdata/sift/mining"
 	"github.com/siftdata/sift/recipe"
 )
 
@@ -29,6 +30,10 @@ type Options struct {
 	// MaxBucket is the most rows a SimHash bucket holds in a worker's
 	// memory before it is split (default 16384); see the package doc.
 	MaxBucket int
+	// MaxGroup is the most entries (a row in a bucket) a group of
+	// SimHash buckets holds in a worker's memory before it is split by
+	// bucket (default 1<<20).
+	MaxGroup int
 }
 
 // Kind is how a step runs on Beam.
@@ -36,9 +41,10 @@ type Kind int
 
 // Kinds of steps.
 const (
-	RowLocal Kind = iota // a ParDo over batches
-	Exact                // exact_dedup: group by hash
-	Simhash              // simhash_dedup: group by band keys
+	RowLocal   Kind = iota // a ParDo over batches
+	Exact                  // exact_dedup: group by hash
+	Simhash                // simhash_dedup: group by band keys
+	Percentile             // perplexity selecting by percentiles: score, merge t-digests, select
 )
 
 // Step is one step of a plan.
@@ -83,6 +89,9 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 	if j.Options.MaxBucket <= 0 {
 		j.Options.MaxBucket = 1 << 14
 	}
+	if j.Options.MaxGroup <= 0 {
+		j.Options.MaxGroup = 1 << 20
+	}
 	in := o.Input
 	if len(in) == 0 {
 		for _, p := range r.Input {
@@ -115,6 +124,11 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 	if r.OutputFormat != "" {
 		n++
 	}
+	for _, s := range r.Stages {
+		if err := trainsOnInput(s); err != nil {
+			return nil, err
+		}
+	}
 	for pos := 0; pos < n; pos++ {
 		st, err := ref.build(r, pos, memory.DefaultAllocator)
 		if err != nil {
@@ -134,6 +148,9 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 }
 
 func kindOf(st sift.Step) (Kind, error) {
+	if p, ok := st.Stage.(percentiler); ok && len(p.Percentiles()) > 0 {
+		return Percentile, nil
+	}
 	switch s := st.Stage.(type) {
 	case *dedup.ExactDedup:
 		return Exact, nil
@@ -146,6 +163,23 @@ func kindOf(st sift.Step) (Kind, error) {
 		return 0, fmt.Errorf("stage %s keeps state across batches (%T) and cannot run on Beam", st.Name, st.Stage)
 	}
 	return RowLocal, nil
+}
+
+// trainsOnInput refuses a perplexity stage that trains its model on the
+// run's input: every worker would train on the whole input in Setup.
+func trainsOnInput(s recipe.Stage) error {
+	if s.Def.Name != "perplexity" {
+		return nil
+	}
+	spec, err := s.Def.Decode(s.Node)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", s.Name, err)
+	}
+	if sp, ok := spec.(mining.Spec); ok && sp.Train != nil && sp.Train.Corpus == "input" {
+		return fmt.Errorf("stage %s: train: {corpus: input} is not supported on Beam (each worker would train on the whole input): "+
+			"train once with sift lm train --output model.arpa, or sift run, and give model: model.arpa", s.Name)
+	}
+	return nil
 }
 
 func (j *Job) ref() Ref {
@@ -200,24 +234,36 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 			pos = end
 			continue
 		case Exact:
-			keyed := beam.ParDo(sc, &exactKeysFn{Ref: ref, Pos: pos}, parts)
-			drops := beam.ParDo(sc, &exactKeepFn{Ref: ref, Pos: pos}, beam.GroupByKey(sc, keyed))
-			parts, rej, tal = j.apply(sc, ref, pos, parts, drops)
+			keys := beam.ParDo(sc, &exactKeysFn{Ref: ref, Pos: pos, Bits: j.exactBits()}, parts)
+			drops := beam.ParDo(sc, &exactKeepFn{Ref: ref, Pos: pos}, beam.GroupByKey(sc, keys))
+			parts, rej, tal = beam.ParDo3(sc, &applyFn{Ref: ref, Name: st.Name, Step: pos + 1},
+				beam.CoGroupByKey(sc, beam.ParDo(sc, keyPart, parts), drops))
 		case Simhash:
 			d, err := buildAs[*dedup.SimhashDedup](ref, pos)
 			if err != nil {
 				panic(err) // Plan built it already
 			}
 			cfg := d.IndexConfig()
-
-			keyed, t := beam.ParDo2(sc, &simKeysFn{Ref: ref, Pos: pos}, parts)
-			pf := simPairsFn{Ref: ref, Step: pos + 1, Max: j.Options.MaxBucket, TagBits: cfg.TagBits, TagDist: cfg.TagDist, MinSim: cfg.MinSim}
-			near0, over, t0 := beam.ParDo3(sc, &pf, beam.GroupByKey(sc, keyed))
-			pf.Level = 1
-			near1, _, t1 := beam.ParDo3(sc, &pf, beam.GroupByKey(sc, over))
-			drops := beam.ParDo(sc, &nearKeepFn{}, beam.GroupByKey(sc, beam.Flatten(sc, near0, near1)))
-			parts, rej, tal = j.apply(sc, ref, pos, parts, drops)
-			tallies = append(tallies, t, t0, t1)
+			keys, t := beam.ParDo2(sc, &simKeysFn{Ref: ref, Pos: pos, RangeBits: j.simBits(cfg)}, parts)
+			tallies = append(tallies, t)
+			var nears, asks []beam.PCollection
+			for level := 0; level < 3; level++ {
+				pf := &simPairsFn{Ref: ref, Step: pos + 1, Level: level, Limit: j.Options.MaxGroup, MaxBucket: j.Options.MaxBucket, Cfg: cfg}
+				if level > 0 {
+					pf.Limit = j.Options.MaxBucket
+				}
+				near, ask, over, t := beam.ParDo4(sc, pf, beam.GroupByKey(sc, keys))
+				nears, asks, tallies, keys = append(nears, near), append(asks, ask), append(tallies, t), over
+			}
+			keyed := beam.ParDo(sc, keyPart, parts)
+			checked := beam.ParDo(sc, &setsFn{Ref: ref, Pos: pos}, beam.CoGroupByKey(sc, keyed, beam.Flatten(sc, asks...)))
+			parts, rej, tal = beam.ParDo3(sc, &nearApplyFn{Ref: ref, Name: st.Name, Pos: pos},
+				beam.CoGroupByKey(sc, keyed, beam.Flatten(sc, append(nears, checked)...)))
+		case Percentile:
+			scores := beam.CombinePerKey(sc, concatBlobs, beam.ParDo(sc, &scoreFn{Ref: ref, Pos: pos}, parts))
+			digests := beam.ParDo(sc, splitDigest, scores)
+			total := beam.Combine(sc, concatBlobs, beam.Flatten(sc, digests, beam.Create(sc, Blobs{})))
+			parts, rej, tal = beam.ParDo3(sc, &pplFn{Ref: ref, Pos: pos}, parts, beam.SideInput{Input: total})
 		}
 		rejects, tallies = append(rejects, rej), append(tallies, tal)
 		pos++
@@ -239,10 +285,41 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 		Workers: j.Workers, Batch: j.Batch, Started: started}, total)
 }
 
-// apply keys parts and drops by batch and applies the drops.
-func (j *Job) apply(s beam.Scope, ref Ref, pos int, parts, drops beam.PCollection) (beam.PCollection, beam.PCollection, beam.PCollection) {
-	keyed := beam.ParDo(s, keyPart, parts)
-	return beam.ParDo3(s, &applyFn{Ref: ref, Name: j.Steps[pos].Name, Step: pos + 1}, beam.CoGroupByKey(s, keyed, drops))
+// Rows per group the dedup steps aim at, estimated from the input's size
+// (see [Job.estRows]); the groups' key bits follow.
+const (
+	exactRowsPerGroup = 1 << 18
+	simRowsPerGroup   = 1 << 14
+)
+
+// exactBits is the number of top hash bits exact_dedup groups rows by:
+// at least 8 groups, so that the work spreads over workers.
+func (j *Job) exactBits() int { return rangeBits(j.estRows(), exactRowsPerGroup, 3, 24) }
+
+// simBits is the number of top bucket bits simhash_dedup groups a band's
+// buckets by: a row sends 2^Probes entries per band, mostly in one or two
+// ranges.
+func (j *Job) simBits(cfg dedup.IndexConfig) int {
+	return rangeBits(j.estRows(), simRowsPerGroup, 2, cfg.BucketBits)
+}
+
+// estRows estimates the rows of the input from its size, at 256 bytes a
+// row (compressed files 4 times their size); over-estimating only makes
+// more, smaller groups.
+func (j *Job) estRows() int64 {
+	var n int64
+	for _, f := range j.Inputs {
+		fi, err := os.Stat(f)
+		if err != nil {
+			continue
+		}
+		b := fi.Size()
+		if strings.HasSuffix(f, ".gz") || strings.HasSuffix(f, ".zst") {
+			b *= 4
+		}
+		n += b / 256
+	}
+	return n
 }
 
 func keyPart(p Part) (int64, Part) { return p.Key, p }

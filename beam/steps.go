@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dataset"
+	"github.com/siftdata/sift/dedup"
 	"github.com/siftdata/sift/recipe"
 )
 
@@ -35,7 +36,10 @@ func (r Ref) parse() (*recipe.Recipe, error) {
 func (r Ref) build(rec *recipe.Recipe, pos int, mem memory.Allocator) (sift.Step, error) {
 	if pos < len(rec.Stages) {
 		s := rec.Stages[pos]
-		st, err := s.Def.Build(s.Node, recipe.Env{Dir: rec.Dir, Inputs: r.Inputs, First: pos == 0, Mem: mem})
+		// Not First: a first stage may then read the whole input in its
+		// constructor (perplexity's percentiles), which every worker
+		// would do; the pipeline finds percentiles itself.
+		st, err := s.Def.Build(s.Node, recipe.Env{Dir: rec.Dir, Inputs: r.Inputs, Mem: mem})
 		if err != nil {
 			return sift.Step{}, err
 		}
@@ -91,7 +95,10 @@ func (f *readFn) ProcessElement(ctx context.Context, in File, out func(Part), re
 		if err != nil {
 			return named(in.Path, err)
 		}
-		key := partKey(in.Index, seq)
+		if seq >= 1<<seqBits {
+			return fmt.Errorf("%s: more than %d batches in one split: raise batch_size", in.Path, 1<<seqBits)
+		}
+		key := partKey(in.Index, 0, seq)
 		for i := range rejects {
 			rejects[i].Stage = sift.ReadStage
 		}
@@ -227,7 +234,7 @@ func runStage(ctx context.Context, mem memory.Allocator, st sift.Step, step int,
 	return out, nil
 }
 
-// applyFn applies the drops decided for a batch by a dedup step: the
+// applyFn applies the drops decided for a batch by exact_dedup: the
 // dropped rows become rejects of the step naming the kept row, the others
 // pass on.
 type applyFn struct {
@@ -236,14 +243,53 @@ type applyFn struct {
 	Step int
 }
 
-func (f *applyFn) ProcessElement(ctx context.Context, key int64, parts func(*Part) bool, drops func(*Drop) bool, out func(Part), rej func(RejLine), tal func(Tally)) error {
-	mem := memory.DefaultAllocator
+func (f *applyFn) ProcessElement(ctx context.Context, key int64, parts func(*Part) bool, drops func(*DropList) bool, out func(Part), rej func(RejLine), tal func(Tally)) error {
 	var ds []Drop
-	var d Drop
-	for drops(&d) {
-		ds = append(ds, d)
+	var l DropList
+	for drops(&l) {
+		ds = append(ds, l.D...)
+		l = DropList{}
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i].Pos < ds[j].Pos })
+	return apply(ctx, f.Ref, f.Name, f.Step, key, parts, len(ds) > 0, func(arrow.RecordBatch) []Drop { return ds }, out, rej, tal)
+}
+
+// nearApplyFn decides and applies the drops of simhash_dedup for a batch
+// from the near-duplicate pairs sent to it ([nearDrops]).
+type nearApplyFn struct {
+	Ref  Ref
+	Name string
+	Pos  int
+
+	d   *dedup.SimhashDedup
+	acc dedup.Accumulator
+	fp  dedup.Fingerprint
+}
+
+func (f *nearApplyFn) Setup() (err error) {
+	f.d, err = buildAs[*dedup.SimhashDedup](f.Ref, f.Pos)
+	return err
+}
+
+func (f *nearApplyFn) ProcessElement(ctx context.Context, key int64, parts func(*Part) bool, pairs func(*PairList) bool, out func(Part), rej func(RejLine), tal func(Tally)) error {
+	var ps []Pair
+	var l PairList
+	for pairs(&l) {
+		ps = append(ps, l.P...)
+		l = PairList{}
+	}
+	return apply(ctx, f.Ref, f.Name, f.Pos+1, key, parts, len(ps) > 0, func(rec arrow.RecordBatch) []Drop {
+		if len(ps) == 0 {
+			return nil
+		}
+		return nearDrops(f.d, sift.NewTextView(rec, f.d.Roles()), ps, &f.acc, &f.fp)
+	}, out, rej, tal)
+}
+
+// apply rejects the rows drops picks in the batch with key (there is one,
+// and must be when decided says decisions were sent to it) as step, and
+// passes the others on.
+func apply(ctx context.Context, ref Ref, name string, step int, key int64, parts func(*Part) bool, decided bool, drops func(arrow.RecordBatch) []Drop, out func(Part), rej func(RejLine), tal func(Tally)) error {
+	mem := memory.DefaultAllocator
 	var p Part
 	n := 0
 	for parts(&p) {
@@ -252,8 +298,10 @@ func (f *applyFn) ProcessElement(ctx context.Context, key int64, parts func(*Par
 		if err != nil {
 			return err
 		}
-		t := newTally(f.Ref.Slots)
-		rec, err = runStage(ctx, mem, sift.Step{Name: f.Name}, f.Step, key, rec, &t, rej, func(b *sift.Batch) {
+		ds := drops(rec)
+		sort.Slice(ds, func(i, j int) bool { return ds[i].Pos < ds[j].Pos })
+		t := newTally(ref.Slots)
+		rec, err = runStage(ctx, mem, sift.Step{Name: name}, step, key, rec, &t, rej, func(b *sift.Batch) {
 			for _, d := range ds {
 				b.RejectDuplicate(int(d.Pos), d.Of, d.Reason, d.Detail)
 			}
@@ -269,8 +317,8 @@ func (f *applyFn) ProcessElement(ctx context.Context, key int64, parts func(*Par
 		}
 		out(Part{Key: key, IPC: b})
 	}
-	if n != 1 && len(ds) > 0 {
-		return fmt.Errorf("stage %s: %d batches with key %x", f.Name, n, key)
+	if n > 1 || n == 0 && decided {
+		return fmt.Errorf("stage %s: %d batches with key %x", name, n, key)
 	}
 	return nil
 }

@@ -15,15 +15,23 @@ import (
 
 // Part is a batch of rows in flight: an Arrow IPC stream of one record
 // batch of the unified schema (plus any columns stages added). Key is
-// file<<32 | batch number within the file; with a row's position in the
-// batch it orders rows as the input does.
+// file<<40 | split<<20 | batch number within the split (see [partKey]);
+// with a row's position in the batch it orders rows as the input does.
 type Part struct {
 	Key int64
 	IPC []byte
 }
 
-// partKey returns the key of batch seq of input file file.
-func partKey(file, seq int) int64 { return int64(file)<<32 | int64(seq) }
+// Bits of a batch key: batches per split, splits per file.
+const (
+	seqBits   = 20
+	splitBits = 20
+)
+
+// partKey returns the key of batch seq of split split of input file file.
+func partKey(file, split, seq int) int64 {
+	return int64(file)<<(seqBits+splitBits) | int64(split)<<seqBits | int64(seq)
+}
 
 // RejLine is one line of the rejects output, with its sort key: step (0 is
 // the reader), batch key, and rank within the batch's rejects of the step.
@@ -44,7 +52,8 @@ type RowRef struct {
 // less orders rows as the input does.
 func (r RowRef) less(o RowRef) bool { return r.Key < o.Key || r.Key == o.Key && r.Pos < o.Pos }
 
-// Drop rejects the row at Pos of a batch as a duplicate of row Of.
+// Drop rejects the row at Pos of a batch as a duplicate of row Of (its
+// id).
 type Drop struct {
 	Pos    int32
 	Of     string

@@ -1,7 +1,7 @@
 // Command sift-beam runs sift recipes as Apache Beam pipelines.
 //
 //	sift-beam run RECIPE.yaml [--input P] [--output P] [--rejects P] [--report P] [--workers N] [--batch-size N]
-//	    [--shards N] [--max-bucket N] [--runner prism|universal|flink|spark|dataflow] [Beam runner flags]
+//	    [--shards N] [--max-bucket N] [--max-group N] [--runner prism|universal|flink|spark|dataflow] [Beam runner flags]
 //
 // The sift flags are sift run's; the output and rejects are written as
 // --shards files each (out-00000-of-00004.jsonl, …). Every other flag is
@@ -70,6 +70,7 @@ func cli(ctx context.Context, args []string) error {
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per batch (0: the recipe's)")
 	fs.IntVar(&o.Shards, "shards", 1, "output and rejects files")
 	fs.IntVar(&o.MaxBucket, "max-bucket", 1<<14, "most rows of a SimHash bucket held in memory before it is split")
+	fs.IntVar(&o.MaxGroup, "max-group", 1<<20, "most entries of a group of SimHash buckets held in memory before it is split by bucket")
 	var pos []string
 	rest := args[1:]
 	for {

@@ -1,0 +1,280 @@
+package siftbeam
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"reflect"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+)
+
+// The dedup steps' elements are arrays of many rows; they are coded by
+// hand, compactly (varints), rather than by Beam's reflective row coder.
+
+type enc struct{ b []byte }
+
+func (e *enc) int(v int64)   { e.b = binary.AppendVarint(e.b, v) }
+func (e *enc) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
+func (e *enc) bytes(p []byte) {
+	e.uint(uint64(len(p)))
+	e.b = append(e.b, p...)
+}
+func (e *enc) str(s string) {
+	e.uint(uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+func (e *enc) float(f float64) { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(f)) }
+
+// deltas writes vs as differences from the previous value: positions
+// and buckets of a chunk rise, so most take a byte.
+func (e *enc) deltas(vs []int32) {
+	e.uint(uint64(len(vs)))
+	prev := int32(0)
+	for _, v := range vs {
+		e.int(int64(v - prev))
+		prev = v
+	}
+}
+
+func (e *enc) uints(vs []uint32) {
+	e.uint(uint64(len(vs)))
+	for _, v := range vs {
+		e.uint(uint64(v))
+	}
+}
+
+func (e *enc) strs(ss []string) {
+	e.uint(uint64(len(ss)))
+	for _, s := range ss {
+		e.str(s)
+	}
+}
+
+var errShort = errors.New("siftbeam: truncated element")
+
+type dec struct {
+	b   []byte
+	err error
+}
+
+func (d *dec) int() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) uint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) fail() {
+	if d.err == nil {
+		d.err = errShort
+	}
+	d.b = nil
+}
+
+// n reads a length, which cannot exceed the bytes left.
+func (d *dec) n() int {
+	n := d.uint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (d *dec) bytes() []byte {
+	n := d.n()
+	p := append([]byte(nil), d.b[:n]...)
+	d.b = d.b[n:]
+	return p
+}
+
+func (d *dec) str() string {
+	n := d.n()
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *dec) float() float64 {
+	if len(d.b) < 8 {
+		d.fail()
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *dec) deltas() []int32 {
+	n := d.n()
+	if n == 0 {
+		return nil
+	}
+	vs := make([]int32, n)
+	prev := int32(0)
+	for i := range vs {
+		prev += int32(d.int())
+		vs[i] = prev
+	}
+	return vs
+}
+
+func (d *dec) uints() []uint32 {
+	n := d.n()
+	if n == 0 {
+		return nil
+	}
+	vs := make([]uint32, n)
+	for i := range vs {
+		vs[i] = uint32(d.uint())
+	}
+	return vs
+}
+
+func (d *dec) strs() []string {
+	n := d.n()
+	if n == 0 {
+		return nil
+	}
+	vs := make([]string, n)
+	for i := range vs {
+		vs[i] = d.str()
+	}
+	return vs
+}
+
+func (d *dec) done() error {
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errors.New("siftbeam: trailing bytes in element")
+	}
+	return d.err
+}
+
+func encExact(c ExactChunk) ([]byte, error) {
+	e := enc{}
+	e.int(c.Batch)
+	e.deltas(c.Pos)
+	e.bytes(c.Hash)
+	e.strs(c.IDs)
+	return e.b, nil
+}
+
+func decExact(b []byte) (ExactChunk, error) {
+	d := dec{b: b}
+	c := ExactChunk{Batch: d.int(), Pos: d.deltas(), Hash: d.bytes(), IDs: d.strs()}
+	return c, d.done()
+}
+
+func encSim(c SimChunk) ([]byte, error) {
+	e := enc{}
+	e.int(c.Batch)
+	e.deltas(c.Pos)
+	e.strs(c.IDs)
+	e.uints(c.Tag)
+	e.bytes(c.Sketch)
+	e.uints(c.Bucket)
+	e.uints(c.Row)
+	return e.b, nil
+}
+
+func decSim(b []byte) (SimChunk, error) {
+	d := dec{b: b}
+	c := SimChunk{Batch: d.int(), Pos: d.deltas(), IDs: d.strs(), Tag: d.uints(), Sketch: d.bytes(), Bucket: d.uints(), Row: d.uints()}
+	return c, d.done()
+}
+
+func encDrops(l DropList) ([]byte, error) {
+	e := enc{}
+	e.uint(uint64(len(l.D)))
+	for _, x := range l.D {
+		e.int(int64(x.Pos))
+		e.str(x.Of)
+		e.str(x.Reason)
+		e.str(x.Detail)
+	}
+	return e.b, nil
+}
+
+func decDrops(b []byte) (DropList, error) {
+	d := dec{b: b}
+	l := DropList{D: make([]Drop, d.n())}
+	for i := range l.D {
+		l.D[i] = Drop{Pos: int32(d.int()), Of: d.str(), Reason: d.str(), Detail: d.str()}
+	}
+	return l, d.done()
+}
+
+func encPairs(l PairList) ([]byte, error) {
+	e := enc{}
+	e.uint(uint64(len(l.P)))
+	for _, p := range l.P {
+		e.int(p.Later.Key)
+		e.int(int64(p.Later.Pos))
+		e.int(p.Of.Key)
+		e.int(int64(p.Of.Pos))
+		e.str(p.Of.ID)
+		e.float(p.Sim)
+		if p.Check {
+			e.uint(1)
+		} else {
+			e.uint(0)
+		}
+		e.uints(p.Set)
+	}
+	return e.b, nil
+}
+
+func decPairs(b []byte) (PairList, error) {
+	d := dec{b: b}
+	l := PairList{P: make([]Pair, d.n())}
+	for i := range l.P {
+		p := &l.P[i]
+		p.Later = RowRef{Key: d.int(), Pos: int32(d.int())}
+		p.Of = RowRef{Key: d.int(), Pos: int32(d.int()), ID: d.str()}
+		p.Sim = d.float()
+		p.Check = d.uint() == 1
+		p.Set = d.uints()
+	}
+	return l, d.done()
+}
+
+func encBlobs(b Blobs) ([]byte, error) {
+	e := enc{}
+	e.uint(uint64(len(b.K)))
+	for i, k := range b.K {
+		e.int(k)
+		e.bytes(b.B[i])
+	}
+	return e.b, nil
+}
+
+func decBlobs(b []byte) (Blobs, error) {
+	d := dec{b: b}
+	var out Blobs
+	for n := d.n(); n > 0 && d.err == nil; n-- {
+		out.K, out.B = append(out.K, d.int()), append(out.B, d.bytes())
+	}
+	return out, d.done()
+}
+
+func init() {
+	beam.RegisterCoder(reflect.TypeOf(Blobs{}), encBlobs, decBlobs)
+	beam.RegisterCoder(reflect.TypeOf(ExactChunk{}), encExact, decExact)
+	beam.RegisterCoder(reflect.TypeOf(SimChunk{}), encSim, decSim)
+	beam.RegisterCoder(reflect.TypeOf(DropList{}), encDrops, decDrops)
+	beam.RegisterCoder(reflect.TypeOf(PairList{}), encPairs, decPairs)
+}

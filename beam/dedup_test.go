@@ -1,0 +1,221 @@
+package siftbeam
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/siftdata/sift/dataset"
+)
+
+// simParts reads texts as batches of 100 rows, encoded as the pipeline's
+// elements.
+func simParts(t *testing.T, mem memory.Allocator, texts []string) []Part {
+	dir := t.TempDir()
+	ids := make([]string, len(texts))
+	for i := range ids {
+		ids[i] = fmt.Sprintf("r%05d", i)
+	}
+	path := filepath.Join(dir, "in.jsonl")
+	writeJSONL(t, path, ids, texts, false)
+	r, err := dataset.Open(mem, []string{path}, dataset.WithBatchSize(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var parts []Part
+	for seq := 0; ; seq++ {
+		rec, _, err := r.Next(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := encode(mem, rec)
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, Part{Key: partKey(0, 0, seq), IPC: b})
+	}
+	return parts
+}
+
+// groupsOf groups emitted chunks by key, through the chunks' coder, as a
+// GroupByKey would.
+func groupsOf(t *testing.T, emit func(func(int64, SimChunk))) map[int64][]SimChunk {
+	g := map[int64][]SimChunk{}
+	emit(func(k int64, c SimChunk) {
+		b, err := encSim(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := decSim(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(d, c) {
+			t.Fatalf("chunk changed by its coder:\n%+v\n%+v", c, d)
+		}
+		g[k] = append(g[k], d)
+	})
+	return g
+}
+
+// TestSimGroupsSplit checks the bounded-memory path of simhash_dedup:
+// with groups too small for the input, the rows go on to one group per
+// bucket and find exactly the pairs they find in one pass; with buckets
+// too small as well, rows are counted as unverified and only pairs found
+// in one pass are found. The input has a cluster of 150 near-identical
+// rows (boilerplate) among real fortunes and near copies of them.
+func TestSimGroupsSplit(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	texts := fortunes(t, "fortunes", "literature")[:600]
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 150 {
+		texts = append(texts, fmt.Sprintf("This message was sent to you because you subscribed to the list; to leave it, reply with the word stop. Reference %d.", i))
+		if len(strings.Fields(texts[i])) > 10 {
+			texts = append(texts, mutate(texts[i], r))
+		}
+	}
+	parts := simParts(t, mem, texts)
+	ref := Ref{Recipe: "stages:\n  - simhash_dedup: {}\n", Dir: t.TempDir(), Slots: 2}
+	kf := simKeysFn{Ref: ref, Pos: 0, RangeBits: 2}
+	if err := kf.Setup(); err != nil {
+		t.Fatal(err)
+	}
+	level0 := groupsOf(t, func(emit func(int64, SimChunk)) {
+		for _, p := range parts {
+			if err := kf.ProcessElement(p, emit, func(Tally) {}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
+	// run returns, per row that has a near-duplicate, the most similar
+	// one the sketches decide, and for the rows without one the
+	// borderline pairs to check.
+	type decision struct {
+		of  RowRef
+		sim float64
+	}
+	run := func(limit, maxBucket int) (sure map[RowRef]decision, asks map[[2]RowRef]bool, counters map[string]int64, spilled int) {
+		sure, asks, counters = map[RowRef]decision{}, map[[2]RowRef]bool{}, map[string]int64{}
+		pf := simPairsFn{Ref: ref, Step: 1, Limit: limit, MaxBucket: maxBucket, Cfg: kf.d.IndexConfig()}
+		groups := level0
+		for level := 0; level < 3; level++ {
+			pf.Level = level
+			if level > 0 {
+				pf.Limit = maxBucket
+			}
+			near := func(_ int64, l PairList) {
+				for _, p := range l.P {
+					b, ok := sure[p.Later]
+					if p.Check {
+						t.Fatalf("sure pair %+v", p)
+					}
+					if !ok || p.Sim > b.sim || p.Sim == b.sim && p.Of.less(b.of) {
+						sure[p.Later] = decision{p.Of, p.Sim}
+					}
+				}
+			}
+			ask := func(_ int64, l PairList) {
+				for _, p := range l.P {
+					asks[[2]RowRef{p.Later, p.Of}] = true
+				}
+			}
+			next := groupsOf(t, func(over func(int64, SimChunk)) {
+				for k, cs := range groups {
+					i := 0
+					pf.ProcessElement(k, func(c *SimChunk) bool {
+						if i == len(cs) {
+							return false
+						}
+						*c, i = cs[i], i+1
+						return true
+					}, near, ask, over, func(t Tally) {
+						for k, v := range t.Steps[1].Counters {
+							counters[k] += v
+						}
+					})
+				}
+			})
+			if level > 0 {
+				spilled += len(groups)
+			}
+			groups = next
+		}
+		for p := range asks {
+			if _, ok := sure[p[0]]; ok {
+				delete(asks, p)
+			}
+		}
+		return sure, asks, counters, spilled
+	}
+	sure, asks, c, spilled := run(1<<30, 1<<30)
+	if len(sure) < 100 || len(asks) == 0 || spilled != 0 || len(c) != 0 {
+		t.Fatalf("one pass: %d rows dropped, %d pairs to check, %d groups split, counters %v", len(sure), len(asks), spilled, c)
+	}
+	sure2, asks2, c, spilled := run(256, 1<<30)
+	if !reflect.DeepEqual(sure2, sure) || !reflect.DeepEqual(asks2, asks) || spilled == 0 || len(c) != 0 {
+		t.Errorf("groups of 256: %d rows dropped and %d pairs to check (one pass %d, %d), %d groups split, counters %v",
+			len(sure2), len(asks2), len(sure), len(asks), spilled, c)
+	}
+	sure3, _, c, _ := run(256, 20)
+	for r, d := range sure3 {
+		if d2, ok := sure[r]; !ok || d2.sim < d.sim {
+			t.Errorf("buckets of 20: row %v near %v (%.2f), in one pass %v", r, d.of, d.sim, d2)
+		}
+	}
+	if c["unverified"] == 0 || c["oversized_buckets"] == 0 || len(sure3) == 0 || len(sure3) >= len(sure) {
+		t.Errorf("buckets of 20: %d rows dropped (one pass %d), counters %v", len(sure3), len(sure), c)
+	}
+	t.Logf("one pass: %d rows dropped, %d pairs to check; buckets of 20: %d rows dropped, counters %v", len(sure), len(asks), len(sure3), c)
+}
+
+// TestCodecs round-trips each hand-coded element and refuses every
+// truncation of it.
+func TestCodecs(t *testing.T) {
+	for _, tc := range []struct {
+		v   any
+		enc func(any) ([]byte, error)
+		dec func([]byte) (any, error)
+	}{
+		{ExactChunk{Batch: 7 << 32, Pos: []int32{0, 3, 900}, Hash: make([]byte, 48), IDs: []string{"a", "", "ü"}},
+			func(v any) ([]byte, error) { return encExact(v.(ExactChunk)) }, func(b []byte) (any, error) { return decExact(b) }},
+		{SimChunk{Batch: 1, Pos: []int32{5, 2}, IDs: []string{"x", "y"}, Tag: []uint32{511, 0}, Sketch: make([]byte, 2*sketchSize),
+			Bucket: []uint32{65535, 3, 3}, Row: []uint32{1, 2, 0}},
+			func(v any) ([]byte, error) { return encSim(v.(SimChunk)) }, func(b []byte) (any, error) { return decSim(b) }},
+		{DropList{D: []Drop{{Pos: 4, Of: "k", Reason: "duplicate", Detail: "same"}, {Pos: 1 << 20}}},
+			func(v any) ([]byte, error) { return encDrops(v.(DropList)) }, func(b []byte) (any, error) { return decDrops(b) }},
+		{Blobs{K: []int64{9, -2}, B: [][]byte{{1, 2}, nil}},
+			func(v any) ([]byte, error) { return encBlobs(v.(Blobs)) }, func(b []byte) (any, error) { return decBlobs(b) }},
+		{PairList{P: []Pair{{Later: RowRef{Key: 3, Pos: 9}, Of: RowRef{Key: -1, Pos: 0, ID: "o"}, Sim: 0.625, Check: true, Set: []uint32{1, 1 << 31}}, {Sim: 1}}},
+			func(v any) ([]byte, error) { return encPairs(v.(PairList)) }, func(b []byte) (any, error) { return decPairs(b) }},
+	} {
+		b, err := tc.enc(tc.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tc.dec(b)
+		if err != nil || !reflect.DeepEqual(got, tc.v) {
+			t.Errorf("%T: round trip gave %+v, %v", tc.v, got, err)
+		}
+		for n := range len(b) {
+			if _, err := tc.dec(b[:n]); err == nil {
+				t.Errorf("%T: %d of %d bytes decoded without error", tc.v, n, len(b))
+			}
+		}
+		if _, err := tc.dec(append(b, 0)); err == nil {
+			t.Errorf("%T: trailing byte accepted", tc.v)
+		}
+	}
+}
