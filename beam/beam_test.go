@@ -391,3 +391,29 @@ func TestTrainOnInputRefused(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestUnreadableFile: a file that cannot be read fails the job with its
+// name, beside a good file and an empty one, and the failed job leaves no
+// output shards.
+func TestUnreadableFile(t *testing.T) {
+	dir := t.TempDir()
+	good, empty, bad := filepath.Join(dir, "good.jsonl"), filepath.Join(dir, "empty.jsonl"), filepath.Join(dir, "bad.jsonl.gz")
+	writeJSONL(t, good, []string{"a", "b"}, []string{"one two three four five", "six seven eight nine ten"}, false)
+	writeJSONL(t, empty, nil, nil, false)
+	if err := os.WriteFile(bad, []byte("this is not gzip data\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := recipe.Parse([]byte("stages:\n  - normalize: {}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	_, err = Run(context.Background(), "prism", r, Options{Overrides: recipe.Overrides{Input: []string{good, empty, bad},
+		Output: filepath.Join(out, "out.jsonl"), Rejects: filepath.Join(out, "rejects.jsonl")}, Shards: 2})
+	if err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("error %v, want one naming %s", err, bad)
+	}
+	if left, _ := filepath.Glob(filepath.Join(out, "*")); len(left) > 0 {
+		t.Errorf("the failed job left %v", left)
+	}
+}
