@@ -7,5 +7,8 @@
 //
 // In memory a model uses KenLM's probing layout: hash tables keyed by 64-bit
 // n-gram hashes, the same bytes build_binary writes. Scoring does not
-// allocate per token.
+// allocate per token. It looks words up a chunk ahead: the buckets of a
+// chunk's words and of the n-grams ending at them are read before any word
+// is scored, so that their cache misses overlap; loading an ARPA file stores
+// its n-grams the same way, through a queue.
 package lm
