@@ -14,4 +14,9 @@
 //
 // Step packages register their stages in init functions; import them (the
 // sift command imports them all) to make them available.
+//
+// [Inspect] profiles a dataset without a recipe (what `sift inspect`
+// prints): it reads the files through stage normalize and reports formats,
+// record shapes, length and script mix, an exact-duplicate estimate and a
+// breakdown by source, optionally as the same HTML report a run writes.
 package recipe

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,6 +40,7 @@ type page struct {
 	Time     template.HTML
 	Stages   []stageView
 	Rows     *rowsView
+	Profile  *profileView // sift inspect's
 	Recipe   string
 	Versions [][2]string
 }
@@ -103,6 +105,18 @@ func newPage(rep *Report) *page {
 	p.Time = barChart("CPU seconds per stage", times)
 	if rep.rows != nil {
 		p.Rows = rep.rows.view(st.Stages)
+	}
+	if rep.Profile != nil {
+		// The profile shows the rows' distributions itself; the examples
+		// (of unreadable and unmappable rows) stay.
+		p.Title = "sift inspect report"
+		p.Profile = newProfileView(rep.Profile, rep.rows)
+		if p.Rows != nil {
+			p.Rows.Hists, p.Rows.Breakdown = nil, nil
+		}
+		p.Summary = slices.DeleteFunc(p.Summary, func(kv [2]string) bool {
+			return kv[0] == "Output" || kv[0] == "Rejects" || kv[0] == "Bytes in / out"
+		})
 	}
 	return p
 }
@@ -317,16 +331,22 @@ mark{background:#ffe08a}del{background:#fbb;text-decoration:none}ins{background:
 <section id="summary"><h2>Run summary</h2>
 <table>{{range .Summary}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
 </section>
+{{with .Profile}}<section id="profile"><h2>Profile</h2>
+<table><tr><th>File</th><th>Format</th><th>Bytes</th><th>Rows</th></tr>{{range .Files}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="n">{{index . 2}}</td><td class="n">{{index . 3}}</td></tr>{{end}}</table>
+<table>{{range .Summary}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
+{{range .Charts}}{{.}}{{end}}
+{{if .Sources}}<table><tr><th>Source</th><th>Rows</th><th>Median length</th><th>Han ≥ 50%</th><th>Exact duplicates</th></tr>{{range .Sources}}<tr><td>{{index . 0}}</td><td class="n">{{index . 1}}</td><td class="n">{{index . 2}}</td><td class="n">{{index . 3}}</td><td class="n">{{index . 4}}</td></tr>{{end}}</table>{{end}}
+</section>{{end}}
 <section id="funnel"><h2>Funnel</h2>{{.Funnel}}</section>
 <section id="time"><h2>Time</h2>{{.Time}}</section>
-{{with .Rows}}<section id="distributions"><h2>Distributions</h2>
+{{with .Rows}}{{if .Hists}}<section id="distributions"><h2>Distributions</h2>
 <p>{{.Note}}</p>
 {{range .Hists}}{{.}}{{end}}
-</section>
-<section id="breakdown"><h2>Sources and languages</h2>
+</section>{{end}}
+{{if .Breakdown}}<section id="breakdown"><h2>Sources and languages</h2>
 <p>Language is told by the share of Han characters in a row's text.</p>
 {{range .Breakdown}}{{.}}{{end}}
-</section>
+</section>{{end}}
 {{if .Examples}}<section id="examples"><h2>Examples</h2>
 <p>Sampled by a hash of the row id (the same rows at any worker count).{{if .Redacted}} Every example text went through the recipe's pii_redact redactor first.{{end}}</p>
 {{range .Examples}}<h3>{{.Title}}</h3><table class="ex"><tr><th>{{.Left}}</th><th>{{.Right}}</th></tr>
@@ -339,7 +359,7 @@ mark{background:#ffe08a}del{background:#fbb;text-decoration:none}ins{background:
 {{if .Report}}<table>{{range .Report}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>{{end}}
 </section>{{end}}
 </section>
-<section id="recipe"><h2>Recipe</h2><pre>{{.Recipe}}</pre>
+<section id="recipe"><h2>{{if .Recipe}}Recipe{{else}}Versions{{end}}</h2>{{if .Recipe}}<pre>{{.Recipe}}</pre>{{end}}
 <table>{{range .Versions}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></section>
 </body></html>
 `))

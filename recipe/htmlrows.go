@@ -16,7 +16,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/caio/go-tdigest/v4"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/internal/sketch"
 )
 
 // histogram counts values in fixed bins, evenly spaced in log10 between
@@ -138,12 +140,18 @@ type rowStats struct {
 	// detail holds the steps whose lengths, sources and scripts are
 	// shown; nil for all.
 	detail map[string]bool
+	// profileStep is the step whose rows sift inspect profiles
+	// (profileRows); "" in a run.
+	profileStep string
 }
 
 type stepRows struct {
 	length, ppl, rejectedPPL *histogram
-	sources                  map[string]int64 // rows by source, at most maxSources, the rest under otherSources
-	han                      [3]int64         // rows by Han share: none, under half, half or more
+	lengths                  *tdigest.TDigest // length quantiles, with length
+	// profile holds what sift inspect shows besides; nil in a run.
+	profile *profileRows
+	sources map[string]int64 // rows by source, at most maxSources, the rest under otherSources
+	han     [3]int64         // rows by Han share: none, under half, half or more
 	// kept samples the rows the step passed on (id, text), so that a
 	// duplicate it removed can be shown beside its keeper when the keeper
 	// is among them: the pairs shown are a uniform sample of clusters.
@@ -173,7 +181,10 @@ func newRowStats() *rowStats {
 func (rs *rowStats) step(name string) *stepRows {
 	s := rs.steps[name]
 	if s == nil {
-		s = &stepRows{length: newLengthHist(), sources: map[string]int64{}}
+		s = &stepRows{length: newLengthHist(), lengths: sketch.NewDigest(), sources: map[string]int64{}}
+		if name == rs.profileStep {
+			s.profile = newProfileRows()
+		}
 		rs.steps[name] = s
 	}
 	return s
@@ -255,14 +266,15 @@ func (rs *rowStats) tap(step string, rec arrow.RecordBatch) {
 			}
 		}
 		s.length.add(float64(n))
+		s.lengths.Add(float64(n))
+		class := 2
 		switch {
 		case han == 0:
-			s.han[0]++
+			class = 0
 		case 2*han < n:
-			s.han[1]++
-		default:
-			s.han[2]++
+			class = 1
 		}
+		s.han[class]++
 		src := v.Cols().Source.Value(i)
 		if src == "" {
 			src = "(no source)"
@@ -275,6 +287,9 @@ func (rs *rowStats) tap(step string, rec arrow.RecordBatch) {
 			}
 		}
 		s.sources[src]++
+		if s.profile != nil {
+			s.profile.add(src, text, n, class)
+		}
 		if ppl != nil && step == "perplexity" && ppl.IsValid(i) {
 			if s.ppl == nil {
 				s.ppl = newPPLHist()
@@ -476,14 +491,14 @@ func (rs *rowStats) view(stages []sift.StageStats) *rowsView {
 		}
 		switch {
 		case i == 0:
-			v.Hists = append(v.Hists, histChart("Length of the rows read", "characters (log scale)", s.length, nil))
+			v.Hists = append(v.Hists, histChart(withQuantiles("Length of the rows read", s), "characters (log scale)", s.length, nil))
 		case st.Name == "length_filter":
 			if prev := rs.steps[stages[i-1].Name]; prev != nil {
-				v.Hists = append(v.Hists, histChart("Length before length_filter", "characters (log scale)", prev.length, nil))
+				v.Hists = append(v.Hists, histChart(withQuantiles("Length before length_filter", prev), "characters (log scale)", prev.length, nil))
 			}
-			v.Hists = append(v.Hists, histChart("Length after length_filter", "characters (log scale)", s.length, nil))
+			v.Hists = append(v.Hists, histChart(withQuantiles("Length after length_filter", s), "characters (log scale)", s.length, nil))
 		case i == len(stages)-1:
-			v.Hists = append(v.Hists, histChart("Length of the rows written", "characters (log scale)", s.length, nil))
+			v.Hists = append(v.Hists, histChart(withQuantiles("Length of the rows written", s), "characters (log scale)", s.length, nil))
 		}
 	}
 	if len(stages) > 0 {
@@ -542,6 +557,14 @@ func (rs *rowStats) view(stages []sift.StageStats) *rowsView {
 		}
 	}
 	return v
+}
+
+// withQuantiles adds the median and p90 and p99 of s's lengths to title.
+func withQuantiles(title string, s *stepRows) string {
+	if s.lengths.Count() == 0 {
+		return title
+	}
+	return fmt.Sprintf("%s: median %s, p90 %s, p99 %s", title, num(s.lengths.Quantile(0.5)), num(s.lengths.Quantile(0.9)), num(s.lengths.Quantile(0.99)))
 }
 
 // breakdown draws rows out of rows in per class, largest in first.

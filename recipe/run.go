@@ -87,6 +87,8 @@ type Report struct {
 	Stats    *sift.Stats       `json:"stats"`
 	Warnings []string          `json:"warnings,omitempty"`
 	Error    string            `json:"error,omitempty"`
+	// Profile is what sift inspect found (see [Inspect]); nil for a run.
+	Profile *Profile `json:"profile,omitempty"`
 
 	rows *rowStats // for an HTML report: what it shows of the rows
 }
@@ -420,7 +422,8 @@ func Version() string {
 
 // reportedDeps are the dependencies whose versions can change results.
 var reportedDeps = []string{"github.com/apache/arrow-go", "github.com/klauspost/compress", "github.com/clipperhouse/uax29",
-	"golang.org/x/text", "github.com/dlclark/regexp2", "github.com/xeipuuv/gojsonschema", "github.com/mfonda/simhash"}
+	"golang.org/x/text", "github.com/dlclark/regexp2", "github.com/xeipuuv/gojsonschema", "github.com/mfonda/simhash",
+	"github.com/caio/go-tdigest"}
 
 func versions() map[string]string {
 	v := map[string]string{"sift": Version(), "go": runtime.Version()}

@@ -3,6 +3,7 @@
 //	sift run RECIPE.yaml [--input P] [--output P] [--rejects P] [--report P] [--workers N] [--batch-size N]
 //	         [--cpuprofile F] [--memprofile F] [--log-every D] [--quiet]
 //	sift validate RECIPE.yaml
+//	sift inspect FILE... [--json] [--report P]
 //	sift stages
 //	sift lm train|score ...
 package main
@@ -37,6 +38,7 @@ const usage = `sift cleans LLM training data.
 Usage:
   sift run RECIPE.yaml [flags]   run a recipe (flags override it)
   sift validate RECIPE.yaml      check a recipe, its inputs, and build its stages
+  sift inspect FILE... [flags]   profile a dataset: formats, shapes, lengths, scripts, duplicates, sources
   sift stages                    list stages with their parameters
   sift lm train|score ...        train or score an n-gram language model
   sift annotate export|agreement sample rows for Label Studio; measure annotator agreement
@@ -93,6 +95,8 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCmd(ctx, args[1:], stderr)
 	case "validate":
 		return validateCmd(args[1:], stdout)
+	case "inspect":
+		return inspectCmd(ctx, args[1:], stdout, stderr)
 	case "stages":
 		return stagesCmd(stdout)
 	case "lm":
