@@ -93,9 +93,10 @@ type SourceProfile struct {
 	Duplicates float64 `json:"duplicate_rate"`     // within the source
 }
 
-// distinctK is the size of the duplicate-rate sketch (128 KiB): exact
-// below 16,384 distinct texts, the count ±0.8% (one standard error)
-// above; per source it is a quarter of that (exact below 4,096, ±1.6%).
+// distinctK is the size of the duplicate-rate sketches (128 KiB each, one
+// overall and one per source): exact below 16,384 distinct texts, the
+// count ±0.8% (one standard error) above. Per source the same k, so that
+// a source holding every row shows the overall rate.
 const distinctK = 16384
 
 // profileRows is what Inspect collects per row of its last step, in
@@ -126,7 +127,7 @@ func (p *profileRows) add(src, text string, n, class int) {
 	p.min, p.max = math.Min(p.min, float64(n)), math.Max(p.max, float64(n))
 	s := p.bySource[src]
 	if s == nil {
-		s = &sourceRows{lengths: sketch.NewDigest(), distinct: sketch.NewDistinct(distinctK / 4)}
+		s = &sourceRows{lengths: sketch.NewDigest(), distinct: sketch.NewDistinct(distinctK)}
 		p.bySource[strings.Clone(src)] = s
 	}
 	s.rows++
