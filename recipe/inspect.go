@@ -182,15 +182,7 @@ func Inspect(ctx context.Context, inputs []string, o InspectOptions) (*Report, e
 		}
 		return inspect(ctx, files, o, rep)
 	}()
-	if err != nil {
-		rep.Error = err.Error()
-	}
-	if report != nil {
-		if werr := report.finish(rep, err != nil); werr != nil && err == nil {
-			err = werr
-		}
-	}
-	return rep, err
+	return rep, report.end(rep, err)
 }
 
 func inspect(ctx context.Context, files []string, o InspectOptions, rep *Report) error {

@@ -120,16 +120,7 @@ func Run(ctx context.Context, r *Recipe, o RunOptions) (*Report, error) {
 		rep.Error = err.Error()
 		return rep, err
 	}
-	err = run(ctx, r, o, mem, rep)
-	if err != nil {
-		rep.Error = err.Error()
-	}
-	if report != nil {
-		if werr := report.finish(rep, err != nil); werr != nil && err == nil {
-			err = werr
-		}
-	}
-	return rep, err
+	return rep, report.end(rep, run(ctx, r, o, mem, rep))
 }
 
 // newReport starts the report of a run: the recipe's settings with the
@@ -361,6 +352,20 @@ func openReport(path string) (*reportFile, error) {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return &reportFile{path: path, stream: dataset.IsStream(path), f: f}, nil
+}
+
+// end records err, the run's outcome, in rep, writes rep (rf may be nil
+// for no report file) and returns err, or the error writing the report.
+func (rf *reportFile) end(rep *Report, err error) error {
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	if rf != nil {
+		if werr := rf.finish(rep, err != nil); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }
 
 // finish writes rep: to the report's path after a successful run, else to

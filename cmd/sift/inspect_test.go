@@ -24,36 +24,23 @@ import (
 // malformed lines and the texts of the readable records.
 func inspectCorpus(t *testing.T, dir string) (paths []string, records, broken int, texts []string) {
 	t.Helper()
-	files, _ := filepath.Glob("/usr/share/games/fortunes/*")
 	var a, b bytes.Buffer
-	for _, f := range files {
-		if filepath.Ext(f) != "" {
-			continue // .dat indexes and .u8 links
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for i, entry := range strings.Split(string(data), "\n%\n") {
-			if entry = strings.TrimSpace(entry); entry == "" {
-				continue
-			}
-			line, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("%s-%d", filepath.Base(f), i), "text": entry, "source": filepath.Base(f)})
-			a.Write(append(line, '\n'))
-			if len(texts) < 2000 {
-				b.Write(append(line, '\n'))
-				texts = append(texts, entry)
-				records++
-			}
+	eachFortune(func(file string, i int, entry string) {
+		line, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("%s-%d", file, i), "text": entry, "source": file})
+		a.Write(append(line, '\n'))
+		if len(texts) < 2000 {
+			b.Write(append(line, '\n'))
 			texts = append(texts, entry)
 			records++
-			if records%500 == 0 {
-				a.WriteString("{\"id\": \"cut\", \"text\": \"cut off\n")
-				records++
-				broken++
-			}
 		}
-	}
+		texts = append(texts, entry)
+		records++
+		if records%500 == 0 {
+			a.WriteString("{\"id\": \"cut\", \"text\": \"cut off\n")
+			records++
+			broken++
+		}
+	})
 	if records < 5000 {
 		if os.Getenv("CI") != "" {
 			t.Fatal("fortunes packages not installed (.ci/run installs fortunes fortunes-zh)")

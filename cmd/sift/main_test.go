@@ -16,32 +16,18 @@ import (
 // and returns the path and the number of records.
 func fortuneCorpus(t *testing.T, dir string) (string, int) {
 	t.Helper()
-	files, _ := filepath.Glob("/usr/share/games/fortunes/*")
 	var sb strings.Builder
 	n := 0
-	for _, f := range files {
-		if filepath.Ext(f) != "" {
-			continue // .dat indexes and .u8 links
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for i, entry := range strings.Split(string(data), "\n%\n") {
-			entry = strings.TrimSpace(entry)
-			if entry == "" {
-				continue
-			}
-			b, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("%s-%d", filepath.Base(f), i), "text": entry, "file": filepath.Base(f)})
-			sb.Write(b)
-			sb.WriteByte('\n')
+	eachFortune(func(file string, i int, entry string) {
+		b, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("%s-%d", file, i), "text": entry, "file": file})
+		sb.Write(b)
+		sb.WriteByte('\n')
+		n++
+		if n%997 == 0 {
+			sb.WriteString("{\"id\": \"broken\", \"text\": \"cut off\n")
 			n++
-			if n%997 == 0 {
-				sb.WriteString("{\"id\": \"broken\", \"text\": \"cut off\n")
-				n++
-			}
 		}
-	}
+	})
 	if n < 2000 {
 		if os.Getenv("CI") != "" {
 			t.Fatal("fortunes packages not installed (.ci/run installs fortunes fortunes-zh)")
@@ -53,6 +39,26 @@ func fortuneCorpus(t *testing.T, dir string) (string, int) {
 		t.Fatal(err)
 	}
 	return p, n
+}
+
+// eachFortune calls fn with every non-empty fortune cookie on this
+// machine, its file's name and its index in the file.
+func eachFortune(fn func(file string, i int, entry string)) {
+	files, _ := filepath.Glob("/usr/share/games/fortunes/*")
+	for _, f := range files {
+		if filepath.Ext(f) != "" {
+			continue // .dat indexes and .u8 links
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for i, entry := range strings.Split(string(data), "\n%\n") {
+			if entry = strings.TrimSpace(entry); entry != "" {
+				fn(filepath.Base(f), i, entry)
+			}
+		}
+	}
 }
 
 func lines(t *testing.T, p string) []string {
