@@ -369,7 +369,7 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 		}
 	}
 	slices.SortFunc(es, func(a, b simEntry) int { return cmp.Compare(a.bucket, b.bucket) })
-	v := verifier{cfg: f.Cfg, held: held, seen: map[[2]RowRef]bool{}, sure: map[RowRef]Pair{}, ask: map[RowRef][]Pair{}}
+	v := newVerifier(f.Cfg, held)
 	for i := 0; i < len(es); {
 		j := i + 1
 		for j < len(es) && es[j].bucket == es[i].bucket {
@@ -453,29 +453,37 @@ func (f *simPairsFn) spill(band int, c *SimChunk, over func(int64, SimChunk), t 
 type verifier struct {
 	cfg  dedup.IndexConfig
 	held []SimChunk
-	seen map[[2]RowRef]bool
+	base []uint32        // held[c]'s rows are numbered from base[c] in the group
+	seen map[uint64]bool // pairs checked, by their rows' numbers (a row is in one chunk of a group)
 	sure map[RowRef]Pair
 	ask  map[RowRef][]Pair
+}
+
+func newVerifier(cfg dedup.IndexConfig, held []SimChunk) *verifier {
+	v := &verifier{cfg: cfg, held: held, base: make([]uint32, len(held)), seen: map[uint64]bool{}, sure: map[RowRef]Pair{}, ask: map[RowRef][]Pair{}}
+	n := uint32(0)
+	for i := range held {
+		v.base[i] = n
+		n += uint32(len(held[i].Pos))
+	}
+	return v
 }
 
 func (v *verifier) verify(run []simEntry) {
 	for _, q := range run {
 		qc := &v.held[q.c]
-		qr := RowRef{Key: qc.Batch, Pos: qc.Pos[q.r]}
+		qn := v.base[q.c] + q.r
 		for _, e := range run {
-			if !e.own {
-				continue
-			}
+			en := v.base[e.c] + e.r
 			ec := &v.held[e.c]
-			er := RowRef{Key: ec.Batch, Pos: ec.Pos[e.r]}
-			if er == qr {
-				continue
+			if !e.own || en == qn || bits.OnesCount32(qc.Tag[q.r]^ec.Tag[e.r]) > v.cfg.TagDist {
+				continue // Near's first test, before the map of pairs seen
 			}
-			later, of, id := qr, er, ec.IDs[e.r]
+			qr, er := RowRef{Key: qc.Batch, Pos: qc.Pos[q.r]}, RowRef{Key: ec.Batch, Pos: ec.Pos[e.r]}
+			later, of, id, pk := qr, er, ec.IDs[e.r], uint64(qn)<<32|uint64(en)
 			if later.less(of) {
-				later, of, id = er, qr, qc.IDs[q.r]
+				later, of, id, pk = er, qr, qc.IDs[q.r], uint64(en)<<32|uint64(qn)
 			}
-			pk := [2]RowRef{later, of}
 			if v.seen[pk] {
 				continue
 			}
