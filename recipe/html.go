@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/siftdata/sift"
@@ -82,7 +83,7 @@ func newPage(rep *Report) *page {
 		{"Wall time", fmt.Sprintf("%.3f s", st.WallSeconds)},
 		{"CPU time", fmt.Sprintf("%.3f s", cpu.Seconds())},
 		{"Throughput", mbs + " MB/s of text read"},
-		{"Workers / batch size", fmt.Sprintf("%d / %d", rep.Workers, rep.Batch)},
+		{"Workers / batch size", orDefault(rep.Workers, "all cores") + " / " + orDefault(rep.Batch, "reader's default")},
 	}
 	if rep.Recipe != nil {
 		p.Recipe = rep.Recipe.Text
@@ -363,3 +364,12 @@ mark{background:#ffe08a}del{background:#fbb;text-decoration:none}ins{background:
 <table>{{range .Versions}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table></section>
 </body></html>
 `))
+
+// orDefault prints n, or what 0 means for that setting: the report keeps
+// the value as given, and 0 there is "not set", not zero.
+func orDefault(n int, zero string) string {
+	if n == 0 {
+		return zero
+	}
+	return strconv.Itoa(n)
+}

@@ -91,3 +91,16 @@ func TestRejectsAnyChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestOrDefault: an unset worker count or batch size reads as what it
+// means, not as zero.
+func TestOrDefault(t *testing.T) {
+	for _, tc := range []struct {
+		n          int
+		zero, want string
+	}{{0, "all cores", "all cores"}, {2, "all cores", "2"}, {1024, "reader's default", "1024"}} {
+		if got := orDefault(tc.n, tc.zero); got != tc.want {
+			t.Errorf("orDefault(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
