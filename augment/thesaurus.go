@@ -102,6 +102,31 @@ func (t *Thesaurus) Add(head string, pos POS, syns ...string) {
 	t.m[head] = gs
 }
 
+// addDistinct is Add(head, AnyPOS, syns...) for distinct single words (a
+// Cilin group, where every word lists all the others): a head seen for the
+// first time takes them without a duplicate check, so a group of n words
+// costs n² copies, not n² set inserts.
+func (t *Thesaurus) addDistinct(head string, syns []string) {
+	h := strings.ToLower(head)
+	if _, ok := t.m[h]; ok || h != head {
+		t.Add(head, AnyPOS, syns...)
+		return
+	}
+	own := make([]string, 0, len(syns)-1)
+	for _, s := range syns {
+		if !strings.EqualFold(s, h) {
+			own = append(own, s)
+		}
+	}
+	if len(own) == 0 {
+		return
+	}
+	t.m[h] = []group{{pos: AnyPOS, syns: own, single: len(own)}}
+	if r, _ := utf8.DecodeRuneInString(h); seg.IsIdeo(r) {
+		t.maxIdeo = max(t.maxIdeo, utf8.RuneCountInString(h))
+	}
+}
+
 // addGroup is Add, but keeps a part of speech without synonyms: it stops
 // lookups of that part of speech from falling back to another.
 func (t *Thesaurus) addGroup(head string, pos POS, syns []string) *group {
@@ -116,9 +141,27 @@ func (t *Thesaurus) addGroup(head string, pos POS, syns []string) *group {
 		i = len(gs) - 1
 	}
 	g := &gs[i]
+	// A linear duplicate check is fastest for the usual handful of
+	// synonyms; a long list (a big Cilin group, a line of many tabs) gets a
+	// set, so that one line costs O(n), not O(n²).
+	var seen map[string]bool
+	if len(syns) > 32 {
+		seen = make(map[string]bool, len(g.syns)+len(syns))
+		for _, s := range g.syns {
+			seen[s] = true
+		}
+	}
 	for _, s := range syns {
 		s = strings.TrimSpace(s)
-		if s == "" || strings.EqualFold(s, head) || slices.Contains(g.syns, s) {
+		if s == "" || strings.EqualFold(s, head) {
+			continue
+		}
+		if seen != nil {
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+		} else if slices.Contains(g.syns, s) {
 			continue
 		}
 		if isPhrase(s) {
@@ -328,7 +371,8 @@ func ReadTSV(r io.Reader) (*Thesaurus, error) {
 // lines "Aa01A01= 人 士 人物", a category code then words separated by
 // spaces. Only lines whose code ends in '=' are synonym groups; '#'
 // (related words) and '@' (a word alone) lines are skipped. Every word of a
-// group gets the others as synonyms. Input may be gzip-compressed.
+// group gets the others as synonyms; a group of more than 1,024 words is
+// an error. Input may be gzip-compressed.
 func ReadCilin(r io.Reader) (*Thesaurus, error) {
 	br, err := maybeGunzip(r)
 	if err != nil {
@@ -347,8 +391,20 @@ func ReadCilin(r io.Reader) (*Thesaurus, error) {
 		if code[7] != '=' {
 			return nil
 		}
-		for _, w := range f[1:] {
-			t.Add(w, AnyPOS, f[1:]...)
+		// Every word of a group lists all the others, so a group costs its
+		// size squared; the largest in Cilin has a few hundred words.
+		if len(f)-1 > maxCilinGroup {
+			return fmt.Errorf("%w: line %d: a group of %d words (at most %d)", ErrFormat, n, len(f)-1, maxCilinGroup)
+		}
+		words, seen := f[1:1], make(map[string]bool, len(f)-1)
+		for _, w := range f[1:] { // in place, first occurrence kept
+			if !seen[w] {
+				seen[w] = true
+				words = append(words, w)
+			}
+		}
+		for _, w := range words {
+			t.addDistinct(w, words)
 		}
 		return nil
 	})
@@ -357,6 +413,9 @@ func ReadCilin(r io.Reader) (*Thesaurus, error) {
 	}
 	return t, nil
 }
+
+// maxCilinGroup bounds a Cilin synonym group, whose cost is its size squared.
+const maxCilinGroup = 1024
 
 // eachLine calls fn with every non-empty line of r (trimmed of the line
 // ending and a BOM) and its 1-based number, stopping at the first error.

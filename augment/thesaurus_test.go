@@ -27,6 +27,8 @@ func TestReaders(t *testing.T) {
 			"happy": "glad|cheerful, merry", "sad": "unhappy"}},
 		{"cilin", ReadCilin, "Aa01A01= 人 士 人物\nAa01A02# 人民 公民\nAa01A03@ 众人\n", map[string]string{
 			"人": "士|人物", "人物": "人|士", "人民": "", "众人": ""}},
+		{"cilin-repeats", ReadCilin, "Aa01A01= 人 士 人 人物 士\nAa01A02= 人类 人\n", map[string]string{
+			"人": "士|人物|人类", "士": "人|人物", "人类": "人"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +58,7 @@ func TestReaderErrors(t *testing.T) {
 		{"csv-bad-quote", ReadCSV, "a,\"b\n", "quote"},
 		{"cilin-bad-code", ReadCilin, "Aa01A01= 人 士\n人 士\n", "line 2"},
 		{"cilin-short-code", ReadCilin, "Aa0= 人 士\n", "line 1"},
+		{"cilin-huge-group", ReadCilin, "Aa01A01= 人 士\nAa01A02=" + strings.Repeat(" 士", maxCilinGroup+1), "line 2: a group of 1025 words"},
 		{"compact-no-header", ReadThesaurus, "a\tn\tb\n", "header"},
 		{"compact-bad-pos", ReadThesaurus, compactHeader + "a\tx\tb\n", "line 2"},
 		{"compact-short", ReadThesaurus, compactHeader + "a\n", "line 2"},
