@@ -64,13 +64,12 @@ func (f *fitModel) after(prev uint32) lm.State {
 	return s
 }
 
-// score returns log10 p(w | ctx) p(next | w) for the word w in context ctx
-// (from after), followed by the word with id next (noWord for a text
-// edge). id gives a word's id and rare-word penalty.
-func (f *fitModel) score(ctx lm.State, id func(string) (uint32, float32), w string, next uint32) float32 {
-	wid, pen := id(w)
-	lp, _ := f.m.Score(&ctx, wid)
-	lp += pen
+// score returns log10 p(w | ctx) p(next | w) for the word w, with its id
+// and rare-word penalty, in context ctx (from after), followed by the word
+// with id next (noWord for a text edge).
+func (f *fitModel) score(ctx lm.State, w wordID, next uint32) float32 {
+	lp, _ := f.m.Score(&ctx, w.id)
+	lp += w.pen
 	if next != noWord {
 		l2, _ := f.m.Score(&ctx, next)
 		lp += l2

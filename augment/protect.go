@@ -503,22 +503,36 @@ func sortSpans(ps []span) {
 // which make it part of something that must stay as it is.
 func glued(s string, start, end int) bool {
 	if start > 0 {
-		r, _ := utf8.DecodeLastRuneInString(s[:start])
-		if isCodeRune(r) {
+		if c := s[start-1]; c < utf8.RuneSelf {
+			if codeByte[c] {
+				return true
+			}
+		} else if r, _ := utf8.DecodeLastRuneInString(s[:start]); isCodeRune(r) {
 			return true
 		}
 	}
 	if end < len(s) {
-		r, _ := utf8.DecodeRuneInString(s[end:])
-		if isCodeRune(r) || r == '(' {
-			return true
+		if c := s[end]; c < utf8.RuneSelf {
+			return codeByte[c] || c == '('
 		}
+		r, _ := utf8.DecodeRuneInString(s[end:])
+		return isCodeRune(r)
 	}
 	return false
 }
 
+const codeRunes = "@#$%^&*_=+<>/\\|~`-"
+
+// codeByte marks the ASCII code runes (isCodeRune).
+var codeByte = func() (t [utf8.RuneSelf]bool) {
+	for i := range t {
+		t[i] = isCodeRune(rune(i))
+	}
+	return t
+}()
+
 func isCodeRune(r rune) bool {
-	return strings.ContainsRune("@#$%^&*_=+<>/\\|~`-", r) || unicode.Is(unicode.Pd, r)
+	return strings.ContainsRune(codeRunes, r) || unicode.Is(unicode.Pd, r)
 }
 
 // shape is the letter case of a word.
@@ -531,6 +545,25 @@ const (
 )
 
 func shapeOf(w string) shape {
+	if w != "" && w[0] < utf8.RuneSelf {
+		up := false // an upper-case ASCII letter after the first byte
+		i := 1
+		for ; i < len(w) && w[i] < utf8.RuneSelf; i++ {
+			up = up || w[i]-'A' < 26
+		}
+		switch {
+		case up:
+			return other
+		case i < len(w):
+			// not ASCII: the general case below
+		case w[0]-'A' >= 26:
+			return lower
+		case len(w) == 1:
+			return other // a single capital: "I", "A"
+		default:
+			return title
+		}
+	}
 	first, n := utf8.DecodeRuneInString(w)
 	rest := w[n:]
 	if strings.IndexFunc(rest, unicode.IsUpper) >= 0 {

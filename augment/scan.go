@@ -27,6 +27,11 @@ type token struct {
 	shape      shape
 	ideo       bool
 	syns       []string // synonyms for its context; free tokens only
+	// word is what the scanner knows of the word, for letter words that
+	// are not fixed by their surroundings; nil for the others.
+	word *wordInfo
+	// slot is memoSlot of the context the synonyms were looked up in.
+	slot uint8
 }
 
 // context words that tell the part of speech of the next word.
@@ -55,6 +60,65 @@ type scanner struct {
 	th      *Thesaurus
 	phrases bool
 	spans   []span
+	// words memoises wordInfo by spelling: the same words come up again
+	// and again, and one look-up here replaces several in larger maps
+	// (case folding, stopwords, thesaurus, inflections).
+	words map[string]*wordInfo
+}
+
+// wordInfo is what scanning and scoring need of one spelling of a word of
+// letters, all of it derived from the spelling alone.
+type wordInfo struct {
+	lower   string
+	shape   shape
+	letters bool  // only letters and combining marks
+	short   bool  // at most two runes: never replaced
+	kept    bool  // in keptWords: never replaced, moved or deleted
+	honor   bool  // an honorific (lower case, without its period)
+	next    uint8 // posContext(lower): parts of speech of a word after it
+	have    uint8 // bit i: syns[i] is looked up
+	syns    [3][]string
+	// fit holds the word's id in the context model and its synonyms' ids,
+	// per context; nil until the word's slot is first scored.
+	fit *wordFit
+}
+
+// wordFit is a word's and its synonyms' ids in the context model.
+type wordFit struct {
+	id   wordID
+	have uint8 // bit i: syns[i] is filled
+	syns [3][]wordID
+}
+
+// maxWords bounds scanner.words; past it the memo starts over.
+const maxWords = 1 << 15
+
+// word returns the wordInfo of w, a word-like segment.
+func (sc *scanner) word(w string) *wordInfo {
+	if e := sc.words[w]; e != nil {
+		return e
+	}
+	if sc.words == nil || len(sc.words) >= maxWords {
+		sc.words = make(map[string]*wordInfo, 1024)
+	}
+	w = strings.Clone(w) // w may alias Arrow memory; the memo outlives the batch
+	lw := strings.ToLower(w)
+	e := &wordInfo{lower: lw, shape: shapeOf(w), letters: letters(w), short: utf8.RuneCountInString(w) <= 2,
+		kept: keptWords[lw], next: posContext(lw)}
+	e.honor = len(w) <= 4 && honorifics[lw]
+	sc.words[w] = e
+	return e
+}
+
+// synonyms returns the synonyms of e in a context allowing the parts of
+// speech allowed, one of the sets posContext returns.
+func (sc *scanner) synonyms(e *wordInfo, allowed uint8) ([]string, uint8) {
+	i := uint8(memoSlot(allowed))
+	if e.have&(1<<i) == 0 {
+		e.syns[i] = sc.th.wordSynonyms(e.lower, allowed, sc.phrases)
+		e.have |= 1 << i
+	}
+	return e.syns[i], i
 }
 
 // scan appends the tokens of part number part, text s with word-like
@@ -65,11 +129,11 @@ type scanner struct {
 func (sc *scanner) scan(part int, s string, words []seg.Segment, toks []token) []token {
 	sc.spans = protectedSpans(s, sc.spans)
 	sp := sc.spans
-	sentence := true // at a sentence start, a capital does not mark a name
-	prev := ""       // the previous word (lower case) if only spaces separate it
-	honor := false   // the previous word is an honorific (Mr, Dr...)
-	spanEnd := -1    // end of the last span before the current word
-	last := 0        // end of the previous word
+	sentence := true      // at a sentence start, a capital does not mark a name
+	prev := uint8(anyPOS) // posContext of the previous word if only spaces separate it
+	honor := false        // the previous word is an honorific (Mr, Dr...)
+	spanEnd := -1         // end of the last span before the current word
+	last := 0             // end of the previous word
 	for _, g := range words {
 		if g.Start < last {
 			continue // already matched as part of a longer ideographic word
@@ -78,7 +142,7 @@ func (sc *scanner) scan(part int, s string, words []seg.Segment, toks []token) [
 		if gap := s[last:g.Start]; gap != "" {
 			afterHonor = honor && strings.Trim(gap, ". ") == "" && len(gap) <= 3
 			if !blanks(gap) {
-				prev = ""
+				prev = anyPOS
 			}
 			switch {
 			case afterHonor:
@@ -99,28 +163,36 @@ func (sc *scanner) scan(part int, s string, words []seg.Segment, toks []token) [
 		if g.Kind == seg.Ideo {
 			toks = sc.ideo(part, s, g.Start, toks)
 			last = toks[len(toks)-1].end
-			sentence, prev = false, ""
+			sentence, prev = false, anyPOS
 			continue
 		}
 		t := token{part: part, start: g.Start, end: g.End, role: fixed}
 		w := s[g.Start:g.End]
-		t.shape = shapeOf(w)
 		ctx := prev
-		prev = ""
+		prev = anyPOS
+		var e *wordInfo
+		if !(inSpan || touches || g.Kind != seg.Word || glued(s, g.Start, g.End) || afterOddApostrophe(s, g.Start)) {
+			e = sc.word(w)
+			t.shape = e.shape
+		} else {
+			t.shape = shapeOf(w)
+		}
 		switch {
-		case inSpan || touches || glued(s, g.Start, g.End) || g.Kind != seg.Word || !letters(w) ||
-			afterOddApostrophe(s, g.Start):
+		case e == nil || !e.letters:
 			// numbers, tokens with digits, dots or apostrophes stay fixed
-		case len(w) <= 4 && g.End < len(s) && s[g.End] == '.' && honorifics[strings.ToLower(w)]:
+		case e.honor && g.End < len(s) && s[g.End] == '.':
 			honor = true // "Mr.": nothing goes between it and the name
+			t.word = e
 		case t.shape == other || (t.shape == title && !sentence) || afterHonor:
 			t.role = kept // acronyms, mixed case and names
+			t.word = e
 		default:
-			prev = strings.ToLower(w)
+			prev = e.next
 			t.role = kept
-			if !keptWords[prev] && utf8.RuneCountInString(w) > 2 {
+			t.word = e
+			if !e.kept && !e.short {
 				t.role = free
-				t.syns = sc.th.wordSynonyms(prev, posContext(ctx), sc.phrases)
+				t.syns, t.slot = sc.synonyms(e, ctx)
 			}
 		}
 		sentence = false
@@ -176,7 +248,8 @@ func withStopwords(ws string) map[string]bool {
 // name, though a period precedes it.
 var honorifics = wordSet("mr mrs ms mx dr prof st sr jr rev revd hon gen capt col lt sgt cmdr adm gov pres sen rep fr")
 
-// posContext returns the parts of speech the word after prev may have.
+// posContext returns the parts of speech the word after prev (lower case)
+// may have.
 func posContext(prev string) uint8 {
 	switch {
 	case beforeNoun[prev]:
@@ -227,6 +300,19 @@ func (sc *scanner) ideo(part int, s string, i int, toks []token) []token {
 
 // letters reports whether w is only letters and combining marks.
 func letters(w string) bool {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return lettersRunes(w[i:])
+		}
+		if c|0x20 < 'a' || c|0x20 > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+func lettersRunes(w string) bool {
 	for _, r := range w {
 		if !unicode.IsLetter(r) && !unicode.In(r, unicode.Mn, unicode.Mc) {
 			return false

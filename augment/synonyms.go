@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -67,6 +68,8 @@ type Synonyms struct {
 	phrases bool
 	minFit  float64
 	fit     *fitModel
+	// workers keeps workers between batches, with their memo of words.
+	workers *sync.Pool
 }
 
 var _ sift.Stage = (*Synonyms)(nil)
@@ -137,6 +140,7 @@ func NewSynonyms(opts ...Option) (*Synonyms, error) {
 	if s.minFit >= 0 {
 		s.fit = englishFit()
 	}
+	s.workers = &sync.Pool{New: func() any { return &worker{s: s, sc: scanner{th: s.th, phrases: s.phrases}} }}
 	return s, nil
 }
 
@@ -162,7 +166,9 @@ type outRow struct {
 func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
 	v := b.TextView(s.roles)
 	ids := v.Cols().ID
-	w := &worker{s: s, sc: scanner{th: s.th, phrases: s.phrases}}
+	w := s.workers.Get().(*worker)
+	defer s.workers.Put(w)
+	clear(w.ids) // its keys may alias the last batch's memory
 	var out []outRow
 	var msgs []int
 	var parts []string
@@ -393,9 +399,9 @@ type worker struct {
 	// a row score each slot once.
 	fits []slotFit
 	good []int32
-	// ids memoises the fit model's word ids for the batch: the same
-	// synonyms come up again and again, and a look-up in the model's
-	// vocabulary costs more than one in a map.
+	// ids memoises the fit model's ids of the batch's words that the
+	// scanner has no wordInfo of: a look-up in the model's vocabulary
+	// costs more than one in a map.
 	ids map[string]wordID
 }
 
@@ -409,16 +415,48 @@ type wordID struct {
 const maxIDs = 1 << 16
 
 // wordID returns the fit model's id of the word (any case).
-func (w *worker) wordID(word string) (uint32, float32) {
+func (w *worker) wordID(word string) wordID {
 	if e, ok := w.ids[word]; ok {
-		return e.id, e.pen
+		return e
 	}
 	id, pen := w.s.fit.id(strings.ToLower(word))
 	if w.ids == nil || len(w.ids) >= maxIDs {
 		w.ids = make(map[string]wordID, 1024)
 	}
 	w.ids[word] = wordID{id, pen}
-	return id, pen
+	return wordID{id, pen}
+}
+
+// wordFit returns the fit model's ids of e and its synonyms.
+func (w *worker) wordFit(e *wordInfo) *wordFit {
+	if e.fit == nil {
+		id, pen := w.s.fit.id(e.lower)
+		e.fit = &wordFit{id: wordID{id, pen}}
+	}
+	return e.fit
+}
+
+// tokenID returns the fit model's id of the word of t in part s.
+func (w *worker) tokenID(s string, t *token) uint32 {
+	if t.word != nil {
+		return w.wordFit(t.word).id.id
+	}
+	return w.wordID(s[t.start:t.end]).id
+}
+
+// synonymIDs returns the fit model's ids of the synonyms of t, a free
+// token.
+func (w *worker) synonymIDs(t *token) []wordID {
+	f := w.wordFit(t.word)
+	if f.have&(1<<t.slot) == 0 {
+		ids := make([]wordID, len(t.syns))
+		for k, s := range t.syns {
+			ids[k].id, ids[k].pen = w.s.fit.id(strings.ToLower(s))
+		}
+		f.syns[t.slot] = ids
+		f.have |= 1 << t.slot
+	}
+	return f.syns[t.slot]
 }
 
 // slotFit is the cached fit of a slot: not yet scored, or the synonyms
@@ -603,21 +641,21 @@ func (w *worker) scoreSlot(parts []string, toks []token, i int) {
 	f := w.s.fit
 	prev, next := noWord, noWord
 	if i > 0 && toks[i-1].part == t.part {
-		prev, _ = w.wordID(parts[t.part][toks[i-1].start:toks[i-1].end])
+		prev = w.tokenID(parts[t.part], &toks[i-1])
 	}
 	if i+1 < len(toks) && toks[i+1].part == t.part {
-		next, _ = w.wordID(parts[t.part][toks[i+1].start:toks[i+1].end])
+		next = w.tokenID(parts[t.part], &toks[i+1])
 	}
 	word := parts[t.part][t.start:t.end]
 	ctx := f.after(prev)
-	orig := f.score(ctx, w.wordID, word, next)
+	orig := f.score(ctx, w.wordFit(t.word).id, next)
 	best := float32(-1e9)
 	scores := w.scores[:0]
 	ly := strings.HasSuffix(word, "ly")
-	for _, s := range t.syns {
+	for k, id := range w.synonymIDs(t) {
 		sc := float32(-1e9)
-		if !ly || strings.HasSuffix(s, "ly") { // "slowly" → "slow", "quickly" → "quick": colloquial adverbs
-			sc = f.score(ctx, w.wordID, s, next)
+		if !ly || strings.HasSuffix(t.syns[k], "ly") { // "slowly" → "slow", "quickly" → "quick": colloquial adverbs
+			sc = f.score(ctx, id, next)
 		}
 		scores = append(scores, sc)
 		best = max(best, sc)
