@@ -402,7 +402,8 @@ type worker struct {
 	// ids memoises the fit model's ids of the batch's words that the
 	// scanner has no wordInfo of: a look-up in the model's vocabulary
 	// costs more than one in a map.
-	ids map[string]wordID
+	ids  map[string]wordID
+	memo fitMemo
 }
 
 // wordID is a word's id in the fit model and its rare-word penalty.
@@ -647,15 +648,14 @@ func (w *worker) scoreSlot(parts []string, toks []token, i int) {
 		next = w.tokenID(parts[t.part], &toks[i+1])
 	}
 	word := parts[t.part][t.start:t.end]
-	ctx := f.after(prev)
-	orig := f.score(ctx, w.wordFit(t.word).id, next)
+	orig := w.memo.score(f, prev, w.wordFit(t.word).id, next)
 	best := float32(-1e9)
 	scores := w.scores[:0]
 	ly := strings.HasSuffix(word, "ly")
 	for k, id := range w.synonymIDs(t) {
 		sc := float32(-1e9)
 		if !ly || strings.HasSuffix(t.syns[k], "ly") { // "slowly" → "slow", "quickly" → "quick": colloquial adverbs
-			sc = f.score(ctx, id, next)
+			sc = w.memo.score(f, prev, id, next)
 		}
 		scores = append(scores, sc)
 		best = max(best, sc)
