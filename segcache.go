@@ -126,7 +126,8 @@ func (v *TextView) Words(row int) []seg.Segment {
 	}
 	start, end := v.c.Messages.ValueOffsets(row)
 	v.words = v.words[:0]
-	off, n := 0, 0
+	var off uint32
+	n := 0
 	var single []seg.Segment
 	for i := int(start); i < int(end); i++ {
 		if !v.selected(i) {
@@ -141,7 +142,7 @@ func (v *TextView) Words(row int) []seg.Segment {
 		for _, w := range ws {
 			v.words = append(v.words, seg.Segment{Start: w.Start + off, End: w.End + off, Kind: w.Kind})
 		}
-		off += len(s) + 1
+		off += uint32(len(s)) + 1
 	}
 	if n <= 1 {
 		return single

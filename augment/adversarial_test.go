@@ -82,7 +82,7 @@ func checkProtected(src, copy, p string, span bool) string {
 	match := alignSegs(src, a, copy, b)
 	first, last := -1, -1
 	for i, g := range a {
-		if g.Start >= off && g.End <= off+len(p) {
+		if int(g.Start) >= off && int(g.End) <= off+len(p) {
 			if first < 0 {
 				first = i
 			}

@@ -135,11 +135,12 @@ func (sc *scanner) scan(part int, s string, words []seg.Segment, toks []token) [
 	spanEnd := -1         // end of the last span before the current word
 	last := 0             // end of the previous word
 	for _, g := range words {
-		if g.Start < last {
+		start, end := int(g.Start), int(g.End)
+		if start < last {
 			continue // already matched as part of a longer ideographic word
 		}
 		afterHonor := false
-		if gap := s[last:g.Start]; gap != "" {
+		if gap := s[last:start]; gap != "" {
 			afterHonor = honor && strings.Trim(gap, ". ") == "" && len(gap) <= 3
 			if !blanks(gap) {
 				prev = anyPOS
@@ -153,25 +154,25 @@ func (sc *scanner) scan(part int, s string, words []seg.Segment, toks []token) [
 			}
 		}
 		honor = false
-		last = g.End
-		for len(sp) > 0 && sp[0].end <= g.Start {
+		last = end
+		for len(sp) > 0 && sp[0].end <= start {
 			spanEnd = sp[0].end
 			sp = sp[1:]
 		}
-		inSpan := len(sp) > 0 && sp[0].start < g.End
-		touches := spanEnd == g.Start || len(sp) > 0 && sp[0].start == g.End
+		inSpan := len(sp) > 0 && sp[0].start < end
+		touches := spanEnd == start || len(sp) > 0 && sp[0].start == end
 		if g.Kind == seg.Ideo {
-			toks = sc.ideo(part, s, g.Start, toks)
+			toks = sc.ideo(part, s, start, toks)
 			last = toks[len(toks)-1].end
 			sentence, prev = false, anyPOS
 			continue
 		}
-		t := token{part: part, start: g.Start, end: g.End, role: fixed}
-		w := s[g.Start:g.End]
+		t := token{part: part, start: start, end: end, role: fixed}
+		w := s[start:end]
 		ctx := prev
 		prev = anyPOS
 		var e *wordInfo
-		if !(inSpan || touches || g.Kind != seg.Word || glued(s, g.Start, g.End) || afterOddApostrophe(s, g.Start)) {
+		if !(inSpan || touches || g.Kind != seg.Word || glued(s, start, end) || afterOddApostrophe(s, start)) {
 			e = sc.word(w)
 			t.shape = e.shape
 		} else {
@@ -180,7 +181,7 @@ func (sc *scanner) scan(part int, s string, words []seg.Segment, toks []token) [
 		switch {
 		case e == nil || !e.letters:
 			// numbers, tokens with digits, dots or apostrophes stay fixed
-		case e.honor && g.End < len(s) && s[g.End] == '.':
+		case e.honor && end < len(s) && s[end] == '.':
 			honor = true // "Mr.": nothing goes between it and the name
 			t.word = e
 		case t.shape == other || (t.shape == title && !sentence) || afterHonor:

@@ -236,7 +236,7 @@ func edit(rng *rand.Rand, t string, rate float64, vocab []string) string {
 			toks[len(toks)-1].gap = g
 		}
 		toks = append(toks, tok{s: t[sg.Start:sg.End]})
-		last = sg.End
+		last = int(sg.End)
 	}
 	if len(toks) == 0 {
 		return t

@@ -98,7 +98,7 @@ func appendWords(dst []byte, t string, ws []seg.Segment) []byte {
 	out := dst[:cap(dst)]
 	src := unsafe.Slice(unsafe.StringData(t), len(t)+8)
 	for _, sg := range ws {
-		if l := sg.End - sg.Start; l <= 8 {
+		if l := int(sg.End - sg.Start); l <= 8 {
 			_, _ = out[n+7], src[sg.Start+7] // in bounds, checked
 			*(*uint64)(unsafe.Pointer(&out[n])) = *(*uint64)(unsafe.Pointer(&src[sg.Start]))
 			n += l

@@ -101,7 +101,7 @@ func (x *Shingler) AddWords(s string, words []seg.Segment, a *Accumulator) {
 // capacity after its end, which the normalizer's result has.
 func hashTokens(hs []uint64, t string, words []seg.Segment) {
 	for i, sg := range words {
-		l := sg.End - sg.Start
+		l := int(sg.End - sg.Start)
 		if l > 16 {
 			hs[i] = xxh3.HashString(t[sg.Start:sg.End])
 			continue

@@ -16,7 +16,7 @@ func checkSegments(t *testing.T, s string) {
 	t.Helper()
 	bound := map[int]bool{}
 	for sg := range seg.Segments(s) {
-		bound[sg.End] = true
+		bound[int(sg.End)] = true
 	}
 	it := words.FromString(s)
 	pos := 0

@@ -26,9 +26,25 @@ const (
 func (k Kind) WordLike() bool { return k >= Word }
 
 // Segment is a byte range [Start, End) of the segmented string and its kind.
+// Offsets are 32-bit, so a segment takes 12 bytes, not 24: the words of a
+// batch are held for every row until the batch is written. Strings of 4 GiB
+// or more cannot be segmented; the functions of this package panic on them.
 type Segment struct {
-	Start, End int
+	Start, End uint32
 	Kind       Kind
+}
+
+// span returns the segment [start, end) of kind k.
+func span(start, end int, k Kind) Segment { return Segment{uint32(start), uint32(end), k} }
+
+// maxLen is the length of the longest string that can be segmented.
+const maxLen = 1<<32 - 1
+
+// checkLen panics if s is too long for 32-bit offsets.
+func checkLen(s string) {
+	if uint64(len(s)) > maxLen {
+		panic("seg: string of 4 GiB or more")
+	}
 }
 
 // Segments yields every segment of s in order. The segments tile s exactly:
@@ -40,6 +56,7 @@ func Segments(s string) iter.Seq[Segment] {
 // segments segments the chunks of s (see chunk): pure-ASCII ones with the
 // fast ASCII rules, the others with the full UAX #29 rules.
 func segments(s string, yield func(Segment) bool) {
+	checkLen(s)
 	for start := 0; start < len(s); {
 		i, k := chunk(s, start, start)
 		if i > start && !asciiSegmentsAt(s[start:i], start, yield) {
@@ -57,6 +74,7 @@ func segments(s string, yield func(Segment) bool) {
 // [Kind.WordLike] is true, found without a call per segment, so it is the
 // faster way to collect words.
 func AppendWords(dst []Segment, s string) []Segment {
+	checkLen(s)
 	for start := 0; start < len(s); {
 		// Take the rest as ASCII up to a block holding a non-ASCII byte at
 		// q, keep the words before the last cut r before it, and go on from
@@ -70,7 +88,7 @@ func AppendWords(dst []Segment, s string) []Segment {
 		for r > start && !cut(s, r) {
 			r--
 		}
-		for len(dst) > n && dst[len(dst)-1].End > r {
+		for len(dst) > n && int(dst[len(dst)-1].End) > r {
 			dst = dst[:len(dst)-1]
 		}
 		i, k := chunk(s, start, q)
@@ -179,7 +197,7 @@ func unicodeSegmentsAt(s string, off int, yield func(Segment) bool) bool {
 			}
 			continue
 		}
-		if !yield(Segment{off + start, off + end, classify(tok)}) {
+		if !yield(span(off+start, off+end, classify(tok))) {
 			return false
 		}
 	}
@@ -200,7 +218,7 @@ func splitIdeo(s string, start, end, off int, yield func(Segment) bool) bool {
 	for i < end {
 		r, n := utf8.DecodeRuneInString(s[i:end])
 		if IsIdeo(r) {
-			if !yield(Segment{off + i, off + i + n, Ideo}) {
+			if !yield(span(off+i, off+i+n, Ideo)) {
 				return false
 			}
 			i += n
@@ -214,7 +232,7 @@ func splitIdeo(s string, start, end, off int, yield func(Segment) bool) bool {
 			}
 			j += n2
 		}
-		if !yield(Segment{off + i, off + j, classify(s[i:j])}) {
+		if !yield(span(off+i, off+j, classify(s[i:j]))) {
 			return false
 		}
 		i = j
@@ -322,7 +340,7 @@ func asciiSegmentsAt(s string, off int, yield func(Segment) bool) bool {
 			} else if seen&(1<<cLetter) == 0 {
 				k = Punct // a run of '_' alone
 			}
-			if !yield(Segment{off + start, off + i, k}) {
+			if !yield(span(off+start, off+i, k)) {
 				return false
 			}
 			continue
@@ -342,7 +360,7 @@ func asciiSegmentsAt(s string, off int, yield func(Segment) bool) bool {
 		case cLF, cNewline:
 			k = Space
 		}
-		if !yield(Segment{off + start, off + i, k}) {
+		if !yield(span(off+start, off+i, k)) {
 			return false
 		}
 	}
@@ -425,9 +443,9 @@ func asciiWordsAt(dst []Segment, s string, off int) ([]Segment, int) {
 			end := p + bits.TrailingZeros64(ends)
 			ends &= ends - 1
 			if !rare && r&(1<<(end-p)-1)>>max(start-p, 0) == 0 {
-				dst = append(dst, Segment{off + start, off + end, Word})
+				dst = append(dst, span(off+start, off+end, Word))
 			} else if k := asciiWordKind(s[start:end]); k != Punct {
-				dst = append(dst, Segment{off + start, off + end, k})
+				dst = append(dst, span(off+start, off+end, k))
 			}
 		}
 		in = w >> 63
@@ -438,7 +456,7 @@ func asciiWordsAt(dst []Segment, s string, off int) ([]Segment, int) {
 	}
 	if in == 1 { // a word ends at the end of s, a multiple of blockBytes long
 		if k := asciiWordKind(s[start:]); k != Punct {
-			dst = append(dst, Segment{off + start, off + len(s), k})
+			dst = append(dst, span(off+start, off+len(s), k))
 		}
 	}
 	return dst, off + len(s)

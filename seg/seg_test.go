@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 )
 
 func segs(s string) []string {
@@ -76,14 +78,14 @@ func FuzzASCIIPathMatchesUAX29(f *testing.F) {
 				t.Fatalf("%q: ascii %v, uax29 %v", s, fast, ref)
 			}
 		}
-		n := 0
+		var n uint32
 		for sg := range Segments(s) {
 			if sg.Start != n || sg.End <= sg.Start {
 				t.Fatalf("%q: bad segment %v at %d", s, sg, n)
 			}
 			n = sg.End
 		}
-		if n != len(s) {
+		if int(n) != len(s) {
 			t.Fatalf("%q: segments end at %d", s, n)
 		}
 	})
@@ -181,4 +183,37 @@ func BenchmarkCount(b *testing.B) {
 func ExampleCount() {
 	fmt.Println(Count("Hello, world! 你好世界"))
 	// Output: 6
+}
+
+// TestSegmentSize checks that a segment stays 12 bytes: a batch holds the
+// words of all its rows until it is written.
+func TestSegmentSize(t *testing.T) {
+	if n := unsafe.Sizeof(Segment{}); n != 12 {
+		t.Errorf("Segment is %d bytes, want 12", n)
+	}
+}
+
+// TestTooLong checks that strings beyond 32-bit offsets panic before any
+// byte is read (the string below has one real byte).
+func TestTooLong(t *testing.T) {
+	if strconv.IntSize < 64 {
+		t.Skip("no string of 4 GiB on a 32-bit platform")
+	}
+	var b byte = 'a'
+	n := 1
+	n <<= 32
+	s := unsafe.String(&b, n)
+	for name, f := range map[string]func(){
+		"AppendWords": func() { AppendWords(nil, s) },
+		"Segments":    func() { Segments(s)(func(Segment) bool { return false }) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s on 4 GiB did not panic", name)
+				}
+			}()
+			f()
+		}()
+	}
 }
