@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -510,5 +511,79 @@ func TestChains(t *testing.T) {
 	}
 	if _, dups := run(t, st, []string{c}, 1); len(dups) != 1 || !strings.Contains(dups[0], `"duplicate_of":"r0"`) {
 		t.Errorf("reference: rejects %v", dups)
+	}
+}
+
+// TestQueryFiltersAreBounds checks what Query's shortcuts rest on, on
+// random sketch pairs from empty to full and from unrelated to identical:
+// the counts of the packed masks are the bin-by-bin counts, an estimate
+// never exceeds the ratio of the sketches' sizes nor the bound taken
+// after the first half, and a pair whose estimate could matter (at least
+// floor of its bins) passes the size filter.
+func TestQueryFiltersAreBounds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, cfg := range []IndexConfig{DefaultIndex, {2, 5, 16, 9, 3, 4, 0.5, 0}, {2, 4, 16, 12, 3, 3, 0.3, 64}, {1, 2, 16, 16, 3, 3, 0.8, 0}} {
+		x, err := NewIndex(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 20000 {
+			var a, b Sketch
+			fill, same := rng.Float64(), rng.Float64()
+			for i := range SketchBins {
+				var va, vb uint8
+				if rng.Float64() < fill {
+					va = uint8(1 + rng.IntN(15))
+				}
+				if rng.Float64() < fill {
+					vb = uint8(1 + rng.IntN(15))
+				}
+				if rng.Float64() < same {
+					vb = va
+				}
+				a[i/2] |= va << (4 * (i % 2))
+				b[i/2] |= vb << (4 * (i % 2))
+			}
+			var eq, n, n2 int
+			for i := range SketchBins {
+				va, vb := a[i/2]>>(4*(i%2))&15, b[i/2]>>(4*(i%2))&15
+				if va != 0 || vb != 0 {
+					n++
+				}
+				if va != 0 && vb != 0 {
+					n2++
+					if va == vb {
+						eq++
+					}
+				}
+			}
+			if e, u, b2 := a.counts(&b); e != eq || u != n || b2 != n2 {
+				t.Fatalf("counts %d %d %d, want %d %d %d", e, u, b2, eq, n, n2)
+			}
+			s := estimateOf(eq, n, n2)
+			na, nb := sketchSize(&a), sketchSize(&b)
+			if na != nb && s > float64(min(na, nb))/float64(max(na, nb))+1e-12 {
+				t.Fatalf("estimate %v above the size ratio %d/%d", s, min(na, nb), max(na, nb))
+			}
+			bm := b.masks()
+			e1, u1, _ := a.countsOf(&b, &bm, 0)
+			rest := 0
+			for _, m := range bm[sketchWords/2:] {
+				rest += bits.OnesCount64(m)
+			}
+			if m := u1 + rest; m > 0 && s > float64(e1+rest)/float64(m)+1e-12 {
+				t.Fatalf("estimate %v above the first half's bound %d/%d", s, e1+rest, m)
+			}
+			if n == 0 || s < x.floor[n] {
+				continue
+			}
+			if c := x.sizeCode(na); c < x.sizeLo[nb] || c > x.sizeHi[nb] {
+				t.Fatalf("%+v: estimate %v (%d bins) ≥ floor %v, but sizes %d, %d filtered out", cfg, s, n, x.floor[n], na, nb)
+			}
+			if m := u1 + rest; m > 0 && float64(e1+rest) < x.floor[m]*float64(m) {
+				t.Fatalf("%+v: estimate %v ≥ floor, dropped after the first half", cfg, s)
+			}
+		}
+		x.Close()
 	}
 }

@@ -63,8 +63,9 @@ func (c IndexConfig) check() error {
 	return nil
 }
 
-// entry is one document in a bucket: its band tag and its number (lo, hi
-// halves), 6 bytes.
+// entry is one document in a bucket: its band tag (with its sketch's size
+// code above, see Index.sizeShift) and its number (lo, hi halves), 6
+// bytes.
 type entry [3]uint16
 
 // block is one cache line of a bucket's entries. next holds the bucket's
@@ -135,13 +136,29 @@ type Index struct {
 	metSame           bool  // the last query met a document with estimate 1
 
 	wave, tags []uint32 // Query's scratch: blocks to read and their bands' tags
-	cands      []uint32 // candidates, a document once per band and bucket it met the query in
+	cands      []uint32 // candidates, each document once
+	seen       []uint64 // bit d: document d is among cands
+	qm         [sketchWords]uint64
+	qrest      int // bins of the query's sketch not empty in its second half
 	border     []borderline
 	buf        []uint32 // a stored feature set
 	raw        []byte   // its bytes when read from the file
 	enc        []byte
 	band       [SketchBins + 1]float64 // verifyBand standard deviations of the estimate at MinSim, by bins used
 	sink       uint32
+
+	// An entry keeps the size of its document's sketch (bins not empty)
+	// in the bits its tag leaves free, shifted right by sizeShift to fit.
+	// A candidate whose size is far from the query's cannot have an
+	// estimate that matters, as the estimate is at most the ratio of the
+	// sizes: by the query's size, sizeLo and sizeHi bound the stored sizes
+	// that can. floor is the least estimate that can matter when m bins
+	// are not empty in either sketch, or more: MinSim less the largest
+	// error band from m bins on (Verify), a hair lower for rounding.
+	tagMask        uint32
+	sizeShift      uint
+	sizeLo, sizeHi [SketchBins + 1]uint32
+	floor          [SketchBins + 1]float64
 }
 
 // ErrIndexFull is returned when the index cannot take more documents: it
@@ -164,7 +181,41 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 	for n := 1; n <= SketchBins; n++ {
 		x.band[n] = verifyBand * sketchSD(cfg.MinSim, n)
 	}
+	x.tagMask = 1<<cfg.TagBits - 1
+	x.sizeShift = uint(7 - min(16-cfg.TagBits, 7))
+	widest := 0.0
+	for m := SketchBins; m >= 0; m-- {
+		if cfg.Verify > 0 {
+			widest = max(widest, x.band[m])
+		}
+		x.floor[m] = cfg.MinSim - widest - 1e-9
+	}
+	for nq := range x.sizeLo {
+		x.sizeLo[nq], x.sizeHi[nq] = math.MaxUint32, 0
+		for nc := 0; nc <= SketchBins; nc++ {
+			ratio := 1.0
+			if nc != nq {
+				ratio = float64(min(nc, nq)) / float64(max(nc, nq))
+			}
+			if ratio >= x.floor[max(nc, nq)] {
+				c := x.sizeCode(nc)
+				x.sizeLo[nq], x.sizeHi[nq] = min(x.sizeLo[nq], c), max(x.sizeHi[nq], c)
+			}
+		}
+	}
 	return x, nil
+}
+
+// sizeCode returns what an entry keeps of a sketch with n bins not empty.
+func (x *Index) sizeCode(n int) uint32 { return uint32(max(n, 1)-1) >> x.sizeShift }
+
+// sketchSize returns the bins of sk not empty.
+func sketchSize(sk *Sketch) int {
+	n := 0
+	for _, m := range sk.masks() {
+		n += bits.OnesCount64(m)
+	}
+	return n
 }
 
 // Config returns the index's configuration.
@@ -181,6 +232,9 @@ func (x *Index) addSketch(sk *Sketch) {
 		x.sketches = append(x.sketches, make([]Sketch, 1<<pageShift))
 	}
 	*x.sketch(uint32(x.ndocs)) = *sk
+	if x.ndocs%64 == 0 {
+		x.seen = append(x.seen, 0)
+	}
 	x.ndocs++
 }
 
@@ -210,7 +264,7 @@ func (x *Index) record(doc int, buf *[]byte) (id, set []byte, err error) {
 func (x *Index) Bytes() int64 {
 	return int64(len(x.sketches))<<pageShift*int64(len(Sketch{})) + int64(cap(x.head))*4 + int64(cap(x.sketches)+cap(x.pages)+cap(x.spages))*24 +
 		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) +
-		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.docs.bytes() + int64(cap(x.near))*8 + int64(cap(x.isNear))*8
+		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.docs.bytes() + int64(cap(x.near))*8 + int64(cap(x.isNear))*8 + int64(cap(x.seen))*8
 }
 
 // Close releases the temporary id file. The index must not be used after.
@@ -227,9 +281,22 @@ func (x *Index) key(s *Sig, band int) (bucket, tag uint32) { return x.cfg.BandKe
 //
 // The buckets of all bands are walked in waves, one block each per wave,
 // and the blocks of a wave are touched before they are read: the loads are
-// independent, so their cache misses overlap instead of adding up.
+// independent, so their cache misses overlap instead of adding up. A
+// document met in several bands or buckets is a candidate once, and one
+// whose sketch size rules it out (see sizeLo) none.
 func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	r, bb := x.cfg.BucketBits, x.cfg.BucketBits+x.cfg.TagBits
+	x.qm = fp.Sketch.masks()
+	nq := 0
+	for i, m := range x.qm {
+		c := bits.OnesCount64(m)
+		nq += c
+		if i == sketchWords/2 {
+			x.qrest = 0
+		}
+		x.qrest += c
+	}
+	lo, span := x.sizeLo[nq], x.sizeHi[nq]-x.sizeLo[nq]
 	x.wave, x.tags = x.wave[:0], x.tags[:0]
 	var weak [8]uint32
 	for band := 0; band < x.cfg.Bands; band++ {
@@ -237,19 +304,17 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		u := weakest(fp.Margin[band*bb:band*bb+r], x.cfg.Probes, &weak)
 		heads := x.head[band<<r : (band+1)<<r]
 		for m := 0; m < 1<<u; m++ {
-			pk := k
-			for i := 0; i < u; i++ {
-				if m>>i&1 == 1 {
-					pk ^= weak[i]
-				}
+			if m > 0 { // Gray code: one bit more or less per probe
+				k ^= weak[bits.TrailingZeros(uint(m))]
 			}
-			if bi := heads[pk]; bi != 0 {
+			if bi := heads[k]; bi != 0 {
 				x.wave = append(x.wave, bi)
 				x.tags = append(x.tags, tag)
 			}
 		}
 	}
 	x.cands = x.cands[:0]
+	tb, tm, dist := x.cfg.TagBits, x.tagMask, x.cfg.TagDist
 	for len(x.wave) > 0 {
 		var touch uint32
 		for _, bi := range x.wave {
@@ -262,8 +327,12 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 			es, n := x.entries(bi)
 			tag := x.tags[i]
 			for _, e := range es {
-				if bits.OnesCount32(uint32(e[0])^tag) <= x.cfg.TagDist {
-					x.cands = append(x.cands, uint32(e[1])|uint32(e[2])<<16)
+				if t := uint32(e[0]); bits.OnesCount32((t^tag)&tm) <= dist && t>>tb-lo <= span {
+					d := uint32(e[1]) | uint32(e[2])<<16
+					if w := &x.seen[d/64]; *w>>(d%64)&1 == 0 {
+						*w |= 1 << (d % 64)
+						x.cands = append(x.cands, d)
+					}
 				}
 			}
 			if n != 0 {
@@ -276,18 +345,21 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		}
 		x.sink += touch
 	}
+	for _, d := range x.cands {
+		x.seen[d/64] = 0
+	}
 	return x.best(fp)
 }
 
-// best picks the answer of Query among x.cands. A document met in
-// several bands is estimated again each time: its sketch is in cache
-// then, cheaper than remembering which were seen. Estimates decide unless
-// they are within the error band of MinSim; such a borderline pair is
-// checked on its stored features (Verify) only if it could still win:
-// when a kept document was found and it is a near-copy, or its estimate
-// plus the band is below the best similarity found (of a document of its
-// kind or a kept one), the check could not change the answer and is
-// skipped.
+// best picks the answer of Query among x.cands. A sketch is compared in
+// two halves: a candidate whose first half leaves no estimate that could
+// matter, however alike the second halves, is dropped halfway. Estimates
+// decide unless they are within the error band of MinSim; such a
+// borderline pair is checked on its stored features (Verify) only if it
+// could still win: when a kept document was found and it is a near-copy,
+// or its estimate plus the band is below the best similarity found (of a
+// document of its kind or a kept one), the check could not change the
+// answer and is skipped.
 func (x *Index) best(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	best, bestSim, bestNear := -1, -1.0, true
 	take := func(d uint32, s float64) {
@@ -300,9 +372,18 @@ func (x *Index) best(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		}
 	}
 	x.border, x.metSame = x.border[:0], false
+	x.estimates += int64(len(x.cands))
+	q, rest := &fp.Sketch, x.qrest
 	for _, d := range x.cands {
-		x.estimates++
-		s, n := x.sketch(d).estimate(&fp.Sketch)
+		sk := x.sketch(d)
+		eq, n, n2 := sk.countsOf(q, &x.qm, 0)
+		// At most rest more equal bins, and at least rest more bins.
+		if m := n + rest; m > 0 && float64(eq+rest) < x.floor[m]*float64(m) {
+			continue
+		}
+		e2, n2b, b2 := sk.countsOf(q, &x.qm, sketchWords/2)
+		eq, n, n2 = eq+e2, n+n2b, n2+b2
+		s := estimateOf(eq, n, n2)
 		x.metSame = x.metSame || s == 1
 		if x.cfg.Verify == 0 || n == 0 || math.Abs(s-x.cfg.MinSim) > x.band[n] {
 			take(d, s)
@@ -314,10 +395,7 @@ func (x *Index) best(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	slices.SortFunc(x.border, func(a, b borderline) int {
 		return cmp.Or(cmp.Compare(b.upper, a.upper), cmp.Compare(a.d, b.d))
 	})
-	for i, c := range x.border {
-		if i > 0 && c.d == x.border[i-1].d {
-			continue // met in another band: checked already
-		}
+	for _, c := range x.border {
 		if best >= 0 {
 			near := x.nearDoc(c.d)
 			if !bestNear && (near || c.upper < bestSim) || bestNear && near && c.upper < bestSim {
@@ -373,8 +451,9 @@ func (x *Index) check(d uint32, s float64, fp *Fingerprint) float64 {
 func (x *Index) Checks() (checked, overruled int64) { return x.checks, x.overruled }
 
 // Candidates returns how many candidate pairs queries have compared by
-// their sketches: the index's main cost, which grows with the documents
-// that land in a query's buckets without being near it.
+// their sketches (a document met in several bands once): the index's main
+// cost, which grows with the documents that land in a query's buckets
+// without being near it.
 func (x *Index) Candidates() int64 { return x.estimates }
 
 // next returns the next word of block ref: the chain's next block and the
@@ -523,9 +602,10 @@ func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 		return 0, err
 	}
 	x.addSketch(&fp.Sketch)
+	size := x.sizeCode(sketchSize(&fp.Sketch))
 	for band := 0; band < x.cfg.Bands; band++ {
 		k, tag := x.key(&fp.Sig, band)
-		x.insert(band, k, tag, doc)
+		x.insert(band, k, tag|size<<x.cfg.TagBits, doc)
 	}
 	return doc, nil
 }
@@ -556,6 +636,8 @@ func (x *Index) addRecord(id string, fp *Fingerprint) error {
 	return x.docs.add(unsafe.String(unsafe.SliceData(x.enc), len(x.enc))) // add copies it
 }
 
+// insert adds doc to band's bucket with entry bits tag: its tag and size
+// code.
 func (x *Index) insert(band int, bucket, tag uint32, doc int) {
 	h := &x.head[band<<x.cfg.BucketBits+int(bucket)]
 	e := entry{uint16(tag), uint16(doc), uint16(doc >> 16)}
@@ -623,7 +705,7 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 				var es []entry
 				es, bi = x.entries(bi)
 				for _, e := range es {
-					keys[uint32(e[1])|uint32(e[2])<<16] = uint32(k) | uint32(e[0])<<c.BucketBits
+					keys[uint32(e[1])|uint32(e[2])<<16] = uint32(k) | uint32(e[0])&x.tagMask<<c.BucketBits
 				}
 			}
 		}
@@ -709,13 +791,17 @@ func ReadIndex(r io.Reader) (*Index, []byte, error) {
 		x.addSketch(&sk)
 	}
 	var kb [4]byte
+	sizes := make([]uint32, n)
+	for doc := range sizes {
+		sizes[doc] = x.sizeCode(sketchSize(x.sketch(uint32(doc)))) << x.cfg.TagBits
+	}
 	for band := 0; band < x.cfg.Bands; band++ {
 		for doc := 0; doc < n; doc++ {
 			if _, err := io.ReadFull(br, kb[:]); err != nil {
 				return nil, nil, fmt.Errorf("%w: band %d: %v", ErrBadIndex, band, err)
 			}
 			k := binary.LittleEndian.Uint32(kb[:])
-			x.insert(band, k&(1<<x.cfg.BucketBits-1), k>>x.cfg.BucketBits&(1<<x.cfg.TagBits-1), doc)
+			x.insert(band, k&(1<<x.cfg.BucketBits-1), k>>x.cfg.BucketBits&x.tagMask|sizes[doc], doc)
 		}
 	}
 	return x, extra, nil

@@ -38,9 +38,6 @@ type Sketch [SketchBins * SketchBits / 8]uint8
 // their SketchBits bits.
 const sketchCollide = 1.0 / (1<<SketchBits - 1)
 
-// nibbleLow has the lowest bit of every nibble set.
-const nibbleLow = 0x1111111111111111
-
 // Jaccard estimates the Jaccard similarity of the feature sets behind s
 // and t: the share of bins whose minima are equal among the bins not
 // empty in both, with the equal bins expected from bits that collide (a
@@ -54,10 +51,16 @@ func (s *Sketch) Jaccard(t *Sketch) float64 {
 // bins it rests on (not empty in either sketch).
 func (s *Sketch) estimate(t *Sketch) (j float64, n int) {
 	eq, n, n2 := s.counts(t)
+	return estimateOf(eq, n, n2), n
+}
+
+// estimateOf is the estimate of [Sketch.Jaccard] from the counts of
+// [Sketch.counts].
+func estimateOf(eq, n, n2 int) float64 {
 	if n == 0 {
-		return 0, 0
+		return 0
 	}
-	return max(0, (float64(eq)-sketchCollide*float64(n2))/((1-sketchCollide)*float64(n))), n
+	return max(0, (float64(eq)-sketchCollide*float64(n2))/((1-sketchCollide)*float64(n)))
 }
 
 // sketchSD returns the standard deviation of the estimate when the true
@@ -77,19 +80,54 @@ func sketchSD(j float64, n int) float64 {
 	return math.Sqrt(v) / (1 - c)
 }
 
+// Nibble masks: the low three bits and the top bit of every nibble.
+const (
+	nibble7 = 0x7777777777777777
+	nibble8 = 0x8888888888888888
+)
+
+// nonEmpty returns the top bit of every nibble of x that is not zero: its
+// low three bits plus 7 carry into the top bit unless they are zero, and
+// no nibble carries into the next.
+func nonEmpty(x uint64) uint64 { return ((x & nibble7) + nibble7 | x) & nibble8 }
+
+// sketchWords is the number of 64-bit words of a Sketch, sixteen bins each.
+const sketchWords = len(Sketch{}) / 8
+
+// masks returns the nonEmpty masks of the words of s.
+func (s *Sketch) masks() (m [sketchWords]uint64) {
+	for i := range m {
+		m[i] = nonEmpty(binary.LittleEndian.Uint64(s[8*i:]))
+	}
+	return m
+}
+
 // counts returns the bins equal and not empty, not empty in either, and
-// not empty in both; eight bins per word, one bit per nibble.
+// not empty in both.
 func (s *Sketch) counts(t *Sketch) (eq, n, n2 int) {
-	for i := 0; i < len(s); i += 8 {
-		a := binary.LittleEndian.Uint64(s[i:])
-		b := binary.LittleEndian.Uint64(t[i:])
-		full := func(x uint64) uint64 { return (x | x>>1 | x>>2 | x>>3) & nibbleLow }
-		fa, fb, diff := full(a), full(b), full(a^b)
-		eq += bits.OnesCount64(fa &^ diff)
-		n += bits.OnesCount64(fa | fb)
-		n2 += bits.OnesCount64(fa & fb)
+	tm := t.masks()
+	for w := 0; w < sketchWords; w += 4 {
+		e, u, b := s.countsOf(t, &tm, w)
+		eq, n, n2 = eq+e, n+u, n2+b
 	}
 	return
+}
+
+// countsOf returns the counts of [Sketch.counts] over the four words
+// from word w on, tm being t's masks. A word's masks hold one bit per
+// nibble, its top one, so the masks of four words shifted by 0 to 3 bits
+// fit one word: one population count for the four.
+func (s *Sketch) countsOf(t *Sketch, tm *[sketchWords]uint64, w int) (eq, n, n2 int) {
+	var e, u, b uint64
+	for i := range 4 {
+		x := binary.LittleEndian.Uint64(s[8*(w+i):])
+		y := binary.LittleEndian.Uint64(t[8*(w+i):])
+		fs, ft := nonEmpty(x), tm[w+i]
+		e |= (fs &^ nonEmpty(x^y)) >> i
+		u |= (fs | ft) >> i
+		b |= (fs & ft) >> i
+	}
+	return bits.OnesCount64(e), bits.OnesCount64(u), bits.OnesCount64(b)
 }
 
 // Fingerprint is what the [Index] needs of a document: its SimHash, how

@@ -26,7 +26,7 @@ type Report struct {
 	// features instead, and how many of those the check decided
 	// otherwise than the estimate.
 	SketchSD       float64 `json:"sketch_sd_at_threshold,omitempty"`
-	Candidates     int64   `json:"candidates,omitempty"` // pairs compared by their sketches
+	Candidates     int64   `json:"candidates,omitempty"` // pairs compared by their sketches (a row met in several bands once)
 	ExactChecks    int64   `json:"exact_checks,omitempty"`
 	ExactOverruled int64   `json:"exact_overruled,omitempty"`
 	// simhash_dedup only: drops found near an earlier dropped row rather
