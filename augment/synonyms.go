@@ -68,8 +68,10 @@ type Synonyms struct {
 	phrases bool
 	minFit  float64
 	fit     *fitModel
-	// workers keeps workers between batches, with their memo of words.
-	workers *sync.Pool
+	// idle keeps workers between batches, with their memos: one per
+	// concurrent Process call at most. Unlike a sync.Pool it survives
+	// garbage collection, which would empty the memos every few batches.
+	idle *idleWorkers
 }
 
 var _ sift.Stage = (*Synonyms)(nil)
@@ -140,7 +142,7 @@ func NewSynonyms(opts ...Option) (*Synonyms, error) {
 	if s.minFit >= 0 {
 		s.fit = englishFit()
 	}
-	s.workers = &sync.Pool{New: func() any { return &worker{s: s, sc: scanner{th: s.th, phrases: s.phrases}} }}
+	s.idle = &idleWorkers{}
 	return s, nil
 }
 
@@ -166,8 +168,8 @@ type outRow struct {
 func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
 	v := b.TextView(s.roles)
 	ids := v.Cols().ID
-	w := s.workers.Get().(*worker)
-	defer s.workers.Put(w)
+	w := s.idle.get(s)
+	defer s.idle.put(w)
 	clear(w.ids) // its keys may alias the last batch's memory
 	var out []outRow
 	var msgs []int
@@ -269,10 +271,45 @@ func (s *Synonyms) Text(text string, seed uint64) string {
 	return text
 }
 
-// build returns the output rows: the input rows taken in order (every
-// column, including any stages added), then the copies' ids, meta and
-// texts rewritten.
+// build returns the output rows: the input rows in order (every column,
+// including any stages added), then the copies' ids, meta and texts
+// rewritten. The unified columns are written once, straight from the
+// input; only the others are taken.
 func (s *Synonyms) build(ctx context.Context, b *sift.Batch, out []outRow) (arrow.RecordBatch, error) {
+	c := sift.ColsOf(b.Rec)
+	n := len(out)
+	cols := make([]arrow.Array, b.Rec.NumCols())
+	defer func() {
+		for _, a := range cols {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+
+	// Every copy has new text: in its text for a text row, in its
+	// turns' contents for a conversation.
+	tb := array.NewStringBuilder(b.Mem)
+	defer tb.Release()
+	tb.Reserve(n)
+	size, convCopies := 0, false
+	for _, o := range out {
+		size += c.Text.ValueLen(o.src)
+		convCopies = convCopies || o.k > 0 && c.Messages.IsValid(o.src)
+	}
+	tb.ReserveData(size)
+	for _, o := range out {
+		switch i := slices.Index(o.msgs, -1); {
+		case !c.Text.IsValid(o.src):
+			tb.AppendNull()
+		case o.k > 0 && i >= 0 && !c.Messages.IsValid(o.src):
+			tb.Append(o.texts[i])
+		default:
+			tb.Append(c.Text.Value(o.src))
+		}
+	}
+	cols[colIndex(sift.ColText)] = tb.NewArray()
+
 	ib := array.NewInt64Builder(b.Mem)
 	defer ib.Release()
 	for _, o := range out {
@@ -280,34 +317,31 @@ func (s *Synonyms) build(ctx context.Context, b *sift.Batch, out []outRow) (arro
 	}
 	idx := ib.NewArray()
 	defer idx.Release()
-	d, err := compute.Take(compute.WithAllocator(ctx, b.Mem), *compute.DefaultTakeOptions(),
-		&compute.RecordDatum{Value: b.Rec}, compute.NewDatumWithoutOwning(idx))
-	if err != nil {
-		return nil, fmt.Errorf("augment: take: %w", err)
-	}
-	defer d.Release()
-	taken := d.(*compute.RecordDatum).Value
-
-	rec := sift.RewriteText(b.Mem, taken, s.roles, func(row, msg int, text string) string {
-		o := out[row]
-		if i := slices.Index(o.msgs, msg); o.k > 0 && i >= 0 {
-			return o.texts[i]
+	take := func(i int) error {
+		a, err := compute.TakeArray(compute.WithAllocator(ctx, b.Mem), b.Rec.Column(i), idx)
+		if err != nil {
+			return fmt.Errorf("augment: take %s: %w", b.Rec.ColumnName(i), err)
 		}
-		return text
-	})
-	defer rec.Release()
+		cols[i] = a
+		return nil
+	}
+	mi := colIndex(sift.ColMessages)
+	if convCopies {
+		cols[mi] = buildMessages(b, c, out)
+	} else if err := take(mi); err != nil {
+		return nil, err
+	}
 
-	c := sift.ColsOf(rec)
 	idb, mb := array.NewStringBuilder(b.Mem), array.NewStringBuilder(b.Mem)
 	defer idb.Release()
 	defer mb.Release()
 	var buf []byte
-	for i, o := range out {
-		id := c.ID.Value(i)
+	for _, o := range out {
+		id := c.ID.Value(o.src)
 		if o.k == 0 {
 			idb.Append(id)
-			if c.Meta.IsValid(i) {
-				mb.Append(c.Meta.Value(i))
+			if c.Meta.IsValid(o.src) {
+				mb.Append(c.Meta.Value(o.src))
 			} else {
 				mb.AppendNull()
 			}
@@ -315,19 +349,54 @@ func (s *Synonyms) build(ctx context.Context, b *sift.Batch, out []outRow) (arro
 		}
 		idb.Append(id + "#aug" + strconv.Itoa(o.k))
 		meta := ""
-		if c.Meta.IsValid(i) {
-			meta = c.Meta.Value(i)
+		if c.Meta.IsValid(o.src) {
+			meta = c.Meta.Value(o.src)
 		}
 		buf = withAugmentedFrom(buf[:0], meta, id)
 		mb.BinaryBuilder.Append(buf)
 	}
-	ida, ma := idb.NewArray(), mb.NewArray()
-	defer ida.Release()
-	defer ma.Release()
-	cols := slices.Clone(rec.Columns())
-	cols[colIndex(sift.ColID)] = ida
-	cols[colIndex(sift.ColMeta)] = ma
-	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows()), nil
+	cols[colIndex(sift.ColID)] = idb.NewArray()
+	cols[colIndex(sift.ColMeta)] = mb.NewArray()
+	for i := range cols {
+		if cols[i] == nil {
+			if err := take(i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return array.NewRecordBatch(b.Rec.Schema(), cols, int64(n)), nil
+}
+
+// buildMessages returns the messages column of the output rows, the
+// contents of copies' turns replaced, every turn a valid struct (as
+// [sift.RewriteText] writes them).
+func buildMessages(b *sift.Batch, c sift.Cols, out []outRow) arrow.Array {
+	lb := array.NewListBuilderWithField(b.Mem, arrow.Field{Name: "item", Type: sift.MessageType, Nullable: true})
+	defer lb.Release()
+	sb := lb.ValueBuilder().(*array.StructBuilder)
+	rb, cb := sb.FieldBuilder(0).(*array.StringBuilder), sb.FieldBuilder(1).(*array.StringBuilder)
+	for _, o := range out {
+		if !c.Messages.IsValid(o.src) {
+			lb.AppendNull()
+			continue
+		}
+		lb.Append(true)
+		start, end := c.Messages.ValueOffsets(o.src)
+		for j := int(start); j < int(end); j++ {
+			sb.Append(true)
+			if c.Role.IsValid(j) {
+				rb.Append(c.Role.Value(j))
+			} else {
+				rb.AppendNull()
+			}
+			content := c.Content.Value(j)
+			if i := slices.Index(o.msgs, j-int(start)); o.k > 0 && i >= 0 {
+				content = o.texts[i]
+			}
+			cb.Append(content)
+		}
+	}
+	return lb.NewArray()
 }
 
 func colIndex(name string) int { return sift.Schema.FieldIndices(name)[0] }
@@ -380,6 +449,29 @@ func withoutKey(obj, key string) string {
 	}
 	out.WriteByte('}')
 	return out.String()
+}
+
+// idleWorkers are the workers of a stage not in use.
+type idleWorkers struct {
+	mu sync.Mutex
+	ws []*worker
+}
+
+func (p *idleWorkers) get(s *Synonyms) *worker {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.ws); n > 0 {
+		w := p.ws[n-1]
+		p.ws = p.ws[:n-1]
+		return w
+	}
+	return &worker{s: s, sc: scanner{th: s.th, phrases: s.phrases}}
+}
+
+func (p *idleWorkers) put(w *worker) {
+	p.mu.Lock()
+	p.ws = append(p.ws, w)
+	p.mu.Unlock()
 }
 
 // worker holds the per-call buffers and random source.
