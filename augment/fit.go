@@ -28,6 +28,7 @@ const englishRareTypes = 52867
 // fitModel scores how well a word fits between its neighbours.
 type fitModel struct {
 	m       *lm.Model
+	pairs   *lm.Bigrams // m's 2-grams in a hash table, for fitMemo
 	rare    uint32
 	rarePen float32 // log10 of a rare word's share of RareWord
 }
@@ -38,7 +39,7 @@ var englishFit = sync.OnceValue(func() *fitModel {
 	if err != nil {
 		panic("augment: embedded context model is corrupt: " + err.Error())
 	}
-	return &fitModel{m: m, rare: m.Index(RareWord), rarePen: -float32(math.Log10(englishRareTypes))}
+	return &fitModel{m: m, pairs: m.Bigrams(), rare: m.Index(RareWord), rarePen: -float32(math.Log10(englishRareTypes))}
 })
 
 // id returns the model's id of the lower-case word and the log10 penalty

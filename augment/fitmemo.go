@@ -45,8 +45,12 @@ func (c *fitMemo) pair(f *fitModel, prev, w uint32) float32 {
 	key := uint64(prev)<<32 | uint64(w)
 	e := &c.e[key*0x9e3779b97f4a7c15>>(64-memoBits)]
 	if e.key != key {
-		s := f.after(prev)
-		e.lp, _ = f.m.Score(&s, w)
+		if f.pairs != nil {
+			e.lp = f.pairs.Score(prev, w)
+		} else {
+			s := f.after(prev)
+			e.lp, _ = f.m.Score(&s, w)
+		}
 		e.key = key
 	}
 	return e.lp
