@@ -70,29 +70,33 @@ type entry [3]uint16
 
 // block is one cache line of a bucket's entries. next holds the bucket's
 // previous block (0: none) above blockShift and the number of entries
-// used below. A bucket's newest block is first. A bucket's first (oldest)
-// block is a small one, a quarter line, so that the many buckets of a
-// young index holding an entry or two do not hold a whole line each.
+// used below. A bucket's newest block is first.
 type block struct {
 	e    [blockLen]entry
 	next uint32
 }
 
-type smallBlock struct {
-	e    [smallLen]entry
+// bucket is a bucket's first two entries, a quarter line, and its chain
+// of blocks: next holds its newest block (0: none) above blockShift and
+// the number of its own entries used below. Buckets are a table, so that
+// a probe finds a bucket's first entries where it looks the bucket up:
+// one cache miss, not two, for the many buckets that hold an entry or
+// two, and the chain's blocks only when they fill.
+type bucket struct {
+	e    [bucketLen]entry
 	next uint32
 }
 
 // A block reference is an index into the arena of blocks, or with
-// smallRef set into the arena of small blocks.
+// bucketRef set into the table of buckets.
 const (
 	blockLen   = 10
-	smallLen   = 2
+	bucketLen  = 2
 	blockShift = 4
 	blockMask  = 1<<blockShift - 1
-	smallRef   = 1 << (31 - blockShift)
-	maxBlocks  = smallRef // per arena
-	pageShift  = 12       // blocks per arena page: 4096 (256 KiB, small: 64 KiB)
+	bucketRef  = 1 << 31
+	maxBlocks  = 1 << (32 - blockShift)
+	pageShift  = 12 // blocks per arena page: 4096 (256 KiB)
 	pageMask   = 1<<pageShift - 1
 )
 
@@ -110,23 +114,22 @@ const (
 // answers candidates) or by block (documents sharded by their first band's
 // bucket). An Index is not safe for concurrent use.
 //
-// Buckets are chains of blocks in paged arenas, a 16-byte block of 2
-// entries and then 64-byte blocks of 10, so a probe costs about one cache
+// Buckets are a table of 16-byte slots of 2 entries, each with a chain of
+// 64-byte blocks of 10 in a paged arena, so a probe costs about one cache
 // miss per block and the index grows without copying. Memory per
-// document: the sketch (32 B), 6 B per band in bucket entries (plus the
-// free slots of each bucket's newest block, and 4 B of chain head per
-// bucket shared by all documents), and 4 B for the id's offset. Ids are
+// document: the sketch (64 B), 6 B per band in bucket entries (plus the
+// free slots of each bucket's newest block, and the 16-byte slots of the
+// buckets, 5 MiB at the default settings, shared by all documents), and 4
+// B for the id's offset. Ids are
 // kept in a temporary file past the first 64 KiB, read back only to name
 // a keeper.
 type Index struct {
 	cfg      IndexConfig
 	sketches [][]Sketch // pages of 1<<pageShift, so that they grow without slack
 	ndocs    int
-	head     []uint32       // Bands × 2^BucketBits buckets: newest block, 0 for none
-	pages    [][]block      // arena; block i is pages[i>>pageShift][i&pageMask], block 0 unused
-	spages   [][]smallBlock // arena of small blocks
+	buckets  []bucket  // Bands × 2^BucketBits
+	pages    [][]block // arena; block i is pages[i>>pageShift][i&pageMask], block 0 unused
 	nblocks  uint32
-	nsmall   uint32
 	docs     idStore     // per document: its id's length (uvarint), the id, with Verify its stored features (little-endian uint32s)
 	near     [][2]uint32 // documents added by AddNear and the kept document each leads to, by document
 	isNear   []uint64    // bit d: document d was added by AddNear
@@ -174,7 +177,7 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	x := &Index{cfg: cfg, head: make([]uint32, cfg.Bands<<cfg.BucketBits), nblocks: 1}
+	x := &Index{cfg: cfg, buckets: make([]bucket, cfg.Bands<<cfg.BucketBits), nblocks: 1}
 	if cfg.Verify > 0 {
 		x.docs.keep = setsInMemory
 	}
@@ -262,9 +265,8 @@ func (x *Index) record(doc int, buf *[]byte) (id, set []byte, err error) {
 
 // Bytes returns the memory the index holds, in bytes.
 func (x *Index) Bytes() int64 {
-	return int64(len(x.sketches))<<pageShift*int64(len(Sketch{})) + int64(cap(x.head))*4 + int64(cap(x.sketches)+cap(x.pages)+cap(x.spages))*24 +
-		int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) +
-		int64(len(x.spages))<<pageShift*int64(unsafe.Sizeof(smallBlock{})) + x.docs.bytes() + int64(cap(x.near))*8 + int64(cap(x.isNear))*8 + int64(cap(x.seen))*8
+	return int64(len(x.sketches))<<pageShift*int64(len(Sketch{})) + int64(cap(x.buckets))*int64(unsafe.Sizeof(bucket{})) +
+		int64(cap(x.sketches)+cap(x.pages))*24 + int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) + x.docs.bytes() + int64(cap(x.near))*8 + int64(cap(x.isNear))*8 + int64(cap(x.seen))*8
 }
 
 // Close releases the temporary id file. The index must not be used after.
@@ -302,15 +304,13 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	for band := 0; band < x.cfg.Bands; band++ {
 		k, tag := x.key(&fp.Sig, band)
 		u := weakest(fp.Margin[band*bb:band*bb+r], x.cfg.Probes, &weak)
-		heads := x.head[band<<r : (band+1)<<r]
+		base := bucketRef | uint32(band)<<r
 		for m := 0; m < 1<<u; m++ {
 			if m > 0 { // Gray code: one bit more or less per probe
 				k ^= weak[bits.TrailingZeros(uint(m))]
 			}
-			if bi := heads[k]; bi != 0 {
-				x.wave = append(x.wave, bi)
-				x.tags = append(x.tags, tag)
-			}
+			x.wave = append(x.wave, base|k)
+			x.tags = append(x.tags, tag)
 		}
 	}
 	x.cands = x.cands[:0]
@@ -459,9 +459,8 @@ func (x *Index) Candidates() int64 { return x.estimates }
 // next returns the next word of block ref: the chain's next block and the
 // block's entry count.
 func (x *Index) next(ref uint32) *uint32 {
-	if ref&smallRef != 0 {
-		ref &^= smallRef
-		return &x.spages[ref>>pageShift][ref&pageMask].next
+	if ref&bucketRef != 0 {
+		return &x.buckets[ref&^bucketRef].next
 	}
 	return &x.pages[ref>>pageShift][ref&pageMask].next
 }
@@ -469,9 +468,8 @@ func (x *Index) next(ref uint32) *uint32 {
 // entries returns the used entries of block ref and the chain's next
 // block (0: none).
 func (x *Index) entries(ref uint32) ([]entry, uint32) {
-	if ref&smallRef != 0 {
-		ref &^= smallRef
-		b := &x.spages[ref>>pageShift][ref&pageMask]
+	if ref&bucketRef != 0 {
+		b := &x.buckets[ref&^bucketRef]
 		return b.e[:b.next&blockMask], b.next >> blockShift
 	}
 	b := &x.pages[ref>>pageShift][ref&pageMask]
@@ -595,7 +593,7 @@ func (x *Index) setNear(b []byte) error {
 // returns its number.
 func (x *Index) Add(fp *Fingerprint, id string) (int, error) {
 	doc := x.Len()
-	if doc == math.MaxUint32 || x.nblocks > maxBlocks-uint32(x.cfg.Bands) || x.nsmall > maxBlocks-uint32(x.cfg.Bands) {
+	if doc == math.MaxUint32 || x.nblocks > maxBlocks-uint32(x.cfg.Bands) {
 		return 0, ErrIndexFull
 	}
 	if err := x.addRecord(id, fp); err != nil {
@@ -638,30 +636,28 @@ func (x *Index) addRecord(id string, fp *Fingerprint) error {
 
 // insert adds doc to band's bucket with entry bits tag: its tag and size
 // code.
-func (x *Index) insert(band int, bucket, tag uint32, doc int) {
-	h := &x.head[band<<x.cfg.BucketBits+int(bucket)]
+func (x *Index) insert(band int, bk, tag uint32, doc int) {
+	b := &x.buckets[band<<x.cfg.BucketBits+int(bk)]
 	e := entry{uint16(tag), uint16(doc), uint16(doc >> 16)}
-	if *h == 0 { // a new bucket: a small block
-		if x.nsmall>>pageShift == uint32(len(x.spages)) {
-			x.spages = append(x.spages, make([]smallBlock, 1<<pageShift))
-		}
-		b := &x.spages[x.nsmall>>pageShift][x.nsmall&pageMask]
-		b.e[0], b.next, *h = e, 1, x.nsmall|smallRef
-		x.nsmall++
+	if n := b.next & blockMask; n < bucketLen {
+		b.e[n] = e
+		b.next++
 		return
 	}
-	es, _ := x.entries(*h)
-	if n := len(es); n < cap(es) {
-		es[:n+1][n] = e
-		*x.next(*h)++
-		return
+	if h := b.next >> blockShift; h != 0 {
+		if es, _ := x.entries(h); len(es) < cap(es) {
+			es[:len(es)+1][len(es)] = e
+			*x.next(h)++
+			return
+		}
 	}
 	if x.nblocks>>pageShift == uint32(len(x.pages)) {
 		x.pages = append(x.pages, make([]block, 1<<pageShift))
 	}
-	b := &x.pages[x.nblocks>>pageShift][x.nblocks&pageMask]
-	b.e[0] = e
-	b.next, *h = *h<<blockShift|1, x.nblocks
+	nb := &x.pages[x.nblocks>>pageShift][x.nblocks&pageMask]
+	nb.e[0] = e
+	nb.next = b.next&^blockMask | 1
+	b.next = x.nblocks<<blockShift | bucketLen
 	x.nblocks++
 }
 
@@ -700,8 +696,8 @@ func (x *Index) WriteTo(w io.Writer, extra []byte) error {
 	}
 	keys := make([]uint32, x.Len())
 	for band := 0; band < c.Bands; band++ {
-		for k, bi := range x.head[band<<c.BucketBits : (band+1)<<c.BucketBits] {
-			for bi != 0 {
+		for k := range 1 << c.BucketBits {
+			for bi := bucketRef | uint32(band<<c.BucketBits+k); bi != 0; {
 				var es []entry
 				es, bi = x.entries(bi)
 				for _, e := range es {
