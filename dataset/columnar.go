@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -53,43 +54,68 @@ func newParquetFile(mem memory.Allocator, path string, fh *os.File) (fileReader,
 	return &columnarFile{path: path, fh: fh, rr: rr, closer: pf.Close, want: int(pf.NumRows())}, nil
 }
 
-func newIPCFile(mem memory.Allocator, path string, fh *os.File) (fileReader, error) {
-	magic := make([]byte, 6)
-	if _, err := io.ReadFull(fh, magic); err != nil {
-		return nil, fmt.Errorf("not an Arrow IPC file: %w", err)
-	}
-	if _, err := fh.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
+// newIPCFile opens an Arrow IPC file or stream. arrow-go trusts the
+// flatbuffers and lengths it reads, so every footer and message is checked
+// (ipccheck.go) and sized against the bytes the file holds before arrow-go
+// sees it, and arrow-go allocates through a cappedAllocator: a damaged
+// input fails by name instead of exhausting memory.
+func newIPCFile(mem memory.Allocator, path string, fh *os.File) (fr fileReader, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fr, err = nil, fmt.Errorf("damaged Arrow data: %v", r)
+		}
+	}()
 	fi, err := fh.Stat()
 	if err != nil {
 		return nil, err
 	}
-	// A message's metadata and body are stored in the file, so neither can
-	// be larger than it: the limits stop a damaged length from allocating
-	// gigabytes before the short read is noticed (found by
-	// FuzzColumnarReader).
-	opts := []ipc.Option{ipc.WithAllocator(mem), ipc.WithMetadataSizeLimit(fi.Size()), ipc.WithBodySizeLimit(fi.Size())}
+	size := int64(-1) // a FIFO or device: its length is not known
+	if fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	cm := newCappedAllocator(mem, size)
+	br := bufio.NewReaderSize(fh, 64<<10)
+	magic, err := br.Peek(6)
+	if err != nil {
+		return nil, fmt.Errorf("not an Arrow IPC file: %w", err)
+	}
 	if string(magic) == "ARROW1" {
-		fr, err := ipc.NewFileReader(fh, opts...)
+		if size < 0 {
+			return nil, errors.New("an Arrow IPC file (not stream) must be a regular file: it is read from its end")
+		}
+		dicts, batches, err := readIPCFooter(fh, size)
 		if err != nil {
 			return nil, err
 		}
-		return &columnarFile{path: path, fh: fh, rr: &ipcFileIter{fr: fr}, closer: fr.Close, want: -1}, nil
+		for i, b := range dicts {
+			if err := checkIPCBlock(fh, b, size, msgDictionaryBatch); err != nil {
+				return nil, fmt.Errorf("dictionary %d: %w", i, err)
+			}
+		}
+		fr, err := ipc.NewFileReader(fh, ipc.WithAllocator(cm), ipc.WithMetadataSizeLimit(size), ipc.WithBodySizeLimit(size))
+		if err != nil {
+			return nil, err
+		}
+		it := &ipcFileIter{fr: fr, fh: fh, size: size, blocks: batches}
+		return &columnarFile{path: path, fh: fh, rr: it, closer: fr.Close, want: -1}, nil
 	}
-	// ipc.NewReader does not hand the limits to its message reader
-	// (arrow-go v18.8.0), so the message reader is built here.
-	r, err := ipc.NewReaderFromMessageReader(ipc.NewMessageReader(fh, opts...), opts...)
+	mr := &ipcMessages{r: br, left: size, mem: cm}
+	mr.refs.Add(1)
+	r, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(cm))
 	if err != nil {
 		return nil, err
 	}
 	return &columnarFile{path: path, fh: fh, rr: r, want: -1}, nil
 }
 
-// ipcFileIter walks an IPC file's batches as a RecordReader.
+// ipcFileIter walks an IPC file's batches as a RecordReader, checking each
+// batch's message before arrow-go reads it.
 type ipcFileIter struct {
 	array.RecordReader // nil: only the methods below are used
 	fr                 *ipc.FileReader
+	fh                 *os.File
+	size               int64
+	blocks             []ipcBlock
 	i                  int
 	cur                arrow.RecordBatch
 	err                error
@@ -100,10 +126,14 @@ func (it *ipcFileIter) Next() bool {
 		it.cur.Release()
 		it.cur = nil
 	}
-	if it.i >= it.fr.NumRecords() {
+	if it.i >= len(it.blocks) || it.i >= it.fr.NumRecords() {
 		return false
 	}
-	it.cur, it.err = it.fr.RecordBatch(it.i)
+	if err := checkIPCBlock(it.fh, it.blocks[it.i], it.size, msgRecordBatch); err != nil {
+		it.err = fmt.Errorf("record batch %d: %w", it.i, err)
+		return false
+	}
+	it.cur, it.err = it.fr.RecordBatchAt(it.i) // ours to release
 	it.i++
 	return it.err == nil
 }
@@ -116,29 +146,20 @@ func (it *ipcFileIter) Release() {
 	}
 }
 
-// next advances to the next batch. arrow-go does not verify the
-// flatbuffers of IPC message metadata and panics on some damaged ones
-// (found by FuzzColumnarReader; see docs/upstream-parquet-encoding-stats.md),
-// so a panic while decoding is turned into an error naming the file: the
-// file fails like any other unreadable file, and the run goes on to clean up.
-func (f *columnarFile) next() (more bool, err error) {
+// fill maps rows of the file's batches. arrow-go does not verify all it
+// decodes (see ipccheck.go): a damaged Parquet page or an IPC batch whose
+// buffers disagree with its lengths can make it, or an array accessor
+// here, panic (found by FuzzColumnarReader). The panic fails the file by
+// name, like any unreadable file, and the run goes on to clean up.
+func (f *columnarFile) fill(rb *sift.Builder, n int) (rejects []sift.Reject, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			more, err = false, fmt.Errorf("%s: damaged Arrow data: %v", f.path, r)
+			err = fmt.Errorf("%s: damaged Arrow data: %v", f.path, r)
 		}
 	}()
-	return f.rr.Next(), nil
-}
-
-func (f *columnarFile) fill(rb *sift.Builder, n int) ([]sift.Reject, error) {
-	var rejects []sift.Reject
 	for added := 0; added < n; {
 		if f.cur == nil || f.pos >= int(f.cur.NumRows()) {
-			more, err := f.next()
-			if err != nil {
-				return rejects, err
-			}
-			if !more {
+			if !f.rr.Next() {
 				if err := f.rr.Err(); err != nil && err != io.EOF {
 					return rejects, fmt.Errorf("%s: %w", f.path, err)
 				}
@@ -148,7 +169,9 @@ func (f *columnarFile) fill(rb *sift.Builder, n int) ([]sift.Reject, error) {
 				return rejects, io.EOF
 			}
 			f.cur, f.pos = f.rr.RecordBatch(), 0
-			f.m = mapColumns(f.cur)
+			if f.m, err = mapColumns(f.cur); err != nil {
+				return rejects, fmt.Errorf("%s: damaged Arrow data: %w", f.path, err)
+			}
 		}
 		f.row++
 		i := f.pos
@@ -197,7 +220,10 @@ type colMap struct {
 	dup           string // a column name the schema repeats, or ""
 }
 
-func mapColumns(rec arrow.RecordBatch) colMap {
+// mapColumns locates the unified columns of rec and checks the turn
+// offsets of its messages column, which size an allocation per row: a
+// damaged file's offsets must not ask for more turns than it holds.
+func mapColumns(rec arrow.RecordBatch) (colMap, error) {
 	var m colMap
 	seen := map[string]bool{}
 	for i, f := range rec.Schema().Fields() {
@@ -215,6 +241,9 @@ func mapColumns(rec arrow.RecordBatch) colMap {
 			m.src = col
 		case sift.ColMessages:
 			if l, ok := col.(*array.List); ok && arrow.TypeEqual(l.DataType().(*arrow.ListType).Elem(), sift.MessageType) {
+				if err := checkTurns(l); err != nil {
+					return m, err
+				}
 				m.msgs = l
 				continue
 			}
@@ -229,7 +258,24 @@ func mapColumns(rec arrow.RecordBatch) colMap {
 			m.rest = append(m.rest, i)
 		}
 	}
-	return m
+	return m, nil
+}
+
+// checkTurns checks that the offsets of a messages column rise and stay
+// within its role and content columns.
+func checkTurns(l *array.List) error {
+	st := l.ListValues().(*array.Struct)
+	n := int64(min(st.Field(0).Len(), st.Field(1).Len()))
+	offs := l.Offsets()
+	if l.Len() > 0 && len(offs) < l.Len()+1 {
+		return fmt.Errorf("column %q has %d offsets for %d rows", sift.ColMessages, len(offs), l.Len())
+	}
+	for i := 0; i < l.Len(); i++ {
+		if a, b := int64(offs[i]), int64(offs[i+1]); a < 0 || b < a || b > n {
+			return fmt.Errorf("column %q: row %d has turns %d to %d of %d", sift.ColMessages, i+1, a, b, n)
+		}
+	}
+	return nil
 }
 
 func (m *colMap) row(rec arrow.RecordBatch, i int, r *sift.RawRow, meta *[]byte) *rowError {

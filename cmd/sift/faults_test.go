@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 )
 
 // TestMain lets the tests run the test binary as the sift command, so that
@@ -363,6 +366,76 @@ func TestFaults(t *testing.T) {
 		{name: "fractional integer parameter", exit: 1, kept: -1,
 			recipe: strings.Replace(faultRecipe, "min: 3", "min: 1.5", 1),
 			stderr: []string{"key min: 1.5 is not a whole number"}},
+
+		// Profiles are files of the run like any other.
+		{name: "cpuprofile is the rejects", args: []string{"--cpuprofile", "rejects.jsonl"}, exit: 1, kept: -1,
+			stderr: []string{"rejects rejects.jsonl and cpuprofile rejects.jsonl are the same file"}},
+		{name: "memprofile is the report", args: []string{"--memprofile", "report.json"}, exit: 1, kept: -1,
+			stderr: []string{"report report.json and memprofile report.json are the same file"}},
+		{name: "memprofile is the failed report", args: []string{"--memprofile", "report.failed.json"}, exit: 1, kept: -1,
+			stderr: []string{"failed report report.failed.json and memprofile report.failed.json are the same file"}},
+		{name: "both profiles to one file", args: []string{"--cpuprofile", "p.pprof", "--memprofile", "p.pprof"}, exit: 1, kept: -1,
+			stderr: []string{"cpuprofile p.pprof and memprofile p.pprof are the same file"}},
+		{name: "cpuprofile is the recipe", args: []string{"--cpuprofile", "r.yaml"}, exit: 1, kept: -1,
+			stderr: []string{"recipe r.yaml and cpuprofile r.yaml are the same file"}},
+		{name: "cpuprofile is the dedup index", args: []string{"--cpuprofile", "idx.bin"}, exit: 1, kept: -1,
+			recipe: "input: in.jsonl\noutput: out.jsonl\nstages:\n  - simhash_dedup: {save: idx.bin}\n",
+			stderr: []string{"simhash_dedup save", "idx.bin and cpuprofile idx.bin are the same file"}},
+		{name: "cpuprofile is a hard link of the input", args: []string{"--cpuprofile", "alias.pprof"}, exit: 1, kept: -1,
+			setup: func(t *testing.T, dir string) {
+				os.Link(filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "alias.pprof"))
+			},
+			stderr: []string{"input in.jsonl and cpuprofile alias.pprof are the same file"}},
+		{name: "memprofile is a symlink to the output", args: []string{"--memprofile", "link.pprof"}, exit: 1, kept: -1,
+			setup:  func(t *testing.T, dir string) { os.Symlink("out.jsonl", filepath.Join(dir, "link.pprof")) },
+			stderr: []string{"output out.jsonl and memprofile link.pprof are the same file"}},
+		{name: "cpuprofile is the input FIFO", args: []string{"--input", "in.fifo", "--cpuprofile", "in.fifo"}, exit: 1, kept: -1,
+			setup: func(t *testing.T, dir string) {
+				if err := syscall.Mkfifo(filepath.Join(dir, "in.fifo"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			stderr: []string{"input in.fifo and cpuprofile in.fifo are the same file"}},
+		{name: "profiles to a device", kept: inGood, rejected: inReasons, changed: okFiles,
+			setup: func(t *testing.T, dir string) {
+				os.Symlink(device(t, dir, "null"), filepath.Join(dir, "null-link"))
+			},
+			args: []string{"--cpuprofile", "null-link", "--memprofile", "null-link"},
+			check: func(t *testing.T, dir string, _ siftResult) {
+				if !isCharDevice(filepath.Join(dir, "null-link")) {
+					t.Error("the device was replaced")
+				}
+			}},
+
+		// Damaged Arrow IPC input fails by name, writes nothing and leaves
+		// the report of an earlier good run alone.
+		{name: "damaged IPC schema", args: []string{"--input", "bad.arrow"}, exit: 1, kept: -1,
+			setup: func(t *testing.T, dir string) {
+				b := siftIPC(t, dir)
+				binary.LittleEndian.PutUint32(b[ipcFieldVector(t, b):], 0x10000000)
+				os.WriteFile(filepath.Join(dir, "bad.arrow"), b, 0o644)
+			},
+			stderr:  []string{"bad.arrow: damaged IPC file footer"},
+			changed: []string{"report.failed.json"}},
+		{name: "damaged IPC stream through a FIFO", args: []string{"--input", "bad.arrows"}, exit: 1, kept: -1,
+			setup: func(t *testing.T, dir string) {
+				b := ipcStream(t, siftIPC(t, dir))
+				binary.LittleEndian.PutUint32(b[4:], 0x7FFFFFF0) // the schema's metadata length
+				feedFIFO(t, filepath.Join(dir, "bad.arrows"), b)
+			},
+			stderr:  []string{"bad.arrows: ", "reading message metadata", "unexpected EOF"},
+			changed: []string{"report.failed.json"}},
+		{name: "damaged IPC batch", args: []string{"--input", "bad.arrow"}, exit: 1, kept: -1,
+			setup: func(t *testing.T, dir string) {
+				b := siftIPC(t, dir)
+				// The first batch's metadata length, just after the
+				// schema message: longer than the file.
+				n := int(binary.LittleEndian.Uint32(b[12:]))
+				binary.LittleEndian.PutUint32(b[8+8+n+4:], 0x7FFFFFF0)
+				os.WriteFile(filepath.Join(dir, "bad.arrow"), b, 0o644)
+			},
+			stderr:  []string{"bad.arrow: "},
+			changed: []string{"report.failed.json"}},
 		{name: "no rejects path warns", kept: inGood, changed: []string{"out.jsonl", "report.json"},
 			recipe: strings.Replace(faultRecipe, "rejects: rejects.jsonl\n", "", 1),
 			stderr: []string{"warning: 10 rejected rows were counted but not written"},
@@ -496,6 +569,85 @@ func tempFiles(t *testing.T, dir string) []string {
 		m[i] = filepath.Base(m[i])
 	}
 	return m
+}
+
+// siftIPC converts in.jsonl to an Arrow IPC file with sift itself, as a
+// first good run (its output, rejects and report are kept), and returns
+// the file's bytes.
+func siftIPC(t *testing.T, dir string) []byte {
+	t.Helper()
+	if res := runSift(t, dir, "", "run", "r.yaml", "--quiet", "--output", "good.arrow"); res.exit != 0 {
+		t.Fatalf("making good.arrow: %+v", res)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "good.arrow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ipcFieldVector returns the position of the schema's field vector in an
+// IPC file's footer, by following the flatbuffer: the footer's root table,
+// its schema (vtable slot 6), the schema's fields (slot 6).
+func ipcFieldVector(t *testing.T, b []byte) int {
+	t.Helper()
+	le := binary.LittleEndian
+	at := len(b) - 10 - int(le.Uint32(b[len(b)-10:]))
+	pos := at + int(le.Uint32(b[at:]))
+	for range 2 {
+		vt := pos - int(int32(le.Uint32(b[pos:])))
+		f := pos + int(le.Uint16(b[vt+6:]))
+		pos = f + int(le.Uint32(b[f:]))
+	}
+	return pos
+}
+
+// ipcStream rewrites an IPC file as an IPC stream.
+func ipcStream(t *testing.T, file []byte) []byte {
+	t.Helper()
+	fr, err := ipc.NewFileReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(fr.Schema()))
+	for i := range fr.NumRecords() {
+		rec, err := fr.RecordBatch(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// feedFIFO makes a FIFO at p and writes b to it once a reader opens it;
+// if none does, the cleanup opens it to let the writer go.
+func feedFIFO(t *testing.T, p string, b []byte) {
+	t.Helper()
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if f, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			f.Write(b)
+			f.Close()
+		}
+	}()
+	t.Cleanup(func() {
+		if f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			<-done
+			f.Close()
+		}
+	})
 }
 
 // TestSignals is the crash test: a run is stopped halfway through real text
