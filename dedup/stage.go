@@ -78,6 +78,10 @@ type SimhashDedup struct {
 	c     clusters
 	via   int64   // drops matched through a dropped near-copy
 	rep   *Report // final report, taken at Flush before the id file closes
+
+	// create opens the save file: recipe.Env.Create in a recipe run (the
+	// run commits the index with its outputs), else dataset.CreateFile.
+	create func(string) (recipe.StageFile, error)
 }
 
 var (
@@ -94,6 +98,7 @@ type simhashConf struct {
 	idx       IndexConfig
 	roles     sift.Roles
 	ref, save string
+	create    func(string) (recipe.StageFile, error)
 	noChain   bool
 }
 
@@ -174,7 +179,10 @@ func NewSimhashDedup(opts ...SimhashOption) (*SimhashDedup, error) {
 			return nil, err
 		}
 	}
-	return &SimhashDedup{sh: sh, x: x, roles: c.roles, save: c.save, chain: !c.noChain}, nil
+	if c.create == nil {
+		c.create = func(p string) (recipe.StageFile, error) { return dataset.CreateFile(p) }
+	}
+	return &SimhashDedup{sh: sh, x: x, roles: c.roles, save: c.save, create: c.create, chain: !c.noChain}, nil
 }
 
 // Sequential marks the stage as stateful.
@@ -242,7 +250,7 @@ func (d *SimhashDedup) Flush(ctx context.Context, b *sift.Batch) (arrow.RecordBa
 // saveIndex writes the index as dataset.CreateFile does: a reader of the
 // path sees the old index or the whole new one, never a part.
 func (d *SimhashDedup) saveIndex() error {
-	f, err := dataset.CreateFile(d.save)
+	f, err := d.create(d.save)
 	if err != nil {
 		return err
 	}
@@ -308,7 +316,7 @@ func init() {
 				opts = append(opts, WithReference(env.Path(s.Reference)))
 			}
 			if s.Save != "" {
-				opts = append(opts, WithSave(env.Path(s.Save)))
+				opts = append(opts, WithSave(env.Path(s.Save)), func(c *simhashConf) { c.create = env.Create })
 			}
 			return NewSimhashDedup(opts...)
 		})

@@ -30,6 +30,8 @@ type Env struct {
 	First bool
 	// Mem is the run's allocator.
 	Mem memory.Allocator
+
+	commits *commits // set by Run: see Create
 }
 
 // Path resolves p against the recipe directory. Empty stays empty.

@@ -262,12 +262,14 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 	}
 	var rejects *dataset.File
 	var steps []sift.Step
+	stageFiles := &commits{}
 	defer func() {
 		if err != nil {
 			out.Abort()
 			if rejects != nil {
 				rejects.Abort()
 			}
+			stageFiles.abort()
 			for _, s := range steps {
 				if a, ok := s.Stage.(interface{ Abort() }); ok {
 					a.Abort()
@@ -280,7 +282,7 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 			return err
 		}
 	}
-	if steps, err = r.Steps(Env{Dir: r.Dir, Inputs: src.Files(), Mem: mem}); err != nil {
+	if steps, err = r.Steps(Env{Dir: r.Dir, Inputs: src.Files(), Mem: mem, commits: stageFiles}); err != nil {
 		return err
 	}
 	if check != nil {
@@ -324,6 +326,9 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 				return fmt.Errorf("stage %s: %w", s.Name, err)
 			}
 		}
+	}
+	if err = stageFiles.commit(); err != nil {
+		return err
 	}
 	if err = out.Close(); err != nil {
 		return err

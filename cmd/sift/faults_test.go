@@ -367,6 +367,55 @@ func TestFaults(t *testing.T) {
 			recipe: strings.Replace(faultRecipe, "min: 3", "min: 1.5", 1),
 			stderr: []string{"key min: 1.5 is not a whole number"}},
 
+		// The dedup index is an output of the run: in place with the others
+		// after a successful run, nowhere after a failed one.
+		{name: "dedup index is committed with the outputs", kept: inGood, rejected: inReasons,
+			recipe:  faultRecipe + "  - simhash_dedup: {save: idx.bin}\n",
+			changed: append([]string{"idx.bin"}, okFiles...),
+			check: func(t *testing.T, dir string, _ siftResult) {
+				if fi, err := os.Stat(filepath.Join(dir, "idx.bin")); err != nil || fi.Size() == 0 {
+					t.Errorf("index: %v", err)
+				}
+				if left := tempFiles(t, dir); len(left) > 0 {
+					t.Errorf("temporary files left: %q", left)
+				}
+			}},
+		{name: "dedup index of a run that fails after it", exit: 1, kept: -1,
+			recipe: faultRecipe + "  - simhash_dedup: {save: idx.bin}\n",
+			setup: func(t *testing.T, dir string) {
+				os.Symlink(device(t, dir, "full"), filepath.Join(dir, "full-link"))
+			},
+			// Rejects are written after every stage has flushed, so the
+			// index is complete when the run fails.
+			args: []string{"--rejects", "full-link"}, stderr: []string{"full-link: no space left on device"},
+			changed: []string{"report.failed.json"},
+			check: func(t *testing.T, dir string, _ siftResult) {
+				if left := tempFiles(t, dir); len(left) > 0 {
+					t.Errorf("temporary files left: %q", left)
+				}
+			}},
+		{name: "dedup index of a failed run keeps the old one", exit: 1, kept: -1,
+			recipe: faultRecipe + "  - simhash_dedup: {save: idx.bin}\n",
+			setup: func(t *testing.T, dir string) {
+				os.WriteFile(filepath.Join(dir, "idx.bin"), []byte("the index of an earlier run"), 0o644)
+				os.Symlink(device(t, dir, "full"), filepath.Join(dir, "full-link"))
+			},
+			args: []string{"--rejects", "full-link"}, stderr: []string{"full-link: no space left on device"},
+			changed: []string{"report.failed.json"}},
+		{name: "dedup index to a device", kept: inGood, rejected: inReasons, changed: okFiles,
+			recipe: faultRecipe + "  - simhash_dedup: {save: null-link}\n",
+			setup: func(t *testing.T, dir string) {
+				os.Symlink(device(t, dir, "null"), filepath.Join(dir, "null-link"))
+			},
+			check: func(t *testing.T, dir string, _ siftResult) {
+				if !isCharDevice(filepath.Join(dir, "null-link")) {
+					t.Error("the device was replaced")
+				}
+			}},
+		{name: "dedup index is the rejects", exit: 1, kept: -1,
+			recipe: faultRecipe + "  - simhash_dedup: {save: rejects.jsonl}\n",
+			stderr: []string{"rejects", "simhash_dedup save", "are the same file"}},
+
 		// Profiles are files of the run like any other.
 		{name: "cpuprofile is the rejects", args: []string{"--cpuprofile", "rejects.jsonl"}, exit: 1, kept: -1,
 			stderr: []string{"rejects rejects.jsonl and cpuprofile rejects.jsonl are the same file"}},
