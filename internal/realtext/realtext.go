@@ -1,5 +1,8 @@
-// Package realtext builds the benchmark corpus of sift's pipeline benchmark
-// from real text installed on a Debian machine: /usr/share/doc/*/copyright
+// Package realtext builds sift's two real-text corpora from the text
+// installed on a Debian machine: the JSONL corpus of the pipeline
+// benchmarks ([Write]) and the sentence lines of the LM training
+// measurements ([WriteSentences], also the command
+// mining/lm/internal/realtext). [Write] reads /usr/share/doc/*/copyright
 // files (one document per blank-line separated group of paragraphs up to
 // about 2 KB), the English and Chinese fortunes of the fortunes and
 // fortunes-zh packages (one document per entry), and the doc comments of
@@ -282,14 +285,27 @@ func changelogs() ([]string, error) {
 }
 
 func readGzip(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	r, err := openText(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// openText opens the file at path, gunzipped if its name ends in .gz.
+func openText(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil || !strings.HasSuffix(path, ".gz") {
+		return f, err
+	}
 	zr, err := gzip.NewReader(f)
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
-	return io.ReadAll(zr)
+	return struct {
+		io.Reader
+		io.Closer
+	}{zr, f}, nil
 }

@@ -53,3 +53,30 @@ func TestWrite(t *testing.T) {
 		t.Errorf("a second write differs (err %v)", err)
 	}
 }
+
+// TestWriteSentences reads every man page and document installed (about
+// 25 CPU-s), so it runs only with SIFT_REALTEXT=1.
+func TestWriteSentences(t *testing.T) {
+	if os.Getenv("SIFT_REALTEXT") == "" {
+		t.Skip("set SIFT_REALTEXT=1 to build the sentence corpus")
+	}
+	var buf bytes.Buffer
+	st, err := WriteSentences(&buf, 200_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var tokens int64
+	lines := bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n"))
+	for _, l := range lines {
+		f := bytes.Fields(l)
+		if len(f) < 3 || seen[string(l)] || string(bytes.Join(f, []byte(" "))) != string(l) {
+			t.Fatalf("line %q: short, repeated or not normalized", l)
+		}
+		seen[string(l)] = true
+		tokens += int64(len(f))
+	}
+	if len(lines) != st.Lines || tokens != st.Tokens || tokens < 200_000 || st.Distinct < st.Lines {
+		t.Errorf("%d lines, %d tokens; says %+v", len(lines), tokens, st)
+	}
+}

@@ -1,214 +1,26 @@
 // Command realtext writes a real-text corpus for measuring LM training: one
 // sentence per line, whitespace tokens, from the Debian text installed on
-// the machine. The corpus is not checked in; rerun this to rebuild it:
+// the machine (see realtext.WriteSentences for the sources and the order).
+// The corpus is not checked in; rerun this to rebuild it:
 //
 //	go run ./mining/lm/internal/realtext -tokens 15000000 > corpus.txt
-//
-// Sources: man pages under /usr/share/man (troff requests and escapes
-// removed), change logs, copyright, news, read-me and text files under
-// /usr/share/doc (gzipped or not), WordNet glosses
-// under /usr/share/wordnet, fortunes under /usr/share/games/fortunes, and the
-// comments of Go's sources under /usr/local/go/src (GOROOT). Lines are
-// normalized (runs of white space become one space), deduplicated, and
-// written in the order of a hash of their text, so that any prefix of the
-// output mixes every source. The output is deterministic for a given set of
-// installed files.
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
 	"flag"
 	"fmt"
-	"hash/fnv"
-	"io"
 	"os"
-	"path/filepath"
-	"regexp"
-	"runtime"
-	"slices"
-	"strings"
+
+	"github.com/siftdata/sift/internal/realtext"
 )
 
 func main() {
 	maxTokens := flag.Int64("tokens", 15_000_000, "stop after this many whitespace tokens; 0 for all")
 	flag.Parse()
-	if err := run(os.Stdout, *maxTokens); err != nil {
+	st, err := realtext.WriteSentences(os.Stdout, *maxTokens)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "realtext:", err)
 		os.Exit(1)
 	}
-}
-
-type corpus struct {
-	seen  map[string]struct{}
-	lines []string
-}
-
-func (c *corpus) add(l string) {
-	l = strings.Join(strings.Fields(l), " ")
-	if len(strings.Fields(l)) < 3 { // headers, blank and one-word lines say little
-		return
-	}
-	if _, ok := c.seen[l]; ok {
-		return
-	}
-	c.seen[l] = struct{}{}
-	c.lines = append(c.lines, l)
-}
-
-// troff escapes: fonts and sizes (\fB, \f[I], \s-1), special characters
-// (\(em, \[u2014]), and the rest of the one-character escapes.
-var (
-	troffDrop  = regexp.MustCompile(`\\(f(\[[^]]*\]|\(..|.)|s[-+]?\d|[&|^%:])`)
-	troffChar  = regexp.MustCompile(`\\(\(..|\[[^]]*\])`)
-	troffOther = regexp.MustCompile(`\\(.)`)
-)
-
-func cleanTroff(l string) (string, bool) {
-	if strings.HasPrefix(l, ".") || strings.HasPrefix(l, "'") {
-		return "", false
-	}
-	l = troffDrop.ReplaceAllString(l, "")
-	l = troffChar.ReplaceAllString(l, " ")
-	return troffOther.ReplaceAllString(l, "$1"), true
-}
-
-func run(w io.Writer, maxTokens int64) error {
-	c := &corpus{seen: map[string]struct{}{}}
-	man, _ := filepath.Glob("/usr/share/man/*/*.gz")
-	more, _ := filepath.Glob("/usr/share/man/*/*/*.gz")
-	man = append(man, more...)
-	slices.Sort(man)
-	for _, p := range man {
-		if err := eachLine(p, func(l string) {
-			if l, ok := cleanTroff(l); ok {
-				c.add(l)
-			}
-		}); err != nil {
-			return err
-		}
-	}
-	var docs []string
-	filepath.WalkDir("/usr/share/doc", func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && isDoc(d.Name()) {
-			docs = append(docs, p)
-		}
-		return nil
-	})
-	for _, p := range docs {
-		if err := eachLine(p, c.add); err != nil {
-			return err
-		}
-	}
-	for _, pos := range []string{"adj", "adv", "noun", "verb"} {
-		if err := eachLine("/usr/share/wordnet/data."+pos, func(l string) {
-			if _, gloss, ok := strings.Cut(l, " | "); ok && !strings.HasPrefix(l, "  ") {
-				for s := range strings.SplitSeq(gloss, "; ") {
-					c.add(strings.Trim(s, `" `))
-				}
-			}
-		}); err != nil {
-			return err
-		}
-	}
-	fortunes, _ := filepath.Glob("/usr/share/games/fortunes/*")
-	slices.Sort(fortunes)
-	for _, p := range fortunes {
-		if strings.HasSuffix(p, ".dat") || strings.HasSuffix(p, ".u8") {
-			continue
-		}
-		if err := eachLine(p, c.add); err != nil {
-			return err
-		}
-	}
-	var gofiles []string
-	filepath.WalkDir(filepath.Join(runtime.GOROOT(), "src"), func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".go") {
-			gofiles = append(gofiles, p)
-		}
-		return nil
-	})
-	slices.Sort(gofiles)
-	for _, p := range gofiles {
-		if err := eachLine(p, func(l string) {
-			if _, com, ok := strings.Cut(l, "// "); ok {
-				c.add(com)
-			}
-		}); err != nil {
-			return err
-		}
-	}
-	if len(c.lines) == 0 {
-		return fmt.Errorf("no text found: are the man pages, docs, wordnet and fortunes installed?")
-	}
-	key := func(s string) uint64 {
-		h := fnv.New64a()
-		h.Write([]byte(s))
-		return h.Sum64()
-	}
-	slices.SortFunc(c.lines, func(a, b string) int {
-		if ka, kb := key(a), key(b); ka != kb {
-			if ka < kb {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
-	bw := bufio.NewWriter(w)
-	var tokens int64
-	n := 0
-	for _, l := range c.lines {
-		if maxTokens > 0 && tokens >= maxTokens {
-			break
-		}
-		tokens += int64(len(strings.Fields(l)))
-		n++
-		bw.WriteString(l)
-		bw.WriteByte('\n')
-	}
-	fmt.Fprintf(os.Stderr, "realtext: %d lines, %d tokens (of %d distinct lines)\n", n, tokens, len(c.lines))
-	return bw.Flush()
-}
-
-// isDoc reports whether a file under /usr/share/doc is prose: change logs,
-// copyright files, news, read-me and plain-text or Markdown files, also
-// gzipped.
-func isDoc(name string) bool {
-	name = strings.TrimSuffix(name, ".gz")
-	switch ext := filepath.Ext(name); ext {
-	case ".txt", ".md":
-		return true
-	case "", ".Debian":
-		for _, p := range []string{"changelog", "copyright", "NEWS", "README", "TODO", "AUTHORS", "THANKS", "BUGS"} {
-			if strings.HasPrefix(name, p) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// eachLine calls fn for every line of the file at path, gunzipped if its
-// name ends in .gz. Unreadable files (broken links, permissions) are skipped.
-func eachLine(path string, fn func(string)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil
-		}
-		r = zr
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		fn(sc.Text())
-	}
-	return nil
+	fmt.Fprintf(os.Stderr, "realtext: %d lines, %d tokens (of %d distinct lines)\n", st.Lines, st.Tokens, st.Distinct)
 }
