@@ -866,3 +866,72 @@ func TestLMTrainRefusesItsCorpusAsOutput(t *testing.T) {
 		t.Errorf("corpus changed to %q", b)
 	}
 }
+
+// TestSignalAfterIndexWritten stops a run whose simhash_dedup index is
+// written in full but not yet in place: the rejects go to a FIFO nobody
+// reads, so the run blocks writing them after every stage has flushed.
+// After SIGTERM or SIGINT nothing may be at the index's path (or any
+// other output's), and no temporary file may remain.
+func TestSignalAfterIndexWritten(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts several sift processes")
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			os.Mkdir(filepath.Join(dir, "tmp"), 0o755)
+			corpus, _ := fortuneCorpus(t, dir)
+			os.Rename(corpus, filepath.Join(dir, "in.jsonl"))
+			rej := filepath.Join(dir, "rej.fifo")
+			if err := syscall.Mkfifo(rej, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "r.yaml"), []byte("input: in.jsonl\noutput: out.jsonl\nrejects: rej.fifo\n"+
+				"stages:\n  - length_filter: {unit: words, min: 10, max: 60}\n  - simhash_dedup: {save: idx.bin}\n"), 0o644)
+			// Opened before sift so that its open does not wait; not read
+			// until the signal, so the rejects (far more than a pipe holds)
+			// block the run after the flush.
+			r, err := os.OpenFile(rej, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			cmd := siftCmd(dir, "", "run", "r.yaml", "--quiet")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; ; i++ {
+				m, _ := filepath.Glob(filepath.Join(dir, ".idx.bin.tmp-*"))
+				if len(m) > 0 {
+					break
+				}
+				if _, err := os.Stat(filepath.Join(dir, "idx.bin")); err == nil {
+					t.Fatal("the index is in place before the run has finished")
+				}
+				if i == 3000 {
+					cmd.Process.Kill()
+					t.Fatalf("no index written after 30 s\n%s", stderr.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, r) // lets the blocked write return
+			cmd.Wait()
+			if got := cmd.ProcessState.ExitCode(); got != 128+int(sig) {
+				t.Fatalf("exit %d, want %d\n%s", got, 128+int(sig), stderr.String())
+			}
+			for _, f := range []string{"idx.bin", "out.jsonl"} {
+				if _, err := os.Lstat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+					t.Errorf("%s exists after %v", f, sig)
+				}
+			}
+			if left := tempFiles(t, dir); len(left) > 0 {
+				t.Errorf("temporary files left after %v: %q", sig, left)
+			}
+		})
+	}
+}
