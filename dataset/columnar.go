@@ -36,7 +36,9 @@ type columnarFile struct {
 	idbuf  []byte
 }
 
-func newParquetFile(mem memory.Allocator, path string, fh *os.File) (fileReader, error) {
+// newParquetFile opens a Parquet file, or only the row groups of sp when
+// sp is not nil.
+func newParquetFile(mem memory.Allocator, path string, fh *os.File, sp *Split) (fileReader, error) {
 	pf, err := file.NewParquetReader(fh)
 	if err != nil {
 		return nil, err
@@ -46,12 +48,28 @@ func newParquetFile(mem memory.Allocator, path string, fh *os.File) (fileReader,
 		pf.Close()
 		return nil, err
 	}
-	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
+	var groups []int // all
+	want, before := pf.NumRows(), int64(0)
+	if sp != nil {
+		before = sp.Before
+		if !sp.Whole() {
+			if sp.End > int64(pf.NumRowGroups()) {
+				pf.Close()
+				return nil, fmt.Errorf("split of row groups [%d, %d): the file has %d", sp.Start, sp.End, pf.NumRowGroups())
+			}
+			want = 0
+			for g := sp.Start; g < sp.End; g++ {
+				groups = append(groups, int(g))
+				want += pf.RowGroup(int(g)).NumRows()
+			}
+		}
+	}
+	rr, err := fr.GetRecordReader(context.Background(), nil, groups)
 	if err != nil {
 		pf.Close()
 		return nil, err
 	}
-	return &columnarFile{path: path, fh: fh, rr: rr, closer: pf.Close, want: int(pf.NumRows())}, nil
+	return &columnarFile{path: path, fh: fh, rr: rr, closer: pf.Close, row: int(before), want: int(before + want)}, nil
 }
 
 // newIPCFile opens an Arrow IPC file or stream. arrow-go trusts the

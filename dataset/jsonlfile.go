@@ -18,6 +18,8 @@ type jsonlFile struct {
 	br      *bufio.Reader
 	maxLine int
 	line    int
+	pos     int64  // offset in the file of the next byte br returns
+	end     int64  // no line starting at or after it is read; -1: none
 	buf     []byte // over-long-for-bufio lines
 	bufs    lineBufs
 	idbuf   []byte
@@ -26,8 +28,7 @@ type jsonlFile struct {
 
 func newJSONLFile(path string, fh *os.File, rc io.ReadCloser, maxLine int) *jsonlFile {
 	br := bufio.NewReaderSize(rc, 1<<16)
-	skipBOM(br)
-	return &jsonlFile{path: path, fh: fh, rc: rc, br: br, maxLine: maxLine}
+	return &jsonlFile{path: path, fh: fh, rc: rc, br: br, maxLine: maxLine, end: -1}
 }
 
 // readLine returns the next line without its end, and its length. A line
@@ -35,8 +36,13 @@ func newJSONLFile(path string, fh *os.File, rc io.ReadCloser, maxLine int) *json
 // are returned.
 func (f *jsonlFile) readLine() (line []byte, size int, err error) {
 	f.buf = f.buf[:0]
+	if f.end >= 0 && f.pos >= f.end {
+		return nil, 0, io.EOF
+	}
+	first := f.pos == 0
 	for {
 		chunk, err := f.br.ReadSlice('\n')
+		f.pos += int64(len(chunk))
 		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
 			return nil, 0, err
 		}
@@ -65,6 +71,11 @@ func (f *jsonlFile) readLine() (line []byte, size int, err error) {
 			if n > 1 && chunk[n-2] == '\r' {
 				size--
 			}
+		}
+		if first && bytes.HasPrefix(line, []byte(bom)) {
+			// A byte-order mark belongs to the first line, so that a split
+			// boundary inside it cannot move the line to the next split.
+			line, size = line[len(bom):], size-len(bom)
 		}
 		if size > f.maxLine {
 			return line[:min(len(line), rejectKeep)], size, nil

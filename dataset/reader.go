@@ -24,6 +24,7 @@ type Reader struct {
 	maxLine   int
 	cur       fileReader
 	rb        *sift.Builder
+	split     *Split // of the only file, see OpenSplit
 }
 
 var _ sift.Source = (*Reader)(nil)
@@ -92,7 +93,7 @@ func (r *Reader) Next(ctx context.Context) (arrow.RecordBatch, []sift.Reject, er
 			if len(r.files) == 0 {
 				break
 			}
-			fr, err := openFile(r.mem, r.files[0], r.maxLine)
+			fr, err := openFile(r.mem, r.files[0], r.maxLine, r.split)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -135,7 +136,8 @@ func (r *Reader) Close() error {
 	return err
 }
 
-func openFile(mem memory.Allocator, path string, maxLine int) (fileReader, error) {
+// openFile opens path, or the part sp of it when sp is not nil.
+func openFile(mem memory.Allocator, path string, maxLine int, sp *Split) (fileReader, error) {
 	f, c, err := formatOf(path)
 	if err != nil {
 		return nil, err
@@ -154,12 +156,17 @@ func openFile(mem memory.Allocator, path string, maxLine int) (fileReader, error
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if f == JSONL {
-			fr = newJSONLFile(path, fh, rc, maxLine)
+			jf := newJSONLFile(path, fh, rc, maxLine)
+			if sp != nil {
+				jf.line = int(sp.Before)
+				err = jf.seek(sp.Start, sp.End)
+			}
+			fr = jf
 		} else {
 			fr, err = newCSVFile(path, fh, rc, maxLine)
 		}
 	case Parquet:
-		fr, err = newParquetFile(mem, path, fh)
+		fr, err = newParquetFile(mem, path, fh, sp)
 	case IPC:
 		fr, err = newIPCFile(mem, path, fh)
 	}
@@ -218,10 +225,13 @@ func trimPartialRune(b []byte) []byte {
 
 // skipBOM drops a UTF-8 byte-order mark at the start of br.
 func skipBOM(br *bufio.Reader) {
-	if b, _ := br.Peek(3); string(b) == "\uFEFF" {
+	if b, _ := br.Peek(3); string(b) == bom {
 		br.Discard(3)
 	}
 }
+
+// bom is the UTF-8 byte-order mark.
+const bom = "\uFEFF"
 
 // stableID appends the id of a row without one, "<file>:<n>", to buf[:0].
 func stableID(buf []byte, path string, n int) []byte {
