@@ -327,6 +327,11 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 			}
 		}
 	}
+	// Finishing can block (a FIFO nobody reads yet) long after the input
+	// ended: a signal that came meanwhile still means commit nothing.
+	if err = context.Cause(ctx); err != nil {
+		return err
+	}
 	if err = stageFiles.commit(); err != nil {
 		return err
 	}
