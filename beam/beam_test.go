@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -21,6 +22,7 @@ import (
 	"github.com/siftdata/sift"
 	_ "github.com/siftdata/sift/augment"
 	_ "github.com/siftdata/sift/clean"
+	"github.com/siftdata/sift/dataset"
 	_ "github.com/siftdata/sift/dedup"
 	"github.com/siftdata/sift/mining"
 	"github.com/siftdata/sift/mining/lm"
@@ -146,7 +148,9 @@ func rejectSet(t testing.TB, ls []string) map[rejKey]bool {
 	return m
 }
 
-func runBoth(t *testing.T, stages string, inputs []string, shards int) (local, beam *recipe.Report, dir string) {
+// runBoth runs stages on inputs through sift run and through Beam on prism
+// (reading files in parts of split bytes; 0: the default).
+func runBoth(t *testing.T, stages string, inputs []string, shards int, split int64) (local, beam *recipe.Report, dir string) {
 	dir = t.TempDir()
 	text := "batch_size: 64\nstages:\n" + stages
 	r, err := recipe.Parse([]byte(text), dir)
@@ -160,7 +164,7 @@ func runBoth(t *testing.T, stages string, inputs []string, shards int) (local, b
 		t.Fatal(err)
 	}
 	beam, err = Run(ctx, "prism", r, Options{Overrides: recipe.Overrides{Input: inputs,
-		Output: filepath.Join(dir, "beam", "out.jsonl"), Rejects: filepath.Join(dir, "beam", "rejects.jsonl")}, Shards: shards})
+		Output: filepath.Join(dir, "beam", "out.jsonl"), Rejects: filepath.Join(dir, "beam", "rejects.jsonl")}, Shards: shards, SplitBytes: split})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +181,7 @@ func TestEquivalence(t *testing.T) {
   - exact_dedup: {}
   - pii_redact: {}
   - augment_synonyms: {ratio: 0.2, copies: 1, seed: 3}
-`, inputs, 3)
+`, inputs, 3, 0)
 	lo, bo := lines(t, filepath.Join(dir, "local", "out.jsonl")), lines(t, filepath.Join(dir, "beam", "out-*-of-00003.jsonl"))
 	if len(lo) == 0 || !slices.Equal(lo, bo) {
 		t.Fatalf("outputs differ: %d local rows, %d beam rows", len(lo), len(bo))
@@ -198,6 +202,65 @@ func TestEquivalence(t *testing.T) {
 		}
 	}
 	t.Logf("rows in %d, out %d, rejected %d, added %d", beam.Stats.RowsIn, beam.Stats.RowsOut, beam.Stats.RowsRejected, beam.Stats.RowsAdded)
+}
+
+// TestSplitInputs reads large files in parts: a JSONL file of rows without
+// ids (numbered by line) and bad lines, cut into byte ranges, and a Parquet
+// file of many row groups. Output and rejects equal sift run's.
+func TestSplitInputs(t *testing.T) {
+	texts := fortunes(t, "fortunes", "literature", "riddles")
+	dir := t.TempDir()
+	var b bytes.Buffer
+	for i, tx := range texts {
+		j, _ := json.Marshal(map[string]string{"text": tx})
+		b.Write(j)
+		b.WriteByte('\n')
+		if i%50 == 7 {
+			b.WriteString("{\"text\": \"cut off\n\n")
+		}
+	}
+	big := filepath.Join(dir, "big.jsonl")
+	if err := os.WriteFile(big, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pq := filepath.Join(dir, "big.parquet")
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	src, err := dataset.Open(mem, []string{big})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := dataset.Create(mem, pq, dataset.WithChunkRows(40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sift.NewPipeline(src, w, sift.WithAllocator(mem)).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(w.Close(), src.Close()); err != nil {
+		t.Fatal(err)
+	}
+	inputs := []string{big, pq}
+	const split = 8 << 10
+	for _, in := range inputs {
+		s, err := dataset.Splits(in, split)
+		if err != nil || len(s) < 4 {
+			t.Fatalf("%s: %d splits (%v), want at least 4", in, len(s), err)
+		}
+		t.Logf("%s: %d splits", filepath.Base(in), len(s))
+	}
+	_, _, out := runBoth(t, `  - normalize: {}
+  - length_filter: {unit: words, min: 5, max: 200}
+  - exact_dedup: {}
+`, inputs, 2, split)
+	lo, bo := lines(t, filepath.Join(out, "local", "out.jsonl")), lines(t, filepath.Join(out, "beam", "out-*-of-00002.jsonl"))
+	if len(lo) < 500 || !slices.Equal(lo, bo) {
+		t.Fatalf("outputs differ: %d local rows, %d beam rows", len(lo), len(bo))
+	}
+	lr, br := lines(t, filepath.Join(out, "local", "rejects.jsonl")), lines(t, filepath.Join(out, "beam", "rejects-*-of-00002.jsonl"))
+	if len(lr) < 20 || !slices.Equal(lr, br) {
+		t.Fatalf("rejects differ: %d local, %d beam", len(lr), len(br))
+	}
 }
 
 // baseID is the id of the original a planted copy was made from.
@@ -245,7 +308,7 @@ func TestMultiStage(t *testing.T) {
   - exact_dedup: {}
   - simhash_dedup: {}
   - pii_redact: {}
-`, inputs, 2)
+`, inputs, 2, 0)
 	lo, bo := lines(t, filepath.Join(dir, "local", "out.jsonl")), lines(t, filepath.Join(dir, "beam", "out-*-of-00002.jsonl"))
 	lk, bk := keptIDs(t, lo), keptIDs(t, bo)
 	diff := 0

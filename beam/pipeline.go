@@ -34,6 +34,10 @@ type Options struct {
 	// SimHash buckets holds in a worker's memory before it is split by
 	// bucket (default 1<<20).
 	MaxGroup int
+	// SplitBytes is about how many bytes of an input file one worker
+	// reads: larger uncompressed JSONL files are split by byte range and
+	// Parquet files by row groups (default 64 MiB).
+	SplitBytes int64
 }
 
 // Kind is how a step runs on Beam.
@@ -91,6 +95,9 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 	}
 	if j.Options.MaxGroup <= 0 {
 		j.Options.MaxGroup = 1 << 20
+	}
+	if j.Options.SplitBytes <= 0 {
+		j.Options.SplitBytes = 64 << 20
 	}
 	in := o.Input
 	if len(in) == 0 {
@@ -217,7 +224,12 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 		files = append(files, File{Index: i, Path: f})
 	}
 	read := s.Scope("read")
-	parts, rej, tal := beam.ParDo3(read, &readFn{Ref: ref, BatchSize: j.Batch}, beam.CreateList(read, files))
+	// Files are cut into ranges; a JSONL range's first line number is the
+	// sum of the lines of the ranges before it, each counted on its own.
+	ranges := beam.ParDo(read, &splitFn{Size: j.Options.SplitBytes}, beam.CreateList(read, files))
+	counted := beam.ParDo(read, countLines, beam.Reshuffle(read, ranges))
+	ranges = beam.Reshuffle(read, beam.ParDo(read, numberRanges, beam.GroupByKey(read, counted)))
+	parts, rej, tal := beam.ParDo3(read, &readFn{Ref: ref, BatchSize: j.Batch}, ranges)
 	parts = beam.Reshuffle(read, parts)
 	rejects, tallies := []beam.PCollection{rej}, []beam.PCollection{tal, beam.Create(s, newTally(ref.Slots))}
 	for pos := 0; pos < len(j.Steps); {

@@ -8,7 +8,10 @@ import (
 
 // The SDK calls registered DoFns and emitters without reflection.
 func init() {
-	register.DoFn5x1[context.Context, File, func(Part), func(RejLine), func(Tally), error](&readFn{})
+	register.DoFn2x1[File, func(int, Range), error](&splitFn{})
+	register.Function2x3(countLines)
+	register.Function3x0(numberRanges)
+	register.DoFn5x1[context.Context, Range, func(Part), func(RejLine), func(Tally), error](&readFn{})
 	register.DoFn5x1[context.Context, Part, func(Part), func(RejLine), func(Tally), error](&stepsFn{})
 	register.DoFn7x1[context.Context, int64, func(*Part) bool, func(*DropList) bool, func(Part), func(RejLine), func(Tally), error](&applyFn{})
 	register.DoFn7x1[context.Context, int64, func(*Part) bool, func(*PairList) bool, func(Part), func(RejLine), func(Tally), error](&nearApplyFn{})
@@ -31,6 +34,8 @@ func init() {
 	register.Function2x1(mergeTally)
 
 	register.Emitter1[Part]()
+	register.Emitter1[Range]()
+	register.Emitter2[int, Range]()
 	register.Emitter1[RejLine]()
 	register.Emitter1[Tally]()
 	register.Emitter2[int64, ExactChunk]()
@@ -40,6 +45,7 @@ func init() {
 	register.Emitter2[int64, Part]()
 	register.Emitter2[int64, Blobs]()
 	register.Iter1[Part]()
+	register.Iter1[Range]()
 	register.Iter1[DropList]()
 	register.Iter1[ExactChunk]()
 	register.Iter1[SimChunk]()

@@ -1,10 +1,12 @@
 package siftbeam
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -71,19 +73,89 @@ type File struct {
 	Path  string
 }
 
-// readFn reads one input file into batches of BatchSize rows. Rows that do
-// not parse are rejects of step 0 ("read"); a file that cannot be read
-// fails the job with its name.
+// Range is one split of an input file (see [dataset.Split]): its file's
+// index, its number within the file, and the lines that start in it
+// (JSONL byte ranges, counted by [countLines] before any is read).
+type Range struct {
+	File  int
+	N     int
+	Split dataset.Split
+	Lines int64
+}
+
+// splitFn cuts an input file into the ranges that workers read, of about
+// Size bytes: uncompressed JSONL files by byte range, Parquet files by row
+// groups, other files whole.
+type splitFn struct{ Size int64 }
+
+func (f *splitFn) ProcessElement(in File, emit func(int, Range)) error {
+	splits, err := dataset.Splits(in.Path, f.Size)
+	if err != nil {
+		return named(in.Path, err)
+	}
+	if len(splits) > 1<<splitBits {
+		return fmt.Errorf("%s: more than %d splits of %d bytes: raise --split-bytes", in.Path, 1<<splitBits, f.Size)
+	}
+	for i, s := range splits {
+		emit(in.Index, Range{File: in.Index, N: i, Split: s})
+	}
+	return nil
+}
+
+// jsonlRange reports whether r is a byte range of a JSONL file, whose
+// lines are numbered from the ranges before it.
+func jsonlRange(r Range) bool {
+	f, _ := dataset.FormatOf(r.Split.Path)
+	return f == dataset.JSONL && !r.Split.Whole()
+}
+
+// countLines counts the lines starting in a JSONL byte range; each range
+// reads only its own bytes.
+func countLines(file int, r Range) (int, Range, error) {
+	if jsonlRange(r) {
+		n, err := r.Split.LineStarts()
+		if err != nil {
+			return 0, r, named(r.Split.Path, err)
+		}
+		r.Lines = n
+	}
+	return file, r, nil
+}
+
+// numberRanges gives a file's JSONL ranges the count of lines before each,
+// so that rows without an id and rejects are numbered as in a whole-file
+// read.
+func numberRanges(_ int, ranges func(*Range) bool, emit func(Range)) {
+	var rs []Range
+	var r Range
+	for ranges(&r) {
+		rs = append(rs, r)
+	}
+	slices.SortFunc(rs, func(a, b Range) int { return cmp.Compare(a.N, b.N) })
+	var before int64
+	for _, r := range rs {
+		if jsonlRange(r) {
+			r.Split.Before = before
+			before += r.Lines
+		}
+		emit(r)
+	}
+}
+
+// readFn reads one range of an input file into batches of BatchSize rows.
+// Rows that do not parse are rejects of step 0 ("read"); a file that
+// cannot be read fails the job with its name.
 type readFn struct {
 	Ref       Ref
 	BatchSize int
 }
 
-func (f *readFn) ProcessElement(ctx context.Context, in File, out func(Part), rej func(RejLine), tal func(Tally)) error {
+func (f *readFn) ProcessElement(ctx context.Context, in Range, out func(Part), rej func(RejLine), tal func(Tally)) error {
 	mem := memory.DefaultAllocator
-	r, err := dataset.Open(mem, []string{in.Path}, dataset.WithBatchSize(f.BatchSize))
+	path := in.Split.Path
+	r, err := dataset.OpenSplit(mem, in.Split, dataset.WithBatchSize(f.BatchSize))
 	if err != nil {
-		return named(in.Path, err)
+		return named(path, err)
 	}
 	defer r.Close()
 	t := newTally(f.Ref.Slots)
@@ -93,12 +165,12 @@ func (f *readFn) ProcessElement(ctx context.Context, in File, out func(Part), re
 			break
 		}
 		if err != nil {
-			return named(in.Path, err)
+			return named(path, err)
 		}
 		if seq >= 1<<seqBits {
-			return fmt.Errorf("%s: more than %d batches in one split: raise batch_size", in.Path, 1<<seqBits)
+			return fmt.Errorf("%s: more than %d batches in one split: raise batch_size or lower --split-bytes", path, 1<<seqBits)
 		}
-		key := partKey(in.Index, 0, seq)
+		key := partKey(in.File, in.N, seq)
 		for i := range rejects {
 			rejects[i].Stage = sift.ReadStage
 		}
