@@ -22,6 +22,8 @@ var adversarial = []struct {
 		[]string{"[bufio.Writer]'s", "1990's", "`Flush`'s"}},
 	{"Mr. Bill Gates met Dr. Jane Goodall and Mrs. Smith yesterday at the big house.",
 		[]string{"Mr. Bill", "Dr. Jane", "Mrs. Smith"}},
+	{"The long report was written by\nJohn Smith and his team at the old office in town.",
+		[]string{"John", "Smith"}},
 	{"We must never give up on the truth we seek.\n\t\t-- John Locke, Essay Concerning\n\t\t   Human Understanding\n",
 		[]string{"never", "-- John Locke, Essay Concerning\n\t\t   Human Understanding\n"}},
 	{"Reset the terminal with \x1b[m and paint it \x1b[31mred\x1b[0m before the prompt shows.",
@@ -51,7 +53,7 @@ func TestAdversarialProtection(t *testing.T) {
 		t.Run(string(op), func(t *testing.T) {
 			changed := 0
 			for seed := range uint64(4) {
-				st := newStage(t, WithOps(op), WithRatio(1), WithCopies(5), WithSeed(seed))
+				st := newStage(t, WithOps(op), WithRatio(1), WithCopies(5), WithSeed(seed), WithNouns(true), WithMinFit(-1))
 				for i, tc := range adversarial {
 					for _, c := range augmentText(t, st, fmt.Sprint("a", i), tc.text) {
 						changed++

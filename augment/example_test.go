@@ -45,9 +45,9 @@ func ExampleSynonyms_Text() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(st.Text("Mr. Bill Gates quickly opened main.go and called open(file) twice.", 1))
-	fmt.Println(st.Text("The old harbour town wakes slowly in winter.", 2))
+	fmt.Println(st.Text("Dr. Smith quickly altered main.go and perhaps called open(file) twice.", 1))
+	fmt.Println(st.Text("The old harbour town slowly awakens in winter.", 2))
 	// Output:
-	// Mr. Bill Gates rapidly opened main.go and named open(file) twice.
-	// The old seaport town awakes slowly in winter.
+	// Dr. Smith quickly changed main.go and possibly called open(file) twice.
+	// The old harbour town slowly awakes in winter.
 }

@@ -74,7 +74,7 @@ func TestInflected(t *testing.T) {
 			t.Errorf("%s/%b: got %q, want %q", c.w, c.allowed, got, c.want)
 		}
 	}
-	st := newStage(t, WithThesaurus(th), WithRatio(1), WithMinFit(-1))
+	st := newStage(t, WithThesaurus(th), WithRatio(1), WithMinFit(-1), WithNouns(true))
 	if got := augmentText(t, st, "id", "Dogs walked home; the dogs went."); len(got) != 1 || got[0] != "Hounds strolled home; the hounds traveled." {
 		t.Errorf("stage: %q", got)
 	}

@@ -30,9 +30,10 @@ import (
 // copyright files and Go's source comments, one substitution per text.
 var judgeLabels = []string{"fine", "wrong-sense", "ungrammatical"}
 
-// judgeFixtures are the labelled samples: before tuning (issue 15 part 2)
-// and a fresh one after it.
-var judgeFixtures = []string{"before.tsv", "after-fit.tsv", "after.tsv"}
+// judgeFixtures are the labelled samples, in the order drawn: before
+// tuning (issue 15 part 2), the tuning rounds, and fresh.tsv, drawn after
+// the last change (docs/augment.md tells which rules each one saw).
+var judgeFixtures = []string{"before.tsv", "after-fit.tsv", "after.tsv", "seed6.tsv", "seed7.tsv", "seed8.tsv", "fresh.tsv"}
 
 func TestJudgedFixtures(t *testing.T) {
 	for _, name := range judgeFixtures {
