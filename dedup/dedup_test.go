@@ -587,3 +587,34 @@ func TestQueryFiltersAreBounds(t *testing.T) {
 		x.Close()
 	}
 }
+
+// TestWeakest checks weakest against a sort of the bits by margin (ties
+// to the lower bit), for every probe count and band width, with margins
+// from few distinct values (many ties) to many.
+func TestWeakest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for range 20000 {
+		margin := make([]uint8, 8+rng.IntN(25))
+		spread := 1 + rng.IntN(256)
+		for i := range margin {
+			margin[i] = uint8(rng.IntN(spread))
+		}
+		order := make([]int, len(margin))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return int(margin[a]) - int(margin[b]) })
+		for u := 0; u <= 8; u++ {
+			var out [8]uint32
+			got := weakest(margin, u, &out)
+			if want := min(u, len(margin)); got != want {
+				t.Fatalf("weakest(%v, %d) = %d bits, want %d", margin, u, got, want)
+			}
+			for i := range got {
+				if out[i] != 1<<order[i] {
+					t.Fatalf("weakest(%v, %d): bit %d is %#x, want %#x", margin, u, i, out[i], 1<<order[i])
+				}
+			}
+		}
+	}
+}

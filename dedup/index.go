@@ -477,23 +477,45 @@ func (x *Index) entries(ref uint32) ([]entry, uint32) {
 }
 
 // weakest puts in out the bit masks of the u bits with the smallest
-// margins (ties to the lower bit) and returns u. margin has at most 32
-// entries (a band's bucket bits). Each round takes the least of keys
-// margin<<8|bit, without a branch per bit.
+// margins (ties to the lower bit), in increasing order of margin, and
+// returns u. margin has at most 32 entries (a band's bucket bits). Keys
+// margin<<8|bit pass once through a sorted list of the u least so far,
+// each slot keeping the lesser of what it holds and what comes in: no
+// branch per bit, and a chain of dependent steps of one key's length, not
+// of u rounds over all keys.
 func weakest(margin []uint8, u int, out *[8]uint32) int {
 	u = min(u, len(margin))
-	var keys [32]uint32
-	ks := keys[:len(margin)]
-	for b, m := range margin {
-		ks[b] = uint32(m)<<8 | uint32(b)
-	}
-	for i := 0; i < u; i++ {
-		least := ^uint32(0)
-		for _, k := range ks {
-			least = min(least, k)
+	const none = ^uint32(0)
+	a0, a1, a2, a3 := none, none, none, none
+	if u <= 4 {
+		for b, m := range margin {
+			t := uint32(m)<<8 | uint32(b)
+			a0, t = min(a0, t), max(a0, t)
+			a1, t = min(a1, t), max(a1, t)
+			a2, t = min(a2, t), max(a2, t)
+			a3 = min(a3, t)
 		}
-		out[i] = 1 << (least & 0xff)
-		ks[least&0xff] = ^uint32(0)
+		least := [4]uint32{a0, a1, a2, a3}
+		for i, a := range least[:u] {
+			out[i] = 1 << (a & 0xff)
+		}
+		return u
+	}
+	a4, a5, a6, a7 := none, none, none, none
+	for b, m := range margin {
+		t := uint32(m)<<8 | uint32(b)
+		a0, t = min(a0, t), max(a0, t)
+		a1, t = min(a1, t), max(a1, t)
+		a2, t = min(a2, t), max(a2, t)
+		a3, t = min(a3, t), max(a3, t)
+		a4, t = min(a4, t), max(a4, t)
+		a5, t = min(a5, t), max(a5, t)
+		a6, t = min(a6, t), max(a6, t)
+		a7 = min(a7, t)
+	}
+	least := [8]uint32{a0, a1, a2, a3, a4, a5, a6, a7}
+	for i, a := range least[:u] {
+		out[i] = 1 << (a & 0xff)
 	}
 	return u
 }
