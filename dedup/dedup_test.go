@@ -518,8 +518,9 @@ func TestChains(t *testing.T) {
 // random sketch pairs from empty to full and from unrelated to identical:
 // the counts of the packed masks are the bin-by-bin counts, an estimate
 // never exceeds the ratio of the sketches' sizes nor the bound taken
-// after the first half, and a pair whose estimate could matter (at least
-// floor of its bins) passes the size filter.
+// after the first half, a pair whose estimate could matter (at least
+// floor of its bins) passes the size filter, and the count threshold
+// drops no pair whose estimate could matter.
 func TestQueryFiltersAreBounds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, cfg := range []IndexConfig{DefaultIndex, {2, 5, 16, 9, 3, 4, 0.5, 0}, {2, 4, 16, 12, 3, 3, 0.3, 64}, {1, 2, 16, 16, 3, 3, 0.8, 0}} {
@@ -573,6 +574,13 @@ func TestQueryFiltersAreBounds(t *testing.T) {
 			}
 			if m := u1 + rest; m > 0 && s > float64(e1+rest)/float64(m)+1e-12 {
 				t.Fatalf("estimate %v above the first half's bound %d/%d", s, e1+rest, m)
+			}
+			lo := cfg.MinSim
+			if cfg.Verify > 0 && n > 0 {
+				lo -= x.band[n]
+			}
+			if float64(15*eq-n2) < x.below[n] && s >= lo {
+				t.Fatalf("%+v: estimate %v (%d bins) ≥ %v, but below the count threshold", cfg, s, n, lo)
 			}
 			if n == 0 || s < x.floor[n] {
 				continue

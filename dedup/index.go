@@ -162,6 +162,13 @@ type Index struct {
 	sizeShift      uint
 	sizeLo, sizeHi [SketchBins + 1]uint32
 	floor          [SketchBins + 1]float64
+
+	// below[n]: a pair whose estimate rests on n bins and whose
+	// 15·equal − both (see estimateOf) is less than it has an estimate
+	// below MinSim less its error band, which can matter neither as a
+	// match nor as a borderline pair; a comparison, where the estimate
+	// itself is a division.
+	below [SketchBins + 1]float64
 }
 
 // ErrIndexFull is returned when the index cannot take more documents: it
@@ -192,6 +199,18 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 			widest = max(widest, x.band[m])
 		}
 		x.floor[m] = cfg.MinSim - widest - 1e-9
+	}
+	for n := range x.below {
+		lo := cfg.MinSim
+		if cfg.Verify > 0 {
+			lo -= x.band[n]
+		}
+		// A hair lower for rounding; none below 0, where the estimate
+		// (never negative) could matter however small the counts.
+		x.below[n] = math.Inf(-1)
+		if lo > 0 {
+			x.below[n] = (lo - 1e-9) * (1/sketchCollide - 1) * float64(n)
+		}
 	}
 	for nq := range x.sizeLo {
 		x.sizeLo[nq], x.sizeHi[nq] = math.MaxUint32, 0
@@ -326,13 +345,20 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		for i, bi := range x.wave {
 			es, n := x.entries(bi)
 			tag := x.tags[i]
+			// Whether an entry passes is a coin toss for the branch
+			// predictor: entries are kept or not without a branch, and
+			// only those kept are looked up among the candidates so far.
+			var pass [blockLen]uint32
+			k := 0
 			for _, e := range es {
-				if t := uint32(e[0]); bits.OnesCount32((t^tag)&tm) <= dist && t>>tb-lo <= span {
-					d := uint32(e[1]) | uint32(e[2])<<16
-					if w := &x.seen[d/64]; *w>>(d%64)&1 == 0 {
-						*w |= 1 << (d % 64)
-						x.cands = append(x.cands, d)
-					}
+				t := uint32(e[0])
+				pass[k] = uint32(e[1]) | uint32(e[2])<<16
+				k += b2i(bits.OnesCount32((t^tag)&tm) <= dist) & b2i(t>>tb-lo <= span)
+			}
+			for _, d := range pass[:k] {
+				if w := &x.seen[d/64]; *w>>(d%64)&1 == 0 {
+					*w |= 1 << (d % 64)
+					x.cands = append(x.cands, d)
 				}
 			}
 			if n != 0 {
@@ -349,6 +375,14 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		x.seen[d/64] = 0
 	}
 	return x.best(fp)
+}
+
+// b2i returns 1 if b, else 0, without a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // best picks the answer of Query among x.cands. A sketch is compared in
@@ -383,6 +417,9 @@ func (x *Index) best(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		}
 		e2, n2b, b2 := sk.countsOf(q, &x.qm, sketchWords/2)
 		eq, n, n2 = eq+e2, n+n2b, n2+b2
+		if float64(eq*(1/sketchCollide)-n2) < x.below[n] {
+			continue
+		}
 		s := estimateOf(eq, n, n2)
 		x.metSame = x.metSame || s == 1
 		if x.cfg.Verify == 0 || n == 0 || math.Abs(s-x.cfg.MinSim) > x.band[n] {

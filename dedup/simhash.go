@@ -114,20 +114,20 @@ func (s *Sketch) counts(t *Sketch) (eq, n, n2 int) {
 }
 
 // countsOf returns the counts of [Sketch.counts] over the four words
-// from word w on, tm being t's masks. A word's masks hold one bit per
-// nibble, its top one, so the masks of four words shifted by 0 to 3 bits
-// fit one word: one population count for the four.
+// from word w on (0 or sketchWords/2), tm being t's masks. A word's masks
+// hold one bit per nibble, its top one, so the masks of four words
+// shifted by 0 to 3 bits fit one word: one population count for the four.
+// Written out word by word: a loop of four is not unrolled, and its
+// variable shifts and bounds checks cost more than the work.
 func (s *Sketch) countsOf(t *Sketch, tm *[sketchWords]uint64, w int) (eq, n, n2 int) {
-	var e, u, b uint64
-	for i := range 4 {
-		x := binary.LittleEndian.Uint64(s[8*(w+i):])
-		y := binary.LittleEndian.Uint64(t[8*(w+i):])
-		fs, ft := nonEmpty(x), tm[w+i]
-		e |= (fs &^ nonEmpty(x^y)) >> i
-		u |= (fs | ft) >> i
-		b |= (fs & ft) >> i
-	}
-	return bits.OnesCount64(e), bits.OnesCount64(u), bits.OnesCount64(b)
+	a, b, m := (*[32]byte)(s[8*w:]), (*[32]byte)(t[8*w:]), (*[4]uint64)(tm[w:])
+	x0, x1, x2, x3 := binary.LittleEndian.Uint64(a[0:]), binary.LittleEndian.Uint64(a[8:]), binary.LittleEndian.Uint64(a[16:]), binary.LittleEndian.Uint64(a[24:])
+	y0, y1, y2, y3 := binary.LittleEndian.Uint64(b[0:]), binary.LittleEndian.Uint64(b[8:]), binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
+	f0, f1, f2, f3 := nonEmpty(x0), nonEmpty(x1), nonEmpty(x2), nonEmpty(x3)
+	e := f0&^nonEmpty(x0^y0) | (f1&^nonEmpty(x1^y1))>>1 | (f2&^nonEmpty(x2^y2))>>2 | (f3&^nonEmpty(x3^y3))>>3
+	u := f0 | m[0] | (f1|m[1])>>1 | (f2|m[2])>>2 | (f3|m[3])>>3
+	both := f0&m[0] | (f1&m[1])>>1 | (f2&m[2])>>2 | (f3&m[3])>>3
+	return bits.OnesCount64(e), bits.OnesCount64(u), bits.OnesCount64(both)
 }
 
 // Fingerprint is what the [Index] needs of a document: its SimHash, how
