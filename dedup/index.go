@@ -350,7 +350,8 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 			// only those kept are looked up among the candidates so far.
 			var pass [blockLen]uint32
 			k := 0
-			for _, e := range es {
+			for j := range es {
+				e := &es[j] // not a copy: its halves stored apart and read as one would stall
 				t := uint32(e[0])
 				pass[k] = uint32(e[1]) | uint32(e[2])<<16
 				k += b2i(bits.OnesCount32((t^tag)&tm) <= dist) & b2i(t>>tb-lo <= span)
