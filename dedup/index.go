@@ -128,6 +128,7 @@ type Index struct {
 	sketches [][]Sketch // pages of 1<<pageShift, so that they grow without slack
 	ndocs    int
 	buckets  []bucket  // Bands × 2^BucketBits
+	filled   []uint64  // bit b: bucket b holds an entry
 	pages    [][]block // arena; block i is pages[i>>pageShift][i&pageMask], block 0 unused
 	nblocks  uint32
 	docs     idStore     // per document: its id's length (uvarint), the id, with Verify its stored features (little-endian uint32s)
@@ -184,7 +185,7 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	x := &Index{cfg: cfg, buckets: make([]bucket, cfg.Bands<<cfg.BucketBits), nblocks: 1}
+	x := &Index{cfg: cfg, buckets: make([]bucket, cfg.Bands<<cfg.BucketBits), filled: make([]uint64, cfg.Bands<<cfg.BucketBits/64), nblocks: 1}
 	if cfg.Verify > 0 {
 		x.docs.keep = setsInMemory
 	}
@@ -285,7 +286,7 @@ func (x *Index) record(doc int, buf *[]byte) (id, set []byte, err error) {
 // Bytes returns the memory the index holds, in bytes.
 func (x *Index) Bytes() int64 {
 	return int64(len(x.sketches))<<pageShift*int64(len(Sketch{})) + int64(cap(x.buckets))*int64(unsafe.Sizeof(bucket{})) +
-		int64(cap(x.sketches)+cap(x.pages))*24 + int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) + x.docs.bytes() + int64(cap(x.near))*8 + int64(cap(x.isNear))*8 + int64(cap(x.seen))*8
+		int64(cap(x.sketches)+cap(x.pages))*24 + int64(len(x.pages))<<pageShift*int64(unsafe.Sizeof(block{})) + x.docs.bytes() + int64(cap(x.near))*8 + int64(cap(x.isNear))*8 + int64(cap(x.seen))*8 + int64(cap(x.filled))*8
 }
 
 // Close releases the temporary id file. The index must not be used after.
@@ -323,14 +324,23 @@ func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	for band := 0; band < x.cfg.Bands; band++ {
 		k, tag := x.key(&fp.Sig, band)
 		u := weakest(fp.Margin[band*bb:band*bb+r], x.cfg.Probes, &weak)
-		base := bucketRef | uint32(band)<<r
+		base := uint32(band) << r
+		// Only buckets that hold entries: in an index of fewer documents
+		// than buckets most are empty, and a look at the bitmap is a
+		// cache hit where the bucket is a miss. Kept or not without a
+		// branch.
+		n := len(x.wave)
+		x.wave, x.tags = slices.Grow(x.wave, 1<<u), slices.Grow(x.tags, 1<<u)
+		wave, tags := x.wave[:n+1<<u], x.tags[:n+1<<u]
 		for m := 0; m < 1<<u; m++ {
 			if m > 0 { // Gray code: one bit more or less per probe
 				k ^= weak[bits.TrailingZeros(uint(m))]
 			}
-			x.wave = append(x.wave, base|k)
-			x.tags = append(x.tags, tag)
+			b := base | k
+			wave[n], tags[n] = bucketRef|b, tag
+			n += int(x.filled[b/64] >> (b % 64) & 1)
 		}
+		x.wave, x.tags = wave[:n], tags[:n]
 	}
 	x.cands = x.cands[:0]
 	tb, tm, dist := x.cfg.TagBits, x.tagMask, x.cfg.TagDist
@@ -430,9 +440,9 @@ func (x *Index) best(fp *Fingerprint) (doc int, sim float64, ok bool) {
 		x.border = append(x.border, borderline{d, s, s + x.band[n]})
 	}
 	// The likeliest winners first, so that more checks can be skipped.
-	slices.SortFunc(x.border, func(a, b borderline) int {
-		return cmp.Or(cmp.Compare(b.upper, a.upper), cmp.Compare(a.d, b.d))
-	})
+	if len(x.border) > 1 {
+		slices.SortFunc(x.border, likelier)
+	}
 	for _, c := range x.border {
 		if best >= 0 {
 			near := x.nearDoc(c.d)
@@ -450,6 +460,18 @@ func (x *Index) best(fp *Fingerprint) (doc int, sim float64, ok bool) {
 type borderline struct {
 	d        uint32
 	s, upper float64
+}
+
+// likelier orders borderline pairs by the top of their error band,
+// highest first, then by document. Bands are never NaN.
+func likelier(a, b borderline) int {
+	switch {
+	case a.upper > b.upper:
+		return -1
+	case a.upper < b.upper:
+		return 1
+	}
+	return cmp.Compare(a.d, b.d)
 }
 
 // check returns the Jaccard similarity of document d and fp on their
@@ -697,7 +719,9 @@ func (x *Index) addRecord(id string, fp *Fingerprint) error {
 // insert adds doc to band's bucket with entry bits tag: its tag and size
 // code.
 func (x *Index) insert(band int, bk, tag uint32, doc int) {
-	b := &x.buckets[band<<x.cfg.BucketBits+int(bk)]
+	bi := band<<x.cfg.BucketBits + int(bk)
+	b := &x.buckets[bi]
+	x.filled[bi/64] |= 1 << (bi % 64)
 	e := entry{uint16(tag), uint16(doc), uint16(doc >> 16)}
 	if n := b.next & blockMask; n < bucketLen {
 		b.e[n] = e
