@@ -139,10 +139,10 @@ type Index struct {
 	estimates         int64 // candidate pairs whose similarity was estimated
 	metSame           bool  // the last query met a document with estimate 1
 
-	wave, tags []uint32 // Query's scratch: blocks to read and their bands' tags
-	cands      []uint32 // candidates, each document once
-	seen       []uint64 // bit d: document d is among cands
-	qm         [sketchWords]uint64
+	wave, tags []uint32                // Query's scratch: blocks to read and their bands' tags
+	cands      []uint32                // candidates, each document once
+	seen       []uint64                // bit d: document d is among cands
+	qp         [sketchWords / 4]uint64 // the query sketch's packed masks
 	border     []borderline
 	buf        []uint32 // a stored feature set
 	raw        []byte   // its bytes when read from the file
@@ -234,8 +234,8 @@ func (x *Index) sizeCode(n int) uint32 { return uint32(max(n, 1)-1) >> x.sizeShi
 // sketchSize returns the bins of sk not empty.
 func sketchSize(sk *Sketch) int {
 	n := 0
-	for _, m := range sk.masks() {
-		n += bits.OnesCount64(m)
+	for _, p := range sk.packed() {
+		n += bits.OnesCount64(p)
 	}
 	return n
 }
@@ -307,11 +307,8 @@ func (x *Index) key(s *Sig, band int) (bucket, tag uint32) { return x.cfg.BandKe
 // whose sketch size rules it out (see sizeLo) none.
 func (x *Index) Query(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	r, bb := x.cfg.BucketBits, x.cfg.BucketBits+x.cfg.TagBits
-	x.qm = fp.Sketch.masks()
-	nq := 0
-	for _, m := range x.qm {
-		nq += bits.OnesCount64(m)
-	}
+	x.qp = fp.Sketch.packed()
+	nq := bits.OnesCount64(x.qp[0]) + bits.OnesCount64(x.qp[1])
 	lo, span := x.sizeLo[nq], x.sizeHi[nq]-x.sizeLo[nq]
 	x.wave, x.tags = x.wave[:0], x.tags[:0]
 	var weak [8]uint32
@@ -416,8 +413,8 @@ func (x *Index) best(fp *Fingerprint) (doc int, sim float64, ok bool) {
 	q := &fp.Sketch
 	for _, d := range x.cands {
 		sk := x.sketch(d)
-		eq, n, n2 := sk.countsOf(q, &x.qm, 0)
-		e2, n2b, b2 := sk.countsOf(q, &x.qm, sketchWords/2)
+		eq, n, n2 := sk.countsOf(q, x.qp[0], 0)
+		e2, n2b, b2 := sk.countsOf(q, x.qp[1], 1)
 		eq, n, n2 = eq+e2, n+n2b, n2+b2
 		if float64(eq*(1/sketchCollide)-n2) < x.below[n] {
 			continue

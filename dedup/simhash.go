@@ -94,40 +94,44 @@ func nonEmpty(x uint64) uint64 { return ((x & nibble7) + nibble7 | x) & nibble8 
 // sketchWords is the number of 64-bit words of a Sketch, sixteen bins each.
 const sketchWords = len(Sketch{}) / 8
 
-// masks returns the nonEmpty masks of the words of s.
-func (s *Sketch) masks() (m [sketchWords]uint64) {
-	for i := range m {
-		m[i] = nonEmpty(binary.LittleEndian.Uint64(s[8*i:]))
+// packed returns the nonEmpty masks of the words of s, four to a word:
+// a word's mask holds one bit per nibble, its top one, so the masks of
+// words 4h to 4h+3 shifted right by 0 to 3 bits fit word h without
+// overlapping, and one population count counts the bins of four words.
+func (s *Sketch) packed() (p [sketchWords / 4]uint64) {
+	for h := range p {
+		a := (*[32]byte)(s[32*h:])
+		p[h] = nonEmpty(binary.LittleEndian.Uint64(a[0:])) | nonEmpty(binary.LittleEndian.Uint64(a[8:]))>>1 |
+			nonEmpty(binary.LittleEndian.Uint64(a[16:]))>>2 | nonEmpty(binary.LittleEndian.Uint64(a[24:]))>>3
 	}
-	return m
+	return p
 }
 
 // counts returns the bins equal and not empty, not empty in either, and
 // not empty in both.
 func (s *Sketch) counts(t *Sketch) (eq, n, n2 int) {
-	tm := t.masks()
-	for w := 0; w < sketchWords; w += 4 {
-		e, u, b := s.countsOf(t, &tm, w)
+	tp := t.packed()
+	for h, p := range tp {
+		e, u, b := s.countsOf(t, p, h)
 		eq, n, n2 = eq+e, n+u, n2+b
 	}
 	return
 }
 
 // countsOf returns the counts of [Sketch.counts] over the four words
-// from word w on (0 or sketchWords/2), tm being t's masks. A word's masks
-// hold one bit per nibble, its top one, so the masks of four words
-// shifted by 0 to 3 bits fit one word: one population count for the four.
-// Written out word by word: a loop of four is not unrolled, and its
-// variable shifts and bounds checks cost more than the work.
-func (s *Sketch) countsOf(t *Sketch, tm *[sketchWords]uint64, w int) (eq, n, n2 int) {
-	a, b, m := (*[32]byte)(s[8*w:]), (*[32]byte)(t[8*w:]), (*[4]uint64)(tm[w:])
+// from word 4h on, tp being t's packed masks of them (see packed). The
+// bins equal and not empty are those not empty in s whose nibbles do not
+// differ; the masks of both words are packed before they are combined,
+// t's once per query. Written out word by word: a loop of four is not
+// unrolled, and its variable shifts and bounds checks cost more than the
+// work.
+func (s *Sketch) countsOf(t *Sketch, tp uint64, h int) (eq, n, n2 int) {
+	a, b := (*[32]byte)(s[32*h:]), (*[32]byte)(t[32*h:])
 	x0, x1, x2, x3 := binary.LittleEndian.Uint64(a[0:]), binary.LittleEndian.Uint64(a[8:]), binary.LittleEndian.Uint64(a[16:]), binary.LittleEndian.Uint64(a[24:])
 	y0, y1, y2, y3 := binary.LittleEndian.Uint64(b[0:]), binary.LittleEndian.Uint64(b[8:]), binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
-	f0, f1, f2, f3 := nonEmpty(x0), nonEmpty(x1), nonEmpty(x2), nonEmpty(x3)
-	e := f0&^nonEmpty(x0^y0) | (f1&^nonEmpty(x1^y1))>>1 | (f2&^nonEmpty(x2^y2))>>2 | (f3&^nonEmpty(x3^y3))>>3
-	u := f0 | m[0] | (f1|m[1])>>1 | (f2|m[2])>>2 | (f3|m[3])>>3
-	both := f0&m[0] | (f1&m[1])>>1 | (f2&m[2])>>2 | (f3&m[3])>>3
-	return bits.OnesCount64(e), bits.OnesCount64(u), bits.OnesCount64(both)
+	f := nonEmpty(x0) | nonEmpty(x1)>>1 | nonEmpty(x2)>>2 | nonEmpty(x3)>>3
+	d := nonEmpty(x0^y0) | nonEmpty(x1^y1)>>1 | nonEmpty(x2^y2)>>2 | nonEmpty(x3^y3)>>3
+	return bits.OnesCount64(f &^ d), bits.OnesCount64(f | tp), bits.OnesCount64(f & tp)
 }
 
 // Fingerprint is what the [Index] needs of a document: its SimHash, how
