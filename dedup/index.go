@@ -119,8 +119,8 @@ const (
 // miss per block and the index grows without copying. Memory per
 // document: the sketch (64 B), 6 B per band in bucket entries (plus the
 // free slots of each bucket's newest block, and the 16-byte slots of the
-// buckets, 5 MiB at the default settings, shared by all documents), and 4
-// B for the id's offset. Ids are
+// buckets, 5 MiB at the default settings, and a bit per bucket, shared by
+// all documents), and 4 B for the id's offset. Ids are
 // kept in a temporary file past the first 64 KiB, read back only to name
 // a keeper.
 type Index struct {
