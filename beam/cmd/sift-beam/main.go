@@ -1,7 +1,8 @@
 // Command sift-beam runs sift recipes as Apache Beam pipelines.
 //
 //	sift-beam run RECIPE.yaml [--input P] [--output P] [--rejects P] [--report P] [--workers N] [--batch-size N]
-//	    [--shards N] [--max-bucket N] [--max-group N] [--runner prism|universal|flink|spark|dataflow] [Beam runner flags]
+//	    [--shards N] [--max-bucket N] [--max-group N] [--split-bytes N] [--cpuprofile F]
+//	    [--runner prism|universal|flink|spark|dataflow] [Beam runner flags]
 //
 // The sift flags are sift run's; the output and rejects are written as
 // --shards files each (out-00000-of-00004.jsonl, …). Every other flag is
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -72,6 +74,7 @@ func cli(ctx context.Context, args []string) error {
 	fs.IntVar(&o.MaxBucket, "max-bucket", 1<<14, "most rows of a SimHash bucket held in memory before it is split")
 	fs.Int64Var(&o.SplitBytes, "split-bytes", 64<<20, "input files larger than this are read by several workers in parts of about this size (uncompressed JSONL by byte range, Parquet by row groups)")
 	fs.IntVar(&o.MaxGroup, "max-group", 1<<20, "most entries of a group of SimHash buckets held in memory before it is split by bucket")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of this process: the whole pipeline on prism, only the job's submission on a cluster runner")
 	var pos []string
 	rest := args[1:]
 	for {
@@ -97,6 +100,17 @@ func cli(ctx context.Context, args []string) error {
 	runner := *runners.Runner
 	if runner == "" {
 		runner = "prism"
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := siftbeam.Run(ctx, runner, r, o)
 	if err != nil {
