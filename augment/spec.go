@@ -107,13 +107,14 @@ type SynonymsSpec struct {
 	Phrases      bool     `yaml:"phrases" doc:"allow multi-word synonyms"`
 	Nouns        bool     `yaml:"nouns" doc:"also replace nouns (WordNet's noun synonyms are mostly another sense in context)"`
 	MinFit       float64  `yaml:"min_fit" doc:"how much worse (log10 probability of the neighbouring words) a synonym may fit than the word it replaces; a slot without one is skipped (skip_low_fit); negative: no check"`
+	FitGain      float64  `yaml:"fit_gain" doc:"how much better (log10 probability of the neighbouring words) a synonym must fit than the word it replaces, less min_fit"`
 }
 
 func init() {
 	recipe.Register("augment_synonyms",
 		"Adds EDA-style augmented copies of rows (synonym replacement; optional insertion, swap, deletion), leaving code, URLs, numbers, placeholders and names intact.",
 		SynonymsSpec{Ratio: 0.1, Copies: 1, KeepOriginal: true, Ops: []string{string(Replace)},
-			Roles: []string{"user", "system"}, Thesaurus: []string{EnglishName}, MinFit: 0},
+			Roles: []string{"user", "system"}, Thesaurus: []string{EnglishName}, MinFit: 0, FitGain: defaultFitGain},
 		func(s SynonymsSpec, env recipe.Env) (sift.Stage, error) {
 			roles, err := sift.ParseRoles(s.Roles, sift.RoleUser|sift.RoleSystem)
 			if err != nil {
@@ -144,6 +145,6 @@ func init() {
 			}
 			return NewSynonyms(WithThesaurus(th), WithRatio(s.Ratio), WithCopies(s.Copies),
 				WithKeepOriginal(s.KeepOriginal), WithOps(ops...), WithSeed(s.Seed),
-				WithRoles(roles), WithPhrases(s.Phrases), WithNouns(s.Nouns), WithMinFit(s.MinFit))
+				WithRoles(roles), WithPhrases(s.Phrases), WithNouns(s.Nouns), WithMinFit(s.MinFit), WithFitGain(s.FitGain))
 		})
 }

@@ -243,7 +243,7 @@ func isWordSeg(s string) bool { return letters(s) }
 func TestSynonymsCase(t *testing.T) {
 	th := NewThesaurus()
 	th.Add("begin", AnyPOS, "start")
-	st := newStage(t, WithThesaurus(th), WithRatio(1))
+	st := newStage(t, WithThesaurus(th), WithRatio(1), WithFitGain(0))
 	got := augmentText(t, st, "id", "Begin now. begin again! BEGIN.")
 	if len(got) != 1 || got[0] != "Start now. start again! BEGIN." {
 		t.Errorf("got %q", got)
@@ -346,7 +346,7 @@ func TestSynonymsRows(t *testing.T) {
 	defer rec2.Release()
 
 	t.Run("keep", func(t *testing.T) {
-		rows, b := process(t, mem, newStage(t, WithThesaurus(th), WithCopies(4), WithMinFit(0.5)), rec2)
+		rows, b := process(t, mem, newStage(t, WithThesaurus(th), WithCopies(4), WithMinFit(0.5), WithFitGain(0)), rec2)
 		want := []string{
 			`{"id":"t","text":"Please begin.","lang":"en","augmented_from":"old","score":0.5}`,
 			`{"id":"t#aug1","text":"Please start.","lang":"en","augmented_from":"t","score":0.5}`,
@@ -577,5 +577,45 @@ func TestSynonymsMinFit(t *testing.T) {
 		if len(rows) != 2 || !strings.Contains(rows[1], c.want) || b.Counts()["skip_low_fit"] != c.lowFit {
 			t.Errorf("min fit %v: rows %q counts %v", c.fit, rows, b.Counts())
 		}
+	}
+}
+
+func TestArticleAgreement(t *testing.T) {
+	th := NewThesaurus()
+	th.Add("nonsexual", AnyPOS, "asexual")
+	th.Add("asexual", AnyPOS, "nonsexual")
+	th.Add("odd", AnyPOS, "unique")
+	for _, c := range []struct{ in, want string }{
+		{"A nonsexual friendship.", "An asexual friendship."},
+		{"an asexual friendship", "a nonsexual friendship"},
+		{"an odd case", "a unique case"},
+		{"the odd case", "the unique case"},
+	} {
+		st := newStage(t, WithThesaurus(th), WithRatio(1), WithFitGain(0), WithMinFit(-1))
+		if got := augmentText(t, st, "id", c.in); len(got) != 1 || got[0] != c.want {
+			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
+		}
+	}
+	for w, an := range map[string]bool{"hour": true, "apple": true, "university": false, "one": false, "house": false, "euro": false, "idea": true} {
+		if anSound(w) != an {
+			t.Errorf("anSound(%q) = %v", w, !an)
+		}
+	}
+}
+
+func TestConstructionsKept(t *testing.T) {
+	th := NewThesaurus()
+	th.Add("little", AnyPOS, "small")
+	th.Add("find", AnyPOS, "discover")
+	th.Add("let", AnyPOS, "allow")
+	th.Add("permit", AnyPOS, "let")
+	st := newStage(t, WithThesaurus(th), WithRatio(1), WithFitGain(0), WithMinFit(-1))
+	for _, in := range []string{"a little salt", "we find out", "let it go", "permit it"} {
+		if got := augmentText(t, st, "id", in); len(got) != 0 {
+			t.Errorf("%q: got %q", in, got)
+		}
+	}
+	if got := augmentText(t, st, "id", "we find it"); len(got) != 1 || got[0] != "we discover it" {
+		t.Errorf("got %q", got)
 	}
 }

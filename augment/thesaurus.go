@@ -262,6 +262,9 @@ func Merge(ts ...*Thesaurus) *Thesaurus {
 //   - Stopwords are not synonyms: "only" for "alone", "after" for "later"
 //     are function words with constructions of their own ("it only is
 //     forbidden", "check if it exists after"); 16 of 27 judged were bad.
+//   - Verbs whose complement differs from their synonyms' neither get nor
+//     give synonyms (frameVerbs): "let the chili simmer" is not "allow the
+//     chili simmer", "not to allow others to" not "let others to".
 //
 // Entries without a part of speech (TSV, CSV, Cilin) keep their place.
 // Each view is made once per thesaurus and shares its irregular forms.
@@ -276,6 +279,9 @@ func (t *Thesaurus) stageView(nouns bool) *Thesaurus {
 			gs = slices.Clone(gs)
 			for i := range gs {
 				gs[i] = withoutStopwords(gs[i])
+				if frameVerbs[h] {
+					gs[i] = group{pos: gs[i].pos}
+				}
 			}
 			if n := slices.IndexFunc(gs, func(g group) bool { return g.pos == Noun }); n >= 0 && !nouns {
 				gs = slices.Delete(gs, n, n+1)
@@ -292,14 +298,22 @@ func (t *Thesaurus) stageView(nouns bool) *Thesaurus {
 	return t.views[k]
 }
 
-// withoutStopwords returns g without the synonyms that are stopwords.
+// frameVerbs take a bare infinitive ("let it go", "help us find") or a
+// hearer as object ("tell me"), unlike their synonyms ("allow it to go",
+// "say to me"). Of the 26 judged substitutions from or to them, 21 were
+// bad, most of them ungrammatical ("let" → "allow" 5 times, "said" →
+// "told").
+var frameVerbs = wordSet("let make have help bid tell say")
+
+// withoutStopwords returns g without the synonyms that are stopwords or
+// frameVerbs.
 func withoutStopwords(g group) group {
-	if !slices.ContainsFunc(g.syns, func(s string) bool { return stopwords[s] }) {
+	if !slices.ContainsFunc(g.syns, func(s string) bool { return stopwords[s] || frameVerbs[s] }) {
 		return g
 	}
 	out := group{pos: g.pos}
 	for i, s := range g.syns {
-		if !stopwords[s] {
+		if !stopwords[s] && !frameVerbs[s] {
 			out.syns = append(out.syns, s)
 			if i < g.single {
 				out.single++
