@@ -32,7 +32,8 @@ var judgeLabels = []string{"fine", "wrong-sense", "ungrammatical"}
 
 // judgeFixtures are the labelled samples, in the order drawn: before
 // tuning (issue 15 part 2), the tuning rounds, fresh.tsv (the second
-// round's fresh draw) and seed10.tsv, drawn after the last change (docs/augment.md tells which rules each one saw).
+// round's fresh draw) and seed10.tsv, drawn after the last change
+// (docs/augment.md tells which rules each one saw).
 var judgeFixtures = []string{"before.tsv", "after-fit.tsv", "after.tsv", "seed6.tsv", "seed7.tsv", "seed8.tsv", "fresh.tsv", "seed10.tsv"}
 
 func TestJudgedFixtures(t *testing.T) {
