@@ -48,6 +48,6 @@ func ExampleSynonyms_Text() {
 	fmt.Println(st.Text("Dr. Smith quickly altered main.go and perhaps called open(file) twice.", 1))
 	fmt.Println(st.Text("The old harbour town slowly awakens in winter.", 2))
 	// Output:
-	// Dr. Smith quickly altered main.go and possibly called open(file) twice.
-	// The old harbour town slowly awakens in winter.
+	// Dr. Smith quickly changed main.go and possibly called open(file) twice.
+	// The old harbour town slowly awakes in winter.
 }
