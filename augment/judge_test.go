@@ -32,9 +32,10 @@ var judgeLabels = []string{"fine", "wrong-sense", "ungrammatical"}
 
 // judgeFixtures are the labelled samples, in the order drawn: before
 // tuning (issue 15 part 2), the tuning rounds, fresh.tsv (the second
-// round's fresh draw) and seed10.tsv, drawn after the last change
-// (docs/augment.md tells which rules each one saw).
-var judgeFixtures = []string{"before.tsv", "after-fit.tsv", "after.tsv", "seed6.tsv", "seed7.tsv", "seed8.tsv", "fresh.tsv", "seed10.tsv"}
+// round's fresh draw), seed10.tsv (the third round's, fit_gain 0.5) and
+// seed11.tsv (the same rules with fit_gain 0, the pre-registered check of
+// that default; docs/augment.md tells which rules each one saw).
+var judgeFixtures = []string{"before.tsv", "after-fit.tsv", "after.tsv", "seed6.tsv", "seed7.tsv", "seed8.tsv", "fresh.tsv", "seed10.tsv", "seed11.tsv"}
 
 func TestJudgedFixtures(t *testing.T) {
 	for _, name := range judgeFixtures {
