@@ -441,6 +441,22 @@ stages:
 // TestTrainOnInputRefused: a model trained on the run's input would be
 // trained by every worker; Plan refuses it naming the step and the way
 // out.
+func TestNegativeOptionsRefused(t *testing.T) {
+	dir := t.TempDir()
+	r, err := recipe.Parse([]byte("stages:\n  - normalize: {}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "in.jsonl")
+	writeJSONL(t, in, []string{"a"}, []string{"some text"}, false)
+	for name, o := range map[string]Options{"shards": {Shards: -1}, "max-bucket": {MaxBucket: -2}, "max-group": {MaxGroup: -3}, "split-bytes": {SplitBytes: -4}} {
+		o.Input, o.Output = []string{in}, filepath.Join(dir, "out.jsonl")
+		if _, err := Plan(r, o); err == nil || !strings.HasPrefix(err.Error(), name+":") {
+			t.Errorf("%s negative: %v, want an error naming it", name, err)
+		}
+	}
+}
+
 func TestTrainOnInputRefused(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.jsonl")

@@ -90,6 +90,14 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 	if o.BatchSize > 0 {
 		j.Batch = o.BatchSize
 	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"shards", int64(o.Shards)}, {"max-bucket", int64(o.MaxBucket)}, {"max-group", int64(o.MaxGroup)}, {"split-bytes", o.SplitBytes}} {
+		if f.v < 0 {
+			return nil, fmt.Errorf("%s: %d, want > 0 (0: the default)", f.name, f.v)
+		}
+	}
 	if j.Options.MaxBucket <= 0 {
 		j.Options.MaxBucket = 1 << 14
 	}
