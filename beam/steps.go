@@ -132,12 +132,17 @@ func numberRanges(_ int, ranges func(*Range) bool, emit func(Range)) {
 		rs = append(rs, r)
 	}
 	slices.SortFunc(rs, func(a, b Range) int { return cmp.Compare(a.N, b.N) })
-	var before int64
-	for _, r := range rs {
-		if jsonlRange(r) {
-			r.Split.Before = before
-			before += r.Lines
+	if len(rs) > 0 && jsonlRange(rs[0]) {
+		splits, lines := make([]dataset.Split, len(rs)), make([]int64, len(rs))
+		for i, r := range rs {
+			splits[i], lines[i] = r.Split, r.Lines
 		}
+		dataset.NumberSplits(splits, lines)
+		for i := range rs {
+			rs[i].Split = splits[i]
+		}
+	}
+	for _, r := range rs {
 		emit(r)
 	}
 }

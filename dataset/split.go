@@ -134,7 +134,8 @@ func (s Split) LineStarts() (int64, error) {
 }
 
 // NumberSplits sets the Before of a file's JSONL splits, given in order,
-// from the line starts of each ([Split.LineStarts]).
+// from the line starts of each ([Split.LineStarts]). It panics if the two
+// slices differ in length.
 func NumberSplits(splits []Split, lineStarts []int64) {
 	if len(splits) != len(lineStarts) {
 		panic("dataset: NumberSplits: one line count per split")
