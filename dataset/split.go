@@ -155,8 +155,9 @@ func OpenSplit(mem memory.Allocator, s Split, opts ...ReadOption) (*Reader, erro
 	}
 	if !s.Whole() || s.Before != 0 {
 		f, c, _ := formatOf(s.Path)
-		if c != plain || (f != JSONL && f != Parquet) || s.Start < 0 || s.End < s.Start || s.Before < 0 {
-			return nil, fmt.Errorf("%s: cannot read split [%d, %d) after %d: only uncompressed JSONL and Parquet files split", s.Path, s.Start, s.End, s.Before)
+		if c != plain || (f != JSONL && f != Parquet) || s.Start < 0 || s.End < s.Start || s.Before < 0 ||
+			f == Parquet && !s.Whole() && s.End == s.Start { // no row group: GetRecordReader would read all
+			return nil, fmt.Errorf("%s: cannot read split [%d, %d) after %d: want a byte range of an uncompressed JSONL file or at least one row group of a Parquet file", s.Path, s.Start, s.End, s.Before)
 		}
 		r.split = &s
 	}

@@ -166,6 +166,11 @@ func TestSplitsOfUnsplittableFiles(t *testing.T) {
 			t.Errorf("%s: a byte range opened (%v), want an error naming the file", name, err)
 		}
 	}
+	pq := filepath.Join(dir, "a.parquet")
+	copyTo(t, mem, pq, 7, src)
+	if _, err := dataset.OpenSplit(mem, dataset.Split{Path: pq, Start: 1, End: 1}); err == nil {
+		t.Error("a split of no row group opened")
+	}
 	if _, err := dataset.Splits(filepath.Join(dir, "a.jsonl"), 0); err == nil {
 		t.Error("split size 0 accepted")
 	}
