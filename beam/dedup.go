@@ -109,7 +109,7 @@ func (f *exactKeepFn) Setup() (err error) {
 	return err
 }
 
-func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit func(int64, DropList)) {
+func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit func(int64, DropList), tal func(Tally)) {
 	type row struct {
 		hash []byte
 		ref  RowRef
@@ -129,12 +129,14 @@ func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emi
 		return rows[i].ref.less(rows[j].ref)
 	})
 	drops := map[int64][]Drop{}
+	cl := &Clusters{}
 	for i := 0; i < len(rows); {
 		j := i + 1
 		for j < len(rows) && bytes.Equal(rows[j].hash, rows[i].hash) {
 			j++
 		}
 		if j > i+1 {
+			cl.merge(&Clusters{N: 1, Largest: int64(j - i), Keeper: rows[i].ref})
 			h := xxh3.Uint128{Hi: binary.BigEndian.Uint64(rows[i].hash), Lo: binary.BigEndian.Uint64(rows[i].hash[8:])}
 			detail := f.d.DuplicateDetail(h)
 			for _, r := range rows[i+1 : j] {
@@ -146,6 +148,9 @@ func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emi
 	for k, d := range drops {
 		emit(k, DropList{D: d})
 	}
+	t := newTally(f.Ref.Slots)
+	t.Steps[f.Pos+1].Clusters = cl
+	tal(t)
 }
 
 // SimChunk is the rows of one batch that meet in the buckets of one key

@@ -255,7 +255,11 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 			continue
 		case Exact:
 			keys := beam.ParDo(sc, &exactKeysFn{Ref: ref, Pos: pos, Bits: j.exactBits()}, parts)
-			drops := beam.ParDo(sc, &exactKeepFn{Ref: ref, Pos: pos}, beam.GroupByKey(sc, keys))
+			drops, kt := beam.ParDo2(sc, &exactKeepFn{Ref: ref, Pos: pos}, beam.GroupByKey(sc, keys))
+			// The step's report is there even when no group is (empty input).
+			seed := newTally(ref.Slots)
+			seed.Steps[pos+1].Clusters = &Clusters{}
+			tallies = append(tallies, kt, beam.Create(sc, seed))
 			parts, rej, tal = beam.ParDo3(sc, &applyFn{Ref: ref, Name: st.Name, Step: pos + 1},
 				beam.CoGroupByKey(sc, beam.ParDo(sc, keyPart, parts), drops))
 		case Simhash:

@@ -16,7 +16,7 @@ func init() {
 	register.DoFn7x1[context.Context, int64, func(*Part) bool, func(*DropList) bool, func(Part), func(RejLine), func(Tally), error](&applyFn{})
 	register.DoFn7x1[context.Context, int64, func(*Part) bool, func(*PairList) bool, func(Part), func(RejLine), func(Tally), error](&nearApplyFn{})
 	register.DoFn2x1[Part, func(int64, ExactChunk), error](&exactKeysFn{})
-	register.DoFn3x0[int64, func(*ExactChunk) bool, func(int64, DropList)](&exactKeepFn{})
+	register.DoFn4x0[int64, func(*ExactChunk) bool, func(int64, DropList), func(Tally)](&exactKeepFn{})
 	register.DoFn3x1[Part, func(int64, SimChunk), func(Tally), error](&simKeysFn{})
 	register.DoFn6x0[int64, func(*SimChunk) bool, func(int64, PairList), func(int64, PairList), func(int64, SimChunk), func(Tally)](&simPairsFn{})
 	register.DoFn4x1[int64, func(*Part) bool, func(*PairList) bool, func(int64, PairList), error](&setsFn{})

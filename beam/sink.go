@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dataset"
+	"github.com/siftdata/sift/dedup"
 	"github.com/siftdata/sift/recipe"
 )
 
@@ -261,6 +262,15 @@ func StatsOf(t Tally, names []string) *sift.Stats {
 			x := t.Steps[i]
 			s.RowsIn, s.RowsAdded, s.RowsOut, s.RowsRejected, s.BytesIn, s.BytesOut = x.RowsIn, x.RowsAdded, x.RowsOut, x.RowsRejected, x.BytesIn, x.BytesOut
 			s.Rejected, s.Counters = x.Rejected, x.Counters
+			if c := x.Clusters; c != nil {
+				// The stage's own report, but for the index's memory,
+				// which no one worker holds.
+				r := dedup.Report{Kept: x.RowsOut, Duplicates: x.RowsRejected, Clusters: c.N, LargestCluster: c.Largest}
+				if c.Largest > 0 {
+					r.LargestKeeper = c.Keeper.ID
+				}
+				s.Report = r
+			}
 		}
 		st.Stages[i] = s
 		st.RowsAdded += s.RowsAdded

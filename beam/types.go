@@ -66,6 +66,29 @@ type StepTally struct {
 	RowsIn, RowsAdded, RowsOut, RowsRejected, BytesIn, BytesOut int64
 	Rejected                                                    map[string]int64 `json:",omitempty"`
 	Counters                                                    map[string]int64 `json:",omitempty"`
+	Clusters                                                    *Clusters        `json:",omitempty"`
+}
+
+// Clusters is what a dedup step found about its clusters (a keeper and
+// its duplicates), summed over the groups that decide them.
+type Clusters struct {
+	N       int64  // keepers with at least one duplicate
+	Largest int64  // rows in the largest cluster, keeper included
+	Keeper  RowRef // its keeper: among equally large ones, the first in input order, as sift run picks
+}
+
+// merge adds o to c.
+func (c *Clusters) merge(o *Clusters) *Clusters {
+	if c == nil {
+		return o
+	}
+	if o != nil {
+		c.N += o.N
+		if o.Largest > c.Largest || o.Largest == c.Largest && o.Keeper.less(c.Keeper) {
+			c.Largest, c.Keeper = o.Largest, o.Keeper
+		}
+	}
+	return c
 }
 
 // Tally counts what the steps did to some batches, index 0 being the
@@ -119,6 +142,7 @@ func mergeTally(a, b Tally) Tally {
 		d.BytesOut += s.BytesOut
 		d.Rejected = addMap(d.Rejected, s.Rejected)
 		d.Counters = addMap(d.Counters, s.Counters)
+		d.Clusters = d.Clusters.merge(s.Clusters)
 	}
 	a.Written += b.Written
 	return a
