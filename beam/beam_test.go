@@ -455,6 +455,14 @@ stages:
 				t.Errorf("batch %d: p%v threshold at rank %.4f", batch, q, rank)
 			}
 		}
+		// The stage's report: the thresholds every worker applied.
+		sr := asMap(t, rep.Stats.Stages[1].Report)
+		lo, _ := sr["lower_ppl"].(float64)
+		hi, _ := sr["upper_ppl"].(float64)
+		cuts, _ := sr["bucket_ppl"].([]any)
+		if sr["method"] != "tdigest" || sr["rows"] != n || !(lo > 1 && hi > lo) || len(cuts) != 2 {
+			t.Errorf("batch %d: perplexity report %v", batch, sr)
+		}
 		outs = append(outs, out)
 	}
 	if !slices.Equal(outs[0], outs[1]) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -155,8 +156,9 @@ type pplFn struct {
 	Ref Ref
 	Pos int
 
-	p  percentiler
-	st sift.Step
+	p      percentiler
+	st     sift.Step
+	report json.RawMessage // the stage's report: its thresholds, the same on every worker
 }
 
 func (f *pplFn) Setup() error {
@@ -180,7 +182,15 @@ func (f *pplFn) ProcessElement(ctx context.Context, p Part, digests Blobs, out f
 		}
 		f.st = sift.Step{Name: r.Stages[f.Pos].Name,
 			Stage: f.p.WithPercentiles(func(q float64) float64 { return d.Quantile(q / 100) }, "tdigest", int(d.Count()))}
+		if rp, ok := f.st.Stage.(sift.Reporter); ok {
+			if f.report, err = json.Marshal(rp.Report()); err != nil {
+				return err
+			}
+		}
 	}
 	s := stepsFn{Ref: f.Ref, From: f.Pos, To: f.Pos + 1, steps: []sift.Step{f.st}}
-	return s.ProcessElement(ctx, p, out, rej, tal)
+	return s.ProcessElement(ctx, p, out, rej, func(t Tally) {
+		t.Steps[f.Pos+1].Report = f.report
+		tal(t)
+	})
 }

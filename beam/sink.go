@@ -271,6 +271,9 @@ func StatsOf(t Tally, names []string) *sift.Stats {
 				}
 				s.Report = r
 			}
+			if x.Report != nil {
+				s.Report = x.Report
+			}
 		}
 		st.Stages[i] = s
 		st.RowsAdded += s.RowsAdded

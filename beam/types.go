@@ -67,6 +67,7 @@ type StepTally struct {
 	Rejected                                                    map[string]int64 `json:",omitempty"`
 	Counters                                                    map[string]int64 `json:",omitempty"`
 	Clusters                                                    *Clusters        `json:",omitempty"`
+	Report                                                      json.RawMessage  `json:",omitempty"` // a stage's own report, the same from every worker (perplexity's thresholds)
 }
 
 // Clusters is what a dedup step found about its clusters (a keeper and
@@ -143,6 +144,9 @@ func mergeTally(a, b Tally) Tally {
 		d.Rejected = addMap(d.Rejected, s.Rejected)
 		d.Counters = addMap(d.Counters, s.Counters)
 		d.Clusters = d.Clusters.merge(s.Clusters)
+		if d.Report == nil {
+			d.Report = s.Report
+		}
 	}
 	a.Written += b.Written
 	return a
