@@ -327,7 +327,7 @@ func keptIDs(t *testing.T, ls []string) map[string]bool {
 // planted near-duplicates for both.
 func TestMultiStage(t *testing.T) {
 	inputs := corpus(t, t.TempDir(), 3000)
-	_, _, dir := runBoth(t, `  - normalize: {}
+	local, beam, dir := runBoth(t, `  - normalize: {}
   - length_filter: {unit: words, min: 5, max: 400}
   - exact_dedup: {}
   - simhash_dedup: {}
@@ -364,6 +364,21 @@ func TestMultiStage(t *testing.T) {
 	}
 	if planted == 0 || br < lr-0.02 || bp < lp-0.02 {
 		t.Errorf("beam recall %.3f (local %.3f), precision %.3f", br, lr, bp)
+	}
+	// The stage reports: both dedup steps report clusters on Beam; the
+	// near-duplicate ones differ from sift run's only as the kept sets do.
+	for i, bs := range beam.Stats.Stages {
+		if bs.Name != "simhash_dedup" && bs.Name != "exact_dedup" {
+			continue
+		}
+		br, lr := asMap(t, bs.Report), asMap(t, local.Stats.Stages[i].Report)
+		n, d, c, big := br["kept"], br["duplicates"], br["clusters"].(float64), br["largest_cluster"].(float64)
+		if n != float64(bs.RowsOut) || d != float64(bs.RowsRejected) || c < 1 || c > d.(float64) || big < 2 || br["largest_keeper"] == "" {
+			t.Errorf("%s report on Beam: %v (rows out %d, rejected %d)", bs.Name, br, bs.RowsOut, bs.RowsRejected)
+		}
+		if lc := lr["clusters"].(float64); math.Abs(c-lc) > float64(diff+1) {
+			t.Errorf("%s: %v clusters on Beam, %v locally, %d kept rows differ", bs.Name, c, lc, diff)
+		}
 	}
 	// Everything but the near-duplicate decisions is identical.
 	bset := rejectSet(t, brej)

@@ -599,7 +599,7 @@ func (f *setsFn) ProcessElement(key int64, parts func(*Part) bool, asks func(*Pa
 // such row (the earliest among equals). Borderline pairs are decided on
 // the feature sets, as the stage decides them (computing the later row's
 // set here from text).
-func nearDrops(d *dedup.SimhashDedup, v *sift.TextView, ps []Pair, acc *dedup.Accumulator, fp *dedup.Fingerprint) []Drop {
+func nearDrops(d *dedup.SimhashDedup, v *sift.TextView, ps []Pair, acc *dedup.Accumulator, fp *dedup.Fingerprint) ([]Drop, []RowRef) {
 	cfg := d.IndexConfig()
 	best := map[int32]Pair{}
 	sets := map[int32][]uint32{}
@@ -625,10 +625,36 @@ func nearDrops(d *dedup.SimhashDedup, v *sift.TextView, ps []Pair, acc *dedup.Ac
 		}
 	}
 	var out []Drop
+	var keepers []RowRef
 	for pos, p := range best {
 		out = append(out, Drop{Pos: pos, Of: p.Of.ID, Reason: "near_duplicate", Detail: fmt.Sprintf("jaccard %.2f", p.Sim)})
+		keepers = append(keepers, p.Of)
 	}
-	return out
+	return out, keepers
+}
+
+// keeperKey keys a row named as duplicate_of by its order key (ids need
+// not be unique).
+func keeperKey(r RowRef) string { return fmt.Sprintf("%016x%08x", r.Key, r.Pos) }
+
+// clusterFn tallies one keeper's cluster: the rows that named it as
+// duplicate_of, and it.
+type clusterFn struct {
+	Slots, Step int
+}
+
+func (f *clusterFn) ProcessElement(_ string, refs func(*RowRef) bool, tal func(Tally)) {
+	var r, first RowRef
+	n := int64(0)
+	for refs(&r) {
+		if n == 0 {
+			first = r
+		}
+		n++
+	}
+	t := newTally(f.Slots)
+	t.Steps[f.Step].Clusters = &Clusters{N: 1, Largest: n + 1, Keeper: first}
+	tal(t)
 }
 
 // rangeBits returns how many top bits of a key to group by so that a

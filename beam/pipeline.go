@@ -281,8 +281,13 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 			}
 			keyed := beam.ParDo(sc, keyPart, parts)
 			checked := beam.ParDo(sc, &setsFn{Ref: ref, Pos: pos}, beam.CoGroupByKey(sc, keyed, beam.Flatten(sc, asks...)))
-			parts, rej, tal = beam.ParDo3(sc, &nearApplyFn{Ref: ref, Name: st.Name, Pos: pos},
+			var keepers beam.PCollection
+			parts, rej, tal, keepers = beam.ParDo4(sc, &nearApplyFn{Ref: ref, Name: st.Name, Pos: pos},
 				beam.CoGroupByKey(sc, keyed, beam.Flatten(sc, append(nears, checked)...)))
+			// The stage's report: clusters by the row each drop names.
+			seed := newTally(ref.Slots)
+			seed.Steps[pos+1].Clusters = &Clusters{}
+			tallies = append(tallies, beam.ParDo(sc, &clusterFn{Slots: ref.Slots, Step: pos + 1}, beam.GroupByKey(sc, keepers)), beam.Create(sc, seed))
 		case Percentile:
 			scores := beam.CombinePerKey(sc, concatBlobs, beam.ParDo(sc, &scoreFn{Ref: ref, Pos: pos}, parts))
 			digests := beam.ParDo(sc, splitDigest, scores)

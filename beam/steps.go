@@ -347,19 +347,29 @@ func (f *nearApplyFn) Setup() (err error) {
 	return err
 }
 
-func (f *nearApplyFn) ProcessElement(ctx context.Context, key int64, parts func(*Part) bool, pairs func(*PairList) bool, out func(Part), rej func(RejLine), tal func(Tally)) error {
+func (f *nearApplyFn) ProcessElement(ctx context.Context, key int64, parts func(*Part) bool, pairs func(*PairList) bool, out func(Part), rej func(RejLine), tal func(Tally), keeper func(string, RowRef)) error {
 	var ps []Pair
 	var l PairList
 	for pairs(&l) {
 		ps = append(ps, l.P...)
 		l = PairList{}
 	}
-	return apply(ctx, f.Ref, f.Name, f.Pos+1, key, parts, len(ps) > 0, func(rec arrow.RecordBatch) []Drop {
+	var keepers []RowRef // each drop's duplicate_of, for the clusters of the stage report
+	err := apply(ctx, f.Ref, f.Name, f.Pos+1, key, parts, len(ps) > 0, func(rec arrow.RecordBatch) []Drop {
 		if len(ps) == 0 {
 			return nil
 		}
-		return nearDrops(f.d, sift.NewTextView(rec, f.d.Roles()), ps, &f.acc, &f.fp)
+		ds, ks := nearDrops(f.d, sift.NewTextView(rec, f.d.Roles()), ps, &f.acc, &f.fp)
+		keepers = ks
+		return ds
 	}, out, rej, tal)
+	if err != nil {
+		return err
+	}
+	for _, k := range keepers {
+		keeper(keeperKey(k), k)
+	}
+	return nil
 }
 
 // apply rejects the rows drops picks in the batch with key (there is one,
