@@ -3,8 +3,10 @@ package lm
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"strconv"
 	"strings"
@@ -18,17 +20,92 @@ func ReadARPA(r io.Reader) (*Model, error) { return readARPA(r, false) }
 
 // readARPA reads an ARPA model; keep keeps the n-grams for WriteARPA.
 func readARPA(r io.Reader, keep bool) (*Model, error) {
+	size, sized := inputSize(r)
 	br, closer, err := gunzipped(r)
 	if err != nil {
 		return nil, err
 	}
 	defer closer.Close()
-	p := arpaParser{r: br, keep: keep}
+	return readARPAFrom(br, keep, newCountLimit(size, sized, closer))
+}
+
+// readARPAFrom reads an ARPA model from br, refusing counts above lim.
+func readARPAFrom(br *bufio.Reader, keep bool, lim countLimit) (*Model, error) {
+	p := arpaParser{r: br, keep: keep, lim: lim}
 	m, err := p.parse()
 	if err != nil && p.line > 0 {
 		return nil, fmt.Errorf("line %d: %w", p.line, err)
 	}
 	return m, err
+}
+
+// countLimit bounds the n-gram counts an ARPA header may declare. The
+// tables are sized from the header before any n-gram is read, so a corrupt
+// or hostile header would otherwise allocate whatever it claims, and Go
+// cannot recover from running out of memory.
+type countLimit struct {
+	input  uint64 // the most bytes the text can have, or 0 if unknown
+	memory uint64 // the machine's memory, or 0 if unknown
+}
+
+// maxDeflateRatio is the most text one byte of deflate data can expand
+// to (RFC 1951's longest match, 258 bytes, in under two bits; zlib's
+// technical details put the limit at 1032:1).
+const maxDeflateRatio = 1032
+
+// newCountLimit is the limit for an input of size bytes, if sized, read
+// through closer, which is a *gzip.Reader when the input is compressed.
+func newCountLimit(size int64, sized bool, closer io.Closer) countLimit {
+	lim := countLimit{memory: physicalMemory()}
+	if sized {
+		lim.input = uint64(max(size, 1))
+		if _, gz := closer.(*gzip.Reader); gz {
+			lim.input *= maxDeflateRatio
+		}
+	}
+	return lim
+}
+
+// inputSize returns the bytes left in r when r can tell: a regular file,
+// or an in-memory reader.
+func inputSize(r io.Reader) (int64, bool) {
+	switch r := r.(type) {
+	case interface{ Len() int }:
+		return int64(r.Len()), true
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if st, err := r.Stat(); err == nil && st.Mode().IsRegular() {
+			return st.Size(), true
+		}
+	}
+	return 0, false
+}
+
+// check refuses counts that the input cannot hold (an n-gram line of order
+// n has at least 2n+2 bytes: a digit, a tab, n one-byte words and their
+// separators, a newline) or whose tables would not fit in memory.
+func (lim countLimit) check(counts []int) error {
+	var text, tables float64
+	for i, c := range counts {
+		n := float64(i + 1)
+		text += float64(c) * (2*n + 2)
+		var width float64
+		switch {
+		case i == 0:
+			width = 8 + 16 + 1.5*12 // probabilities, the word, its vocabulary entry
+		case i == len(counts)-1:
+			width = 1.5 * 12
+		default:
+			width = 1.5 * 16
+		}
+		tables += float64(c) * width
+	}
+	if lim.input > 0 && text > float64(lim.input) {
+		return fmt.Errorf("%w: the counts so far declare more n-grams than %d bytes of text can hold", ErrFormat, lim.input)
+	}
+	if lim.memory > 0 && tables > float64(lim.memory) {
+		return fmt.Errorf("%w: the counts so far need %.0f MiB of tables, more than the machine's %d MiB", ErrFormat, tables/(1<<20), lim.memory>>20)
+	}
+	return nil
 }
 
 type arpaParser struct {
@@ -38,6 +115,7 @@ type arpaParser struct {
 	// keep asks for the n-grams' ids in m.grams, for WriteARPA.
 	keep  bool
 	grams [][]uint32
+	lim   countLimit
 
 	fields   [MaxOrder + 2][]byte
 	sawUnk   bool
@@ -124,6 +202,9 @@ func (p *arpaParser) parse() (*Model, error) {
 			return nil, fmt.Errorf("%w: order %d above the maximum %d", ErrFormat, n, MaxOrder)
 		}
 		counts = append(counts, c)
+		if err := p.lim.check(counts); err != nil {
+			return nil, err
+		}
 	}
 	if len(counts) == 0 || counts[0] == 0 {
 		return nil, fmt.Errorf("%w: no unigrams", ErrFormat)

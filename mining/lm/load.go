@@ -62,6 +62,7 @@ func load(f *os.File) (*Model, error) {
 // gzip-compressed, recognized by content. A binary model is read into
 // memory; [Load] maps it instead.
 func ReadModel(r io.Reader) (*Model, error) {
+	size, sized := inputSize(r)
 	br, closer, err := gunzipped(r)
 	if err != nil {
 		return nil, err
@@ -74,7 +75,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 		}
 		return ReadBinary(data)
 	}
-	return ReadARPA(br)
+	return readARPAFrom(br, false, newCountLimit(size, sized, closer))
 }
 
 // readAll is mapFile's fallback where there is no mmap.
