@@ -44,8 +44,8 @@ func TestReadARPAHugeCounts(t *testing.T) {
 		return r
 	}
 	for _, tc := range []struct {
-		name string
-		r    io.Reader
+		name       string
+		r          io.Reader
 		want, line string
 	}{
 		{"string", strings.NewReader(huge), "bytes of text can hold", "2"},
