@@ -5,9 +5,8 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/siftdata/sift/internal/take"
 )
 
 // Stage transforms one batch of rows.
@@ -177,18 +176,13 @@ func (b *Batch) Keep(ctx context.Context, rec arrow.RecordBatch) (arrow.RecordBa
 		b.carryTo(rec, nil)
 		return rec, nil
 	}
-	mb := array.NewBooleanBuilder(b.Mem)
-	defer mb.Release()
 	keep := make([]int, 0, int(rec.NumRows())-len(dropped))
 	for i := 0; i < int(rec.NumRows()); i++ {
-		mb.Append(!dropped[i])
 		if !dropped[i] {
 			keep = append(keep, i)
 		}
 	}
-	mask := mb.NewArray()
-	defer mask.Release()
-	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, b.Mem), rec, mask, compute.DefaultFilterOptions())
+	out, err := take.Record(ctx, b.Mem, rec, keep)
 	if err == nil {
 		b.carryTo(out, keep)
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/internal/take"
 	"github.com/siftdata/sift/seg"
 )
 
@@ -340,15 +340,12 @@ func (s *Synonyms) build(ctx context.Context, b *sift.Batch, out []outRow) (arro
 	}
 	cols[colIndex(sift.ColText)] = tb.NewArray()
 
-	ib := array.NewInt64Builder(b.Mem)
-	defer ib.Release()
-	for _, o := range out {
-		ib.Append(int64(o.src))
+	rows := make([]int, len(out))
+	for i, o := range out {
+		rows[i] = o.src
 	}
-	idx := ib.NewArray()
-	defer idx.Release()
-	take := func(i int) error {
-		a, err := compute.TakeArray(compute.WithAllocator(ctx, b.Mem), b.Rec.Column(i), idx)
+	takeCol := func(i int) error {
+		a, err := take.Array(ctx, b.Mem, b.Rec.Column(i), rows)
 		if err != nil {
 			return fmt.Errorf("augment: take %s: %w", b.Rec.ColumnName(i), err)
 		}
@@ -358,7 +355,7 @@ func (s *Synonyms) build(ctx context.Context, b *sift.Batch, out []outRow) (arro
 	mi := colIndex(sift.ColMessages)
 	if convCopies {
 		cols[mi] = buildMessages(b, c, out)
-	} else if err := take(mi); err != nil {
+	} else if err := takeCol(mi); err != nil {
 		return nil, err
 	}
 
@@ -389,7 +386,7 @@ func (s *Synonyms) build(ctx context.Context, b *sift.Batch, out []outRow) (arro
 	cols[colIndex(sift.ColMeta)] = mb.NewArray()
 	for i := range cols {
 		if cols[i] == nil {
-			if err := take(i); err != nil {
+			if err := takeCol(i); err != nil {
 				return nil, err
 			}
 		}

@@ -9,11 +9,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/caio/go-tdigest/v4"
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/internal/sketch"
+	"github.com/siftdata/sift/internal/take"
 	"github.com/siftdata/sift/mining/lm"
 )
 
@@ -415,20 +415,18 @@ func (c *calibrating) release(ctx context.Context, b *sift.Batch) (arrow.RecordB
 	}()
 	for _, h := range held {
 		ann := c.annotate(b.Mem, h.rec, h.res, c.th)
-		mask := array.NewBooleanBuilder(b.Mem)
-		keep := make([]bool, len(h.res))
-		for i := range keep {
-			keep[i] = true
-		}
+		drop := make([]bool, len(h.res))
 		c.selectRows(b, h.rec, h.res, c.th, func(row int, r sift.Reject) {
-			keep[row] = false
+			drop[row] = true
 			b.RejectFrom(h.rec, row, r)
 		})
-		mask.AppendValues(keep, nil)
-		m := mask.NewArray()
-		mask.Release()
-		out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, b.Mem), ann, m, compute.DefaultFilterOptions())
-		m.Release()
+		keep := make([]int, 0, len(drop))
+		for i, d := range drop {
+			if !d {
+				keep = append(keep, i)
+			}
+		}
+		out, err := take.Record(ctx, b.Mem, ann, keep)
 		ann.Release()
 		if err != nil {
 			return nil, err
