@@ -68,10 +68,12 @@ type Row struct {
 //
 // It does not use Arrow's builders: those grow their buffers by doubling
 // and clear every byte they grow into (twice, with the Go allocator), which
-// cost a reader more than parsing. A Builder appends into Go slices that it
-// reuses from batch to batch, and NewBatch copies them into Arrow buffers
-// of exactly the size needed. Appending more than 2 GiB to one string
-// column of a batch panics: Arrow strings have 32-bit offsets.
+// cost a reader more than parsing. A Builder appends string bytes straight
+// into Arrow buffers, first sized like the same column of the last batch
+// (or as [Builder.ReserveLike] asks), and NewBatch hands them to the batch
+// without a copy; offsets and validity go into Go slices reused from batch
+// to batch, and are copied. Appending more than 2 GiB to one string column
+// of a batch panics: Arrow strings have 32-bit offsets.
 type Builder struct {
 	mem memory.Allocator
 	*builderCols
@@ -88,9 +90,14 @@ type builderCols struct {
 
 var builderPool = sync.Pool{New: func() any { return new(builderCols) }}
 
-// reset empties the columns, keeping their memory.
+// strCols returns the string columns.
+func (c *builderCols) strCols() []*strCol {
+	return []*strCol{&c.id, &c.text, &c.src, &c.meta, &c.role, &c.content}
+}
+
+// reset empties the columns, keeping the memory of their Go slices.
 func (c *builderCols) reset() {
-	for _, s := range []*strCol{&c.id, &c.text, &c.src, &c.meta, &c.role, &c.content} {
+	for _, s := range c.strCols() {
 		s.reset()
 	}
 	c.msgs.offsets = c.msgs.offsets[:0]
@@ -100,8 +107,11 @@ func (c *builderCols) reset() {
 
 // strCol is a string column being built.
 type strCol struct {
-	offsets []int32 // one per value, plus the first 0
-	data    []byte
+	mem     memory.Allocator
+	offsets []int32        // one per value, plus the first 0
+	data    *memory.Buffer // the values, from mem; nil until the first value of a batch
+	n       int            // bytes of data used
+	last    int            // bytes of the last batch, the first guess for the next
 	valid   bitCol
 }
 
@@ -136,31 +146,53 @@ func (c *strCol) append(v []byte) {
 	if len(c.offsets) == 0 {
 		c.offsets = append(c.offsets, 0)
 	}
-	c.data = append(c.data, v...)
-	if len(c.data) > math.MaxInt32 {
+	if c.n+len(v) > math.MaxInt32 {
 		panic("sift: a string column of one batch passed 2 GiB (Arrow's 32-bit offsets); use a smaller batch size")
 	}
-	c.offsets = append(c.offsets, int32(len(c.data)))
+	if c.data == nil || c.n+len(v) > c.data.Cap() {
+		c.reserve(len(v))
+	}
+	c.n += copy(c.data.Buf()[c.n:], v)
+	c.offsets = append(c.offsets, int32(c.n))
 	c.valid.append(true)
+}
+
+// reserve makes room for size more bytes: at least the last batch's
+// bytes, and at least double when it grows, as append does, so that a
+// batch larger than the last grows its buffer a few times only.
+func (c *strCol) reserve(size int) {
+	if c.data == nil {
+		c.data = memory.NewResizableBuffer(c.mem)
+		c.data.Reserve(max(c.n+size, c.last, 4096))
+		return
+	}
+	if c.n+size > c.data.Cap() {
+		c.data.Reserve(max(c.n+size, 2*c.data.Cap()))
+	}
 }
 
 func (c *strCol) appendNull() {
 	if len(c.offsets) == 0 {
 		c.offsets = append(c.offsets, 0)
 	}
-	c.offsets = append(c.offsets, int32(len(c.data)))
+	c.offsets = append(c.offsets, int32(c.n))
 	c.valid.append(false)
 }
 
+// reset empties the column, releasing values not handed to a batch.
 func (c *strCol) reset() {
-	c.offsets, c.data = c.offsets[:0], c.data[:0]
+	if c.data != nil {
+		c.data.Release()
+		c.data = nil
+	}
+	c.offsets, c.n = c.offsets[:0], 0
 	c.valid.reset()
 }
 
 // grow makes room for n more values of size bytes in all.
 func (c *strCol) grow(n, size int) {
 	c.offsets = slices.Grow(c.offsets, n+1)
-	c.data = slices.Grow(c.data, size)
+	c.reserve(size)
 	c.valid.bits = slices.Grow(c.valid.bits, n/8+1)
 }
 
@@ -193,7 +225,13 @@ func (c *strCol) arrayData(mem memory.Allocator) arrow.ArrayData {
 	if len(c.offsets) == 0 {
 		c.offsets = append(c.offsets, 0)
 	}
-	bufs := []*memory.Buffer{c.valid.bitmap(mem), newBuffer(mem, arrow.Int32Traits.CastToBytes(c.offsets)), newBuffer(mem, c.data)}
+	if c.data == nil {
+		c.data = memory.NewResizableBuffer(mem)
+	}
+	c.data.ResizeNoShrink(c.n)
+	c.last = c.n
+	bufs := []*memory.Buffer{c.valid.bitmap(mem), newBuffer(mem, arrow.Int32Traits.CastToBytes(c.offsets)), c.data}
+	c.data = nil // the batch's now
 	defer releaseBuffers(bufs)
 	return array.NewData(arrow.BinaryTypes.String, c.valid.n, bufs, nil, c.valid.nulls, 0)
 }
@@ -201,7 +239,11 @@ func (c *strCol) arrayData(mem memory.Allocator) arrow.ArrayData {
 // NewBuilder returns a Builder whose batches allocate from mem. Release it
 // when done.
 func NewBuilder(mem memory.Allocator) *Builder {
-	return &Builder{mem, builderPool.Get().(*builderCols)}
+	c := builderPool.Get().(*builderCols)
+	for _, s := range c.strCols() {
+		s.mem = mem
+	}
+	return &Builder{mem, c}
 }
 
 // RawRow is a [Row] whose strings are bytes, for readers that decode into
@@ -328,6 +370,9 @@ func (b *Builder) Release() {
 		return
 	}
 	b.reset()
+	for _, s := range b.strCols() {
+		s.mem = nil // not to keep the allocator alive in the pool
+	}
 	builderPool.Put(b.builderCols)
 	b.builderCols = nil
 }
