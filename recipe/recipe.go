@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -185,16 +186,28 @@ func parseStages(n ast.Node) ([]Stage, error) {
 	return out, nil
 }
 
-// Steps builds the recipe's stages.
+// Steps builds the recipe's stages, concurrently: loading models and
+// thesauri is most of the time a run takes before its first row, and they
+// load one per core. On errors, the error of the first stage in recipe
+// order that failed is returned.
 func (r *Recipe) Steps(env Env) ([]sift.Step, error) {
-	var steps []sift.Step
+	steps := make([]sift.Step, len(r.Stages))
+	errs := make([]error, len(r.Stages))
+	var wg sync.WaitGroup
 	for i, s := range r.Stages {
+		env := env
 		env.First = i == 0
-		st, err := s.Def.Build(s.Node, env)
+		wg.Go(func() {
+			var st sift.Stage
+			st, errs[i] = s.Def.Build(s.Node, env)
+			steps[i] = sift.Step{Name: s.Name, Stage: st, Workers: s.Workers}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		steps = append(steps, sift.Step{Name: s.Name, Stage: st, Workers: s.Workers})
 	}
 	return steps, nil
 }

@@ -71,7 +71,9 @@ var (
 // typed spec: a struct whose fields carry `yaml:"key"` and `doc:"text"`
 // tags. defaults holds the value of every key a recipe leaves out; build
 // turns a decoded spec into a stage and returns configuration errors naming
-// the offending field.
+// the offending field. The stages of one recipe are built concurrently
+// (loading a model and a thesaurus at once), so build must not rely on
+// another stage's build having run, and must guard any state it shares.
 //
 // Register panics if name is already taken or S is not a struct: both are
 // programming errors, found at init time.
