@@ -15,7 +15,10 @@ import (
 // ReadARPA reads a model in ARPA format, plain or gzip-compressed. Errors
 // about the content wrap [ErrFormat] and name the line. Text before
 // \data\ is ignored. A model without <unk> gets it with log10 probability
-// -100, as in KenLM.
+// -100, as in KenLM. Counts in the header that the input cannot hold (when
+// r tells its size, as files and in-memory readers do), or whose tables
+// would not fit in the machine's memory, are refused before anything is
+// sized from them.
 func ReadARPA(r io.Reader) (*Model, error) { return readARPA(r, false) }
 
 // readARPA reads an ARPA model; keep keeps the n-grams for WriteARPA.
