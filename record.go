@@ -112,6 +112,7 @@ type strCol struct {
 	data    *memory.Buffer // the values, from mem; nil until the first value of a batch
 	n       int            // bytes of data used
 	last    int            // bytes of the last batch, the first guess for the next
+	hint    int            // bytes ReserveLike asked for, allocated with the first value
 	valid   bitCol
 }
 
@@ -163,7 +164,7 @@ func (c *strCol) append(v []byte) {
 func (c *strCol) reserve(size int) {
 	if c.data == nil {
 		c.data = memory.NewResizableBuffer(c.mem)
-		c.data.Reserve(max(c.n+size, c.last, 4096))
+		c.data.Reserve(max(c.n+size, c.hint, c.last, 4096))
 		return
 	}
 	if c.n+size > c.data.Cap() {
@@ -185,14 +186,20 @@ func (c *strCol) reset() {
 		c.data.Release()
 		c.data = nil
 	}
-	c.offsets, c.n = c.offsets[:0], 0
+	c.offsets, c.n, c.hint = c.offsets[:0], 0, 0
 	c.valid.reset()
 }
 
-// grow makes room for n more values of size bytes in all.
+// grow makes room for n more values of size bytes in all. The bytes are
+// allocated with the first value that is not null: a column left all null
+// allocates none.
 func (c *strCol) grow(n, size int) {
 	c.offsets = slices.Grow(c.offsets, n+1)
-	c.reserve(size)
+	if c.data == nil {
+		c.hint = max(c.hint, c.n+size)
+	} else {
+		c.reserve(size)
+	}
 	c.valid.bits = slices.Grow(c.valid.bits, n/8+1)
 }
 
@@ -229,7 +236,7 @@ func (c *strCol) arrayData(mem memory.Allocator) arrow.ArrayData {
 		c.data = memory.NewResizableBuffer(mem)
 	}
 	c.data.ResizeNoShrink(c.n)
-	c.last = c.n
+	c.last, c.hint = c.n, 0
 	bufs := []*memory.Buffer{c.valid.bitmap(mem), newBuffer(mem, arrow.Int32Traits.CastToBytes(c.offsets)), c.data}
 	c.data = nil // the batch's now
 	defer releaseBuffers(bufs)

@@ -142,29 +142,47 @@ func joinFormats(fs []Format) string {
 func (n *Normalizer) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
 	c := sift.ColsOf(b.Rec)
 	rows := int(b.Rec.NumRows())
-	bld := sift.NewBuilder(b.Mem)
-	defer bld.Release()
-	bld.ReserveLike(b.Rec)
+	norm := make([]sift.Row, rows)
+	// The text column, most of a batch's bytes, is passed on as it is
+	// when no kept row's text changed, as is usual: rows whose text is
+	// their input's, and conversions into messages that leave text null.
+	sameText := true
 	for i := range rows {
 		r, f, changed, err := n.row(c, i)
 		if err != nil {
 			b.Reject(i, err.reason, err.detail)
-			bld.Append(sift.Row{ID: c.ID.Value(i)}) // a placeholder, dropped by Keep
+			norm[i] = sift.Row{ID: c.ID.Value(i)} // a placeholder, dropped by Keep
 			continue
 		}
 		b.Count("format."+string(f), 1)
 		if changed {
 			b.Count("text_changed", 1)
 		}
+		norm[i] = r
+		sameText = sameText && (r.Text == nil) == !c.Text.IsValid(i) && (r.Text == nil || *r.Text == c.Text.Value(i))
+	}
+	bld := sift.NewBuilder(b.Mem)
+	defer bld.Release()
+	bld.ReserveLike(b.Rec)
+	for _, r := range norm {
+		if sameText {
+			r.Text = nil // the input's column stands in for it
+		}
 		bld.Append(r)
 	}
 	core := bld.NewBatch()
 	defer core.Release()
 	cols := append(append([]arrow.Array(nil), core.Columns()...), b.Rec.Columns()[len(core.Columns()):]...)
+	if sameText {
+		cols[textColumn] = c.Text
+	}
 	out := array.NewRecordBatch(b.Rec.Schema(), cols, int64(rows))
 	defer out.Release()
 	return b.Keep(ctx, out)
 }
+
+// textColumn is the index of the text column in a batch.
+var textColumn = sift.Schema.FieldIndices(sift.ColText)[0]
 
 // fields returns the members of row's original object, except id and
 // source, in the order id, text, messages, source, meta members.

@@ -299,3 +299,47 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestNormalizePassesTextThrough checks that the text column goes on as
+// the input's own array when no row's text changes (the rows are those of
+// the input, so nothing is copied), and is rebuilt when one does.
+func TestNormalizePassesTextThrough(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []Option
+		lines []string
+		same  bool
+		want  string
+	}{
+		{"unchanged", nil, []string{`{"id":"a","text":"x "}`, `{"id":"b","prompt":"p","completion":"q"}`}, true,
+			`{"id":"a","text":"x "}|{"id":"b","messages":[{"role":"user","content":"p"},{"role":"assistant","content":"q"}]}`},
+		{"trimmed", []Option{WithText(TextOptions{Trim: true})}, []string{`{"id":"a","text":"x "}`, `{"id":"b","text":"y"}`}, false,
+			`{"id":"a","text":"x"}|{"id":"b","text":"y"}`},
+		{"text from meta", nil, []string{`{"id":"a","text":"x"}`, `{"id":"b","content":"y"}`}, false,
+			`{"id":"a","text":"x"}|{"id":"b","text":"y"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			rec := batchOf(t, mem, tc.lines...)
+			defer rec.Release()
+			n, err := NewNormalizer(tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := sift.NewBatch(mem, "normalize", rec)
+			out, err := n.Process(context.Background(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Release()
+			if same := out.Column(textColumn).Data() == rec.Column(textColumn).Data(); same != tc.same {
+				t.Errorf("text column passed through: %v, want %v", same, tc.same)
+			}
+			rows, _ := process(t, mem, n, rec)
+			if got := strings.Join(rows, "|"); got != tc.want {
+				t.Errorf("rows %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
