@@ -47,10 +47,10 @@ var wordnetFiles = [...]struct {
 // the other lower-case members of the synsets of its most frequent senses:
 // the first, and the second and third if tagged at least a sixth as often
 // as the first (without cntlist.rev: the first three tagged ones).
-// With cntlist.rev, a shared sense must also be the headword's main use
-// (at least 1/headShare of its tagged uses, all parts of speech together)
-// and a common use of the synonym (at least 1/memberShare of its), and a
-// headword of more than maxSenses senses gives none: the
+// With cntlist.rev, a shared sense must also be a common use of both words
+// (at least 1/memberShare of each one's tagged uses, all parts of speech
+// together), a headword of more than maxSenses senses gives none, and a
+// word of more than maxSynSenses senses is no synonym: the
 // thesaurus keeps the pairs that read alike in most contexts (issue 15,
 // docs/augment.md). Multi-word lemmas are kept with spaces; the stage skips them unless
 // phrases are allowed. Proper-noun senses and members with digits are left
@@ -134,14 +134,14 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 				if !ok {
 					return fmt.Errorf("%w: index.%s line %d: synset %s not in data.%s", ErrFormat, f.name, n, off, f.name)
 				}
-				if senseCount(head, &senses) > maxSenses || !commonSense(head, f.pos, off, &senses, freq, headShare) {
+				if senseCount(head, &senses) > maxSenses || !commonSense(head, f.pos, off, &senses, freq) {
 					continue // the head is rarely used in this sense
 				}
 				if !slices.Contains(members, head) {
 					continue // the word is capitalised here: a proper-noun sense
 				}
 				for _, m := range members {
-					if !hasUpper(m) && m != head && !slices.Contains(syns, m) && commonSense(m, f.pos, off, &senses, freq, memberShare) {
+					if !hasUpper(m) && m != head && !slices.Contains(syns, m) && senseCount(m, &senses) <= maxSynSenses && commonSense(m, f.pos, off, &senses, freq) {
 						syns = append(syns, m)
 					}
 				}
@@ -231,17 +231,14 @@ func (t *Thesaurus) baseFreq(w string, freq map[string][]int) int {
 // sense, or 1/3 as often as its first).
 const memberShare = 5
 
-// headShare: the headword's side of a shared sense is stricter. The sense
-// must be at least 1/headShare of the headword's tagged uses (all parts of
-// speech), so a word used in several senses, none of them dominant, gives
-// no synonyms in them: "describe" is tagged 52 of 131 times in the sense
-// of "report", "particular" 24 of 73 in that of "special", "total" 31 of
-// 93 in that of "full" ("describing each module" → "reporting"). Replaying the judged samples of
-// seeds 9-11 with the context floor (fitFloor), 2 instead of 5 raised the
-// fine share of the substitutions kept from 81 % to 86 %, and on seeds 6-8,
-// not used to choose it, from 80 % to 83 % (docs/augment.md). Requiring
-// the shared sense to be each word's most tagged one did not help.
-const headShare = 2
+// maxSynSenses: a word with more senses than this in all parts of speech
+// is nobody's synonym. Such words ("get" 36 senses as a verb, "hold",
+// "run", "take", "clear", "open") read as another sense or a construction
+// of their own in most slots: "Watching TV becomes a full-time job" →
+// "gets", "maintaining the directory structure" → "holding". Of the judged
+// substitutions (seeds 6-12) to a synonym of more than 25 senses, 9 of 23
+// were fine.
+const maxSynSenses = 25
 
 // maxSenses: a word with more senses than this in all parts of speech
 // gives no synonyms. Such words ("get" 37, "make" 51, "set", "hold",
@@ -263,10 +260,10 @@ func senseCount(m string, senses *[Adv + 1]map[string][]string) int {
 }
 
 // commonSense reports whether synset off of part of speech pos is a common
-// use of the lemma m: tagged at least 1/share of m's tagged uses in all
-// parts of speech (cntlist.rev). A lemma without tagged uses qualifies only
-// if it has no other sense at all.
-func commonSense(m string, pos POS, off string, senses *[Adv + 1]map[string][]string, freq map[string][]int, share int) bool {
+// use of the lemma m: tagged at least 1/memberShare of m's tagged uses in
+// all parts of speech (cntlist.rev). A lemma without tagged uses qualifies
+// only if it has no other sense at all.
+func commonSense(m string, pos POS, off string, senses *[Adv + 1]map[string][]string, freq map[string][]int) bool {
 	j := slices.Index(senses[pos][m], off)
 	if j < 0 {
 		return true // not indexed: no evidence against
@@ -285,7 +282,7 @@ func commonSense(m string, pos POS, off string, senses *[Adv + 1]map[string][]st
 	if total == 0 {
 		return senseCount(m, senses) == 1
 	}
-	return own*share >= total
+	return own*memberShare >= total
 }
 
 // keepSense reports whether the sense at index i (0-based, in WordNet's
