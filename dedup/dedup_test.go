@@ -38,13 +38,16 @@ func TestSimhashBytesMatchesMfonda(t *testing.T) {
 
 func TestAddAllMatchesAdd(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	for _, n := range []int{0, 1, 15, 16, 17, 239, 240, 241, 255, 256, 1000} {
+	for _, n := range []int{0, 1, 2, 15, 16, 17, 100, 239, 240, 241, 254, 255, 256, 1000} {
 		for lanes := 1; lanes <= maxLanes; lanes++ {
 			hs := make([]uint64, n)
 			for i := range hs {
 				hs[i] = rng.Uint64()
-				if i%5 == 0 || n == 240 {
+				switch {
+				case i%5 == 0 || n == 240:
 					hs[i] = ^uint64(0) // all bits set: the largest counts
+				case i%7 == 0 || n == 254:
+					hs[i] = 0 // none: the largest margins below
 				}
 			}
 			var one, all Accumulator
@@ -56,11 +59,36 @@ func TestAddAllMatchesAdd(t *testing.T) {
 			all.AddAll(hs[:n/2])
 			all.AddAll(hs[n/2:])
 			var m1, m2 [maxLanes * 64]uint8
-			if s1, s2 := one.Sig(m1[:]), all.Sig(m2[:]); s1 != s2 || m1 != m2 || one.Len() != all.Len() {
-				t.Fatalf("%d hashes, %d lanes: AddAll %x, Add %x", n, lanes, s2, s1)
+			s0, m0 := refSig(hs, lanes)
+			if s1, s2 := one.Sig(m1[:]), all.Sig(m2[:]); s1 != s0 || s2 != s0 || m1 != m0 || m2 != m0 || one.Len() != n || all.Len() != n {
+				t.Fatalf("%d hashes, %d lanes: AddAll %x, Add %x, want %x", n, lanes, s2, s1, s0)
+			}
+			if s := all.Sig(nil); s != s0 {
+				t.Fatalf("%d hashes, %d lanes: Sig(nil) %x, want %x", n, lanes, s, s0)
 			}
 		}
 	}
+}
+
+// refSig is the signature and margins of Accumulator.Sig for the feature
+// hashes hs, counted bit by bit.
+func refSig(hs []uint64, lanes int) (s Sig, margin [maxLanes * 64]uint8) {
+	for l := 0; l < lanes; l++ {
+		for i := 0; i < 64; i++ {
+			d := 0
+			for _, h := range hs {
+				for range l {
+					h = mix64(h + 0x9E3779B97F4A7C15)
+				}
+				d += int(h>>i&1)*2 - 1
+			}
+			if d >= 0 {
+				s[l] |= 1 << i
+			}
+			margin[64*l+i] = uint8(min(max(d, -d), 255))
+		}
+	}
+	return s, margin
 }
 
 func TestHashSet(t *testing.T) {

@@ -173,6 +173,7 @@ type naturalScore struct {
 	bytes           int64         // Index.Bytes at the end
 	cpu             time.Duration // CPU time of the queries and inserts (with the scoring's own work)
 	kept            int
+	cands           int64  // candidate pairs estimated (Index.Candidates)
 	falseBelow      [5]int // drops with keeper J in [0.40,0.42), …, [0.48,0.50)
 }
 
@@ -246,7 +247,7 @@ func evaluateNatural(t testing.TB, rows []naturalRow, fps []Fingerprint, cfg Ind
 		docOf[i] = len(docRow)
 		sc.kept++
 	}
-	sc.cpu, sc.bytes = processCPU()-cpu, x.Bytes()
+	sc.cpu, sc.bytes, sc.cands = processCPU()-cpu, x.Bytes(), x.Candidates()
 	return sc
 }
 
@@ -266,8 +267,8 @@ func (s naturalScore) String() string {
 	for i := 0; i < nb; i++ {
 		fmt.Fprintf(&b, " [%.1f,%.1f) %d/%d=%.3f", jBands[i], jBands[i+1], s.found[i], s.pos[i], float64(s.found[i])/float64(s.pos[i]))
 	}
-	fmt.Fprintf(&b, " precision %.5f (%d/%d wrong, J %.3f) misses: candidate %d verify %d orphan %d; kept %d; via chain %d (keeper J < 0.5: %d); %.0f B per kept row, %.0f rows per CPU-s", 1-float64(s.wrong)/float64(s.drops), s.wrong, s.drops, s.wrongJ, s.candMiss, s.vMiss, s.orphans, s.kept, s.via, s.keeperBelow,
-		float64(s.bytes)/float64(s.kept), float64(s.drops+s.kept)/s.cpu.Seconds())
+	fmt.Fprintf(&b, " precision %.5f (%d/%d wrong, J %.3f) misses: candidate %d verify %d orphan %d; kept %d; via chain %d (keeper J < 0.5: %d); %.0f B per kept row, %.1f candidates per row, %.0f rows per CPU-s", 1-float64(s.wrong)/float64(s.drops), s.wrong, s.drops, s.wrongJ, s.candMiss, s.vMiss, s.orphans, s.kept, s.via, s.keeperBelow,
+		float64(s.bytes)/float64(s.kept), float64(s.cands)/float64(s.drops+s.kept), float64(s.drops+s.kept)/s.cpu.Seconds())
 	return b.String()
 }
 

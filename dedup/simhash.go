@@ -313,6 +313,9 @@ func (a *Accumulator) AddAll(hs []uint64) {
 	var cur [addChunk]uint64 // the hashes of the lane before
 	for len(hs) > 0 {
 		n := min(len(hs), addChunk)
+		if a.pend+n > 255 {
+			a.flush()
+		}
 		src := hs[:n]
 		hs = hs[n:]
 		for l := 0; l < a.lanes; l++ {
@@ -325,6 +328,7 @@ func (a *Accumulator) AddAll(hs []uint64) {
 			a.countBits(l, src)
 		}
 		a.n += n
+		a.pend += n
 	}
 }
 
@@ -332,7 +336,8 @@ func (a *Accumulator) AddAll(hs []uint64) {
 // bit's count, 16·(≤ 15) + (≤ 15), fits a byte counter.
 const addChunk = 240
 
-// countBits adds the bits of up to addChunk hashes to lane l's counters. A
+// countBits adds the bits of up to addChunk hashes to lane l's byte
+// counters, which must have room for them (a.pend + len(hs) ≤ 255). A
 // carry-save adder tree (Harley–Seal) sums each group of 16 hashes into
 // bit planes of weight 1, 2, 4, 8 and a carry-out of weight 16 with a few
 // word operations per hash; only the carry-outs and, at the end, the
@@ -369,13 +374,12 @@ func (a *Accumulator) countBits(l int, hs []uint64) {
 			c16[k] += laneTab[byte(sixteens>>(8*k))]
 		}
 	}
-	var c [8]uint64
+	c := &a.bytes[l]
 	for k := range c {
 		sh := 8 * k
-		c[k] = c16[k]<<4 + laneTab[byte(eights>>sh)]<<3 + laneTab[byte(fours>>sh)]<<2 +
+		c[k] += c16[k]<<4 + laneTab[byte(eights>>sh)]<<3 + laneTab[byte(fours>>sh)]<<2 +
 			laneTab[byte(twos>>sh)]<<1 + laneTab[byte(ones>>sh)]
 	}
-	a.count(l, &c)
 }
 
 // csa is a carry-save adder of three bit vectors: the carries and sums of
@@ -411,6 +415,9 @@ func (a *Accumulator) Len() int { return a.n }
 // is not nil, margin[i] receives |2·ones − n| saturated at 255, how many
 // feature votes bit i is away from flipping.
 func (a *Accumulator) Sig(margin []uint8) Sig {
+	if a.pend == a.n { // every count is in the byte counters (n ≤ 255)
+		return a.sigBytes(margin)
+	}
 	a.flush()
 	var s Sig
 	n := int32(a.n)
@@ -428,6 +435,40 @@ func (a *Accumulator) Sig(margin []uint8) Sig {
 				neg := d >> 31 // -1 if d < 0, else 0
 				w |= uint64(neg+1) << i
 				mg[i] = uint8(min((d^neg)-neg, 255))
+			}
+		}
+		s[l] = w
+	}
+	return s
+}
+
+// sigBytes is Sig when all counts are still in the byte counters, so that
+// n ≤ 255 and no margin saturates: eight bits at a time, in 16-bit lanes
+// (the even bytes of a counter word, then the odd ones) holding 2·ones +
+// 256 − n, which is in [1, 511]: bit 8 of a lane is the signature bit,
+// and the margin is the low byte when it is set, 256 less the lane when
+// not.
+func (a *Accumulator) sigBytes(margin []uint8) Sig {
+	const (
+		m16   = 0x00ff00ff00ff00ff
+		one16 = 0x0001000100010001
+		// gather moves bit 8i of a word to bit 56+i.
+		gather = 0x0102040810204080
+	)
+	var s Sig
+	bias := uint64(256-a.n) * one16
+	for l := 0; l < a.lanes; l++ {
+		c := &a.bytes[l]
+		var w uint64
+		for k, x := range c {
+			de := (x&m16)<<1 + bias
+			do := (x>>8&m16)<<1 + bias
+			se, so := de>>8&one16, do>>8&one16
+			w |= (se | so<<8) * gather >> 56 << (8 * k)
+			if margin != nil {
+				me := de&m16&(se*0xff) | (^de&m16+one16)&((se^one16)*0xff)
+				mo := do&m16&(so*0xff) | (^do&m16+one16)&((so^one16)*0xff)
+				binary.LittleEndian.PutUint64(margin[64*l+8*k:], me|mo<<8)
 			}
 		}
 		s[l] = w
