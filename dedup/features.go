@@ -208,9 +208,7 @@ func (x *Shingler) tokens(t string, words []seg.Segment, out sink) {
 					out.acc.Add(shingleHash(x.hs[i-w : i]))
 				}
 			case out.acc != nil:
-				for i := start + w; i <= r.end; i++ {
-					out.acc.AddSet(shingleHash(x.hs[i-w : i]))
-				}
+				out.acc.addWindows(x.hs[start:r.end], w)
 			default:
 				for i := start + w; i <= r.end; i++ {
 					x.emit(t, out, kind, i-w, i)

@@ -284,6 +284,32 @@ func (a *Accumulator) AddSet(h uint64) {
 	a.set = append(a.set, h)
 }
 
+// addWindows adds to the sketch, as AddSet does, the shingle hash of every
+// window of w of the token hashes hs (1 ≤ w ≤ len(hs)). Windows of three
+// (the default) are hashed from three loads, not a loop over a slice.
+func (a *Accumulator) addWindows(hs []uint64, w int) {
+	n := len(hs) - w + 1
+	from := len(a.set)
+	a.set = slices.Grow(a.set, n)[:from+n]
+	set := a.set[from:]
+	if w == 3 {
+		hs = hs[:len(set)+2]
+		for i := range set {
+			h := mix64((hs[i]*0x9E3779B97F4A7C15+hs[i+1])*0x9E3779B97F4A7C15 + hs[i+2]) // shingleHash
+			set[i] = h
+			m := &a.mins[h>>(64-7)]
+			*m = min(*m, h)
+		}
+		return
+	}
+	for i := range set {
+		h := shingleHash(hs[i : i+w])
+		set[i] = h
+		m := &a.mins[h>>(64-7)]
+		*m = min(*m, h)
+	}
+}
+
 // Add counts one feature hash in the SimHash.
 func (a *Accumulator) Add(h uint64) {
 	for l := 0; l < a.lanes; l++ {
