@@ -169,9 +169,17 @@ func Words(s string) iter.Seq[string] {
 
 // IsIdeo reports whether r is written without spaces between words: Han,
 // Hiragana or Katakana (including the prolonged sound mark).
+// The two blocks of ideographs nearly all Chinese text is written in are
+// answered by a comparison (every code point of them is Han), and letters
+// before the first Han are not looked up in any table.
 func IsIdeo(r rune) bool {
-	return r >= 0x2E80 && // the first Han (CJK radicals); Hiragana and Katakana come later
-		unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
+	switch {
+	case r < 0x2E80: // the first Han (CJK radicals); Hiragana and Katakana come later
+		return false
+	case 0x4E00 <= r && r <= 0x9FFF, 0x3400 <= r && r <= 0x4DBF: // CJK Unified Ideographs, Extension A
+		return true
+	}
+	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
 		unicode.Is(unicode.Katakana, r) || r == 'ー'
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -17,6 +18,17 @@ func segs(s string) []string {
 		out = append(out, s[sg.Start:sg.End])
 	}
 	return out
+}
+
+// TestIsIdeoAllRunes checks IsIdeo's shortcuts against the script tables
+// on every code point.
+func TestIsIdeoAllRunes(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		want := unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || r == 'ー'
+		if IsIdeo(r) != want {
+			t.Fatalf("IsIdeo(%U) = %v, want %v", r, !want, want)
+		}
+	}
 }
 
 func TestCount(t *testing.T) {
