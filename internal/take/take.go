@@ -110,47 +110,19 @@ func data(ctx context.Context, mem memory.Allocator, d arrow.ArrayData, rs []run
 	}
 	switch dt := d.DataType().(type) {
 	case *arrow.StringType, *arrow.BinaryType:
-		src := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[off : off+d.Len()+1]
-		var values []byte
-		if b := d.Buffers()[2]; b != nil {
-			values = b.Bytes()
-		}
-		size := 0
-		for _, r := range rs {
-			size += int(src[r.end] - src[r.start])
-		}
-		bufs[1] = alloc(mem, arrow.Int32Traits.BytesRequired(n+1))
+		var vrs []run
+		var size int
+		bufs[1], vrs, size = rebase(mem, offsets(d), rs, n)
 		bufs[2] = alloc(mem, size)
-		offs, out := arrow.Int32Traits.CastFromBytes(bufs[1].Bytes()), bufs[2].Bytes()
-		k, at := 0, int32(0)
-		for _, r := range rs {
-			base := src[r.start]
-			for i := r.start; i < r.end; i++ {
-				offs[k] = at + src[i] - base
-				k++
-			}
-			at += int32(copy(out[at:], values[base:src[r.end]]))
+		out, at := bufs[2].Bytes(), 0
+		for _, r := range vrs {
+			at += copy(out[at:], d.Buffers()[2].Bytes()[r.start:r.end])
 		}
-		offs[k] = at
 	case *arrow.ListType:
-		src := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[off : off+d.Len()+1]
-		bufs[1] = alloc(mem, arrow.Int32Traits.BytesRequired(n+1))
-		offs := arrow.Int32Traits.CastFromBytes(bufs[1].Bytes())
-		crs := make([]run, 0, len(rs))
-		k, at := 0, int32(0)
-		for _, r := range rs {
-			base := src[r.start]
-			for i := r.start; i < r.end; i++ {
-				offs[k] = at + src[i] - base
-				k++
-			}
-			if src[r.end] > base {
-				crs = append(crs, run{int(base), int(src[r.end])})
-			}
-			at += src[r.end] - base
-		}
-		offs[k] = at
-		c, err := data(ctx, mem, d.Children()[0], crs, int(at))
+		var crs []run
+		var size int
+		bufs[1], crs, size = rebase(mem, offsets(d), rs, n)
+		c, err := data(ctx, mem, d.Children()[0], crs, size)
 		if err != nil {
 			return nil, err
 		}
@@ -184,6 +156,35 @@ func data(ctx context.Context, mem memory.Allocator, d arrow.ArrayData, rs []run
 		}
 	}
 	return array.NewData(d.DataType(), n, bufs, children, nulls, 0), nil
+}
+
+// offsets returns the 32-bit offsets of d's values, from its first row's
+// to its last row's end.
+func offsets(d arrow.ArrayData) []int32 {
+	return arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset() : d.Offset()+d.Len()+1]
+}
+
+// rebase returns new offsets for the rows in rs of an array with offsets
+// src, one run after another from 0, with the runs of values (or child
+// rows) those rows span and their number.
+func rebase(mem memory.Allocator, src []int32, rs []run, n int) (*memory.Buffer, []run, int) {
+	buf := alloc(mem, arrow.Int32Traits.BytesRequired(n+1))
+	offs := arrow.Int32Traits.CastFromBytes(buf.Bytes())
+	vrs := make([]run, 0, len(rs))
+	k, at := 0, int32(0)
+	for _, r := range rs {
+		base := src[r.start]
+		for i := r.start; i < r.end; i++ {
+			offs[k] = at + src[i] - base
+			k++
+		}
+		if src[r.end] > base {
+			vrs = append(vrs, run{int(base), int(src[r.end])})
+		}
+		at += src[r.end] - base
+	}
+	offs[k] = at
+	return buf, vrs, int(at)
 }
 
 // supported reports whether data copies arrays of type t itself.
