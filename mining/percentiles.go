@@ -1,6 +1,7 @@
 package mining
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,9 +31,13 @@ func (p *Perplexity) Percentiles() []float64 {
 
 // Perplexities returns the perplexity of every row of rec (borrowed) as
 // the stage scores it, NaN for rows without tokens, which take no part in
-// percentiles.
+// percentiles. It panics if the stage's model failed to load: call
+// [Perplexity.Ready] first.
 func (p *Perplexity) Perplexities(rec arrow.RecordBatch) []float64 {
-	res := p.scoreBatch(rec)
+	res, err := p.scoreBatch(rec)
+	if err != nil {
+		panic(fmt.Sprintf("mining: Perplexities on a stage whose %v", err))
+	}
 	out := make([]float64, len(res))
 	for i, r := range res {
 		out[i] = math.NaN()
@@ -49,7 +54,7 @@ func (p *Perplexity) Perplexities(rec arrow.RecordBatch) []float64 {
 // "tdigest"). The result shares p's model, holds no rows back and is safe
 // to use beside p.
 func (p *Perplexity) WithPercentiles(pct func(q float64) float64, method string, rows int) sift.Stage {
-	q := &Perplexity{m: p.m, cfg: p.cfg}
+	q := &Perplexity{model: p.model, cfg: p.cfg}
 	q.th = q.thresholdsFrom(pct, method, rows)
 	return q
 }

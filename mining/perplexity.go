@@ -15,6 +15,7 @@ import (
 	"github.com/siftdata/sift/internal/sketch"
 	"github.com/siftdata/sift/internal/take"
 	"github.com/siftdata/sift/mining/lm"
+	"github.com/siftdata/sift/recipe"
 )
 
 // Select is how the perplexity stage chooses rows.
@@ -102,15 +103,16 @@ func WithCalibration(rows int) Option { return func(c *config) { c.calibration =
 // per line (cc_net's document perplexity). Rows without tokens get null
 // columns and are always kept.
 type Perplexity struct {
-	m   *lm.Model
-	cfg config
-	th  thresholds
+	model func() (*lm.Model, error) // waits for a model loading in the background
+	cfg   config
+	th    thresholds
 }
 
 var (
-	_ sift.Stage    = (*Perplexity)(nil)
-	_ sift.Reporter = (*Perplexity)(nil)
-	_ sift.Flusher  = (*calibrating)(nil)
+	_ sift.Stage     = (*Perplexity)(nil)
+	_ sift.Reporter  = (*Perplexity)(nil)
+	_ recipe.Readier = (*Perplexity)(nil)
+	_ sift.Flusher   = (*calibrating)(nil)
 )
 
 // thresholds are the perplexity values selection uses.
@@ -127,6 +129,11 @@ type thresholds struct {
 // to calibrate a t-digest: it is then Sequential and a Flusher. Config
 // errors name the option's recipe field.
 func New(m *lm.Model, opts ...Option) (sift.Stage, error) {
+	return newStage(func() (*lm.Model, error) { return m, nil }, opts...)
+}
+
+// newStage is New with the model from model, which may still be loading.
+func newStage(model func() (*lm.Model, error), opts ...Option) (sift.Stage, error) {
 	c := config{tok: lm.Whitespace, roles: sift.RoleAssistant, sel: Annotate, calibration: 10000}
 	for _, o := range opts {
 		o(&c)
@@ -145,7 +152,7 @@ func New(m *lm.Model, opts ...Option) (sift.Stage, error) {
 	case c.calibration <= 0:
 		return nil, fmt.Errorf("calibration: %d, want > 0", c.calibration)
 	}
-	p := &Perplexity{m: m, cfg: c}
+	p := &Perplexity{model: model, cfg: c}
 	if c.sel == Annotate && c.buckets == nil {
 		p.th = p.thresholdsFrom(nil, "none", 0)
 		return p, nil
@@ -208,14 +215,27 @@ func Score(m *lm.Model, tok lm.Tokenizer, text string, sc *lm.Scratch) lm.Result
 	return m.ScoreLines(tok, text, sc)
 }
 
-func (p *Perplexity) scoreBatch(rec arrow.RecordBatch) []lm.Result {
+func (p *Perplexity) scoreBatch(rec arrow.RecordBatch) ([]lm.Result, error) {
+	m, err := p.model()
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
 	v := sift.NewTextView(rec, p.cfg.roles)
 	res := make([]lm.Result, rec.NumRows())
 	var sc lm.Scratch
 	for i := range res {
-		v.Parts(i, func(_ int, s string) { res[i].Add(Score(p.m, p.cfg.tok, s, &sc)) })
+		v.Parts(i, func(_ int, s string) { res[i].Add(Score(m, p.cfg.tok, s, &sc)) })
 	}
-	return res
+	return res, nil
+}
+
+// Ready waits until the stage's model is loaded, and returns the error
+// loading it, if any. A stage built from a recipe loads its model in the
+// background, so that the run reads its first rows meanwhile; Process
+// waits for it by itself, and fails with the same error.
+func (p *Perplexity) Ready() error {
+	_, err := p.model()
+	return err
 }
 
 // Population scores every row of src (for a first pass over the input) and
@@ -249,7 +269,10 @@ func Population(ctx context.Context, m *lm.Model, tok lm.Tokenizer, roles sift.R
 // Process scores b.Rec (borrowed) and returns it with the columns added,
 // minus rejected rows; the result is owned by the caller.
 func (p *Perplexity) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
-	res := p.scoreBatch(b.Rec)
+	res, err := p.scoreBatch(b.Rec)
+	if err != nil {
+		return nil, err
+	}
 	out := p.annotate(b.Mem, b.Rec, res, p.th)
 	defer out.Release()
 	p.selectRows(b, b.Rec, res, p.th, func(row int, r sift.Reject) { b.RejectFrom(b.Rec, row, r) })
@@ -374,7 +397,10 @@ func (c *calibrating) Process(ctx context.Context, b *sift.Batch) (arrow.RecordB
 	if c.done {
 		return c.Perplexity.Process(ctx, b)
 	}
-	res := c.scoreBatch(b.Rec)
+	res, err := c.scoreBatch(b.Rec)
+	if err != nil {
+		return nil, err
+	}
 	b.Rec.Retain()
 	c.held = append(c.held, heldBatch{b.Rec, res})
 	for _, r := range res {

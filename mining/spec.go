@@ -3,6 +3,8 @@ package mining
 import (
 	"context"
 	"fmt"
+	"os"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/siftdata/sift"
@@ -60,13 +62,22 @@ func build(s Spec, env recipe.Env) (sift.Stage, error) {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
 	var m *lm.Model
+	var model func() (*lm.Model, error)
 	switch {
 	case (s.Model == "") == (s.Train == nil):
 		return nil, fmt.Errorf("model, train: give exactly one")
 	case s.Model != "":
-		if m, err = lm.Load(env.Path(s.Model)); err != nil {
+		// The model loads while the run starts reading; a file that cannot
+		// be opened is a configuration error now, a broken one fails the
+		// run at the stage's first batch (see Perplexity.Ready).
+		path := env.Path(s.Model)
+		f, err := os.Open(path)
+		if err != nil {
 			return nil, fmt.Errorf("model: %w", err)
 		}
+		f.Close()
+		model = sync.OnceValues(func() (*lm.Model, error) { return lm.Load(path) })
+		go model()
 	default:
 		paths := []string{env.Path(s.Train.Corpus)}
 		switch s.Train.Corpus {
@@ -106,6 +117,12 @@ func build(s Spec, env recipe.Env) (sift.Stage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("percentiles: %w", err)
 		}
+		if model != nil {
+			if m, err = model(); err != nil {
+				r.Close()
+				return nil, fmt.Errorf("model: %w", err)
+			}
+		}
 		pop, err := Population(ctx, m, tok, roles, r)
 		r.Close()
 		if err != nil {
@@ -113,5 +130,8 @@ func build(s Spec, env recipe.Env) (sift.Stage, error) {
 		}
 		opts = append(opts, WithPopulation(pop))
 	}
-	return New(m, opts...)
+	if model == nil {
+		return New(m, opts...)
+	}
+	return newStage(model, opts...)
 }

@@ -42,6 +42,15 @@ func (e Env) Path(p string) string {
 	return filepath.Join(e.Dir, p)
 }
 
+// Readier is implemented by stages whose build starts loading something
+// large (a model) in the background, so that a run reads its first rows
+// meanwhile. Ready waits for the load and returns its error. [Run] fails
+// with that error as soon as it is known, and at the latest before it
+// commits any output, even when no row reaches the stage.
+type Readier interface {
+	Ready() error
+}
+
 // Def describes a registered stage.
 type Def struct {
 	Name string

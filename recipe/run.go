@@ -303,9 +303,30 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 	if o.Observer != nil {
 		popts = append(popts, sift.WithObserver(o.Observer))
 	}
-	rep.Stats, err = sift.NewPipeline(src, out, popts...).Run(ctx)
+	rctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	for _, s := range steps {
+		if l, ok := s.Stage.(Readier); ok {
+			go func() {
+				if err := l.Ready(); err != nil {
+					fail(fmt.Errorf("stage %s: %w", s.Name, err))
+				}
+			}()
+		}
+	}
+	rep.Stats, err = sift.NewPipeline(src, out, popts...).Run(rctx)
 	if err != nil {
+		if ctx.Err() == nil && rctx.Err() != nil {
+			err = context.Cause(rctx) // a stage's background load failed
+		}
 		return err
+	}
+	for _, s := range steps {
+		if l, ok := s.Stage.(Readier); ok {
+			if err = l.Ready(); err != nil {
+				return fmt.Errorf("stage %s: %w", s.Name, err)
+			}
+		}
 	}
 	if err = context.Cause(ctx); err != nil {
 		return err // cancelled as the input ended: commit nothing

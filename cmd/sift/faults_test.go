@@ -850,6 +850,33 @@ func TestValidateRefusesCollisions(t *testing.T) {
 	}
 }
 
+// TestBrokenModel checks that a perplexity model that cannot be read
+// fails validate and run by its name and line, though it loads in the
+// background while the run reads, and that the run leaves no output.
+func TestBrokenModel(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "in.jsonl"), faultInput("in", 20, 0, 0), 0o644)
+	os.WriteFile(filepath.Join(dir, "broken.arpa"), []byte("\\data\\\nngram 1=3\n\n\\1-grams:\n-1\t<s>\n-1\tx\n"), 0o644)
+	p := filepath.Join(dir, "r.yaml")
+	os.WriteFile(p, []byte("input: in.jsonl\noutput: out.jsonl\nstages:\n  - length_filter: {}\n  - perplexity: {model: broken.arpa}\n"), 0o644)
+	for _, cmd := range []string{"validate", "run"} {
+		var out bytes.Buffer
+		err := cli(t.Context(), []string{cmd, p}, nil, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "broken.arpa: line 6") || !strings.Contains(err.Error(), "perplexity") {
+			t.Errorf("%s: %v", cmd, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.jsonl")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("output after a failed run: %v", err)
+	}
+	// A model that is not there is a configuration error, found at once.
+	os.Remove(filepath.Join(dir, "broken.arpa"))
+	var out bytes.Buffer
+	if err := cli(t.Context(), []string{"validate", p}, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "model: open") {
+		t.Errorf("validate without the model: %v", err)
+	}
+}
+
 func TestLMTrainRefusesItsCorpusAsOutput(t *testing.T) {
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "corpus.txt")

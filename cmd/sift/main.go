@@ -335,6 +335,14 @@ func validateCmd(args []string, stdout io.Writer) error {
 			c.Abort()
 		}
 	}
+	for _, s := range steps {
+		// Models load in the background; wait for them, to report a broken one.
+		if l, ok := s.Stage.(recipe.Readier); ok {
+			if err := l.Ready(); err != nil {
+				return fmt.Errorf("stage %s: %w", s.Name, err)
+			}
+		}
+	}
 	fmt.Fprintf(stdout, "%s: ok (%d stages)\n", args[0], len(steps))
 	return nil
 }
