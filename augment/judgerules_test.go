@@ -83,7 +83,8 @@ func TestJudgedRules(t *testing.T) {
 
 // TestJudgedSlots estimates the current rules on the slots of the judged
 // samples (SIFT_JUDGE_SLOTS=1; SIFT_JUDGE_FILES and SIFT_JUDGE_FLOOR choose
-// the samples and the fit floor). Each labelled slot the stage would still
+// the samples and the fit floor, SIFT_JUDGE_SENSES=0 switches the sense
+// check off). Each labelled slot the stage would still
 // replace counts once, split equally among the synonyms it could draw
 // there, each labelled as its pair (word → synonym) was labelled in any
 // sample, or unknown. Unlike TestJudgedRules it sees the replacements a rule
@@ -106,7 +107,13 @@ func TestJudgedSlots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st := newStage(t, WithRatio(0.1), WithFitFloor(floor))
+	st := newStage(t, WithRatio(0.1), WithFitFloor(floor), WithSenseCheck(os.Getenv("SIFT_JUDGE_SENSES") != "0"))
+	// With SIFT_JUDGE_DIFF set, the synonyms the sense check takes from
+	// each slot are logged with their labels.
+	var off *Synonyms
+	if os.Getenv("SIFT_JUDGE_DIFF") != "" {
+		off = newStage(t, WithRatio(0.1), WithFitFloor(floor), WithSenseCheck(false))
+	}
 	use := map[string]bool{}
 	for _, n := range strings.Fields(os.Getenv("SIFT_JUDGE_FILES")) {
 		use[n] = true
@@ -147,6 +154,19 @@ func TestJudgedSlots(t *testing.T) {
 	kept := 0
 	for _, s := range slots {
 		syns := drawableSynonyms(st, s.text, s.pos)
+		if off != nil {
+			for _, syn := range drawableSynonyms(off, s.text, s.pos) {
+				if !slices.Contains(syns, syn) {
+					label := "unknown"
+					if strings.EqualFold(syn, s.repl) {
+						label = s.label
+					} else if m := labels[strings.ToLower(s.word+" "+syn)]; m != nil {
+						label = majority(m)
+					}
+					t.Logf("sense check drops %q -> %q (%s): %.60q", s.word, syn, label, s.text[max(0, s.pos-60):min(len(s.text), s.pos+60)])
+				}
+			}
+		}
 		if len(syns) > 0 {
 			kept++
 		}

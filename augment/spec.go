@@ -109,13 +109,14 @@ type SynonymsSpec struct {
 	MinFit       float64  `yaml:"min_fit" doc:"how much worse (log10 probability of the neighbouring words) a synonym may fit than the word it replaces; a slot without one is skipped (skip_low_fit); negative: no check"`
 	FitGain      float64  `yaml:"fit_gain" doc:"how much better (log10 probability of the neighbouring words) a synonym must fit than the word it replaces, less min_fit"`
 	FitFloor     float64  `yaml:"fit_floor" doc:"least log10 probability of the neighbouring words with which a synonym must fit, whatever the word scores; -100: no floor"`
+	SenseCheck   bool     `yaml:"sense_check" doc:"refuse a synonym when the words around the slot match the WordNet gloss of a sense of the word it does not share (simplified Lesk)"`
 }
 
 func init() {
 	recipe.Register("augment_synonyms",
 		"Adds EDA-style augmented copies of rows (synonym replacement; optional insertion, swap, deletion), leaving code, URLs, numbers, placeholders and names intact.",
 		SynonymsSpec{Ratio: 0.1, Copies: 1, KeepOriginal: true, Ops: []string{string(Replace)},
-			Roles: []string{"user", "system"}, Thesaurus: []string{EnglishName}, MinFit: 0, FitGain: defaultFitGain, FitFloor: defaultFitFloor},
+			Roles: []string{"user", "system"}, Thesaurus: []string{EnglishName}, MinFit: 0, FitGain: defaultFitGain, FitFloor: defaultFitFloor, SenseCheck: true},
 		func(s SynonymsSpec, env recipe.Env) (sift.Stage, error) {
 			roles, err := sift.ParseRoles(s.Roles, sift.RoleUser|sift.RoleSystem)
 			if err != nil {
@@ -147,6 +148,6 @@ func init() {
 			return NewSynonyms(WithThesaurus(th), WithRatio(s.Ratio), WithCopies(s.Copies),
 				WithKeepOriginal(s.KeepOriginal), WithOps(ops...), WithSeed(s.Seed),
 				WithRoles(roles), WithPhrases(s.Phrases), WithNouns(s.Nouns), WithMinFit(s.MinFit), WithFitGain(s.FitGain),
-				WithFitFloor(s.FitFloor))
+				WithFitFloor(s.FitFloor), WithSenseCheck(s.SenseCheck))
 		})
 }

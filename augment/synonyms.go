@@ -74,6 +74,8 @@ type Synonyms struct {
 	gain    float64
 	floor   float64
 	nouns   bool
+	lesk    bool
+	senses  *Senses
 	fit     *fitModel
 	// idle keeps workers between batches, with their memos: one per
 	// concurrent Process call at most. Unlike a sync.Pool it survives
@@ -156,9 +158,17 @@ func WithFitGain(g float64) Option { return func(s *Synonyms) { s.gain = g } }
 // the whole check.
 func WithFitFloor(f float64) Option { return func(s *Synonyms) { s.floor = f } }
 
+// WithSenseCheck sets whether a synonym must agree with the sense the
+// words around the slot point to (default true): a synonym is not drawn if
+// a sense of the word it does not share overlaps the ten words either side
+// of the slot, by the stems of its WordNet gloss, example sentences and
+// members, more than the senses it shares (simplified Lesk). It applies to
+// English words WordNet knows; docs/augment.md gives the measurements.
+func WithSenseCheck(b bool) Option { return func(s *Synonyms) { s.lesk = b } }
+
 // NewSynonyms returns the stage, or an error naming a bad option.
 func NewSynonyms(opts ...Option) (*Synonyms, error) {
-	s := &Synonyms{ratio: 0.1, copies: 1, keep: true, ops: []Op{Replace}, roles: sift.RoleUser | sift.RoleSystem, minFit: 0, gain: defaultFitGain, floor: defaultFitFloor}
+	s := &Synonyms{ratio: 0.1, copies: 1, keep: true, ops: []Op{Replace}, roles: sift.RoleUser | sift.RoleSystem, minFit: 0, gain: defaultFitGain, floor: defaultFitFloor, lesk: true}
 	for _, o := range opts {
 		o(s)
 	}
@@ -184,6 +194,9 @@ func NewSynonyms(opts ...Option) (*Synonyms, error) {
 	if s.minFit >= 0 {
 		s.fit = englishFit()
 	}
+	if s.lesk {
+		s.senses = englishSenses()
+	}
 	s.idle = &idleWorkers{}
 	return s, nil
 }
@@ -192,7 +205,7 @@ func NewSynonyms(opts ...Option) (*Synonyms, error) {
 const defaultFitGain = 0.0
 
 // defaultFitFloor is the default of [WithFitFloor].
-const defaultFitFloor = -6.0
+const defaultFitFloor = -5.5
 
 // tries is how many draws a copy gets before it counts as no_change or
 // duplicate_copy.
@@ -541,6 +554,12 @@ type worker struct {
 	// costs more than one in a map.
 	ids  map[string]wordID
 	memo fitMemo
+	// ctx, lemmas and senses are buffers of the sense check, ctx and
+	// senses for the slot being scored (ctxDone); stems memoises leskStem.
+	ctx, lemmas []string
+	senses      []senseOverlap
+	ctxDone     bool
+	stems       map[string]string
 }
 
 // wordID is a word's id in the fit model and its rare-word penalty.
@@ -831,17 +850,21 @@ func (w *worker) scoreSlot(parts []string, toks []token, i int) {
 	best := float32(-1e9)
 	scores := w.scores[:0]
 	ly := strings.HasSuffix(word, "ly")
+	w.ctxDone = false
+	floor := max(float32(float64(orig)+w.s.gain-w.s.minFit), float32(w.s.floor))
 	for k, id := range w.synonymIDs(t) {
 		sc := float32(-1e9)
 		if !ly || strings.HasSuffix(t.syns[k], "ly") { // "slowly" → "slow", "quickly" → "quick": colloquial adverbs
 			sc = w.memo.score(f, prev, id, next)
+		}
+		if sc >= floor && sc > -1e8 && w.s.senses != nil && !w.agrees(parts, toks, i, t.syns[k]) {
+			sc = -1e9
 		}
 		scores = append(scores, sc)
 		best = max(best, sc)
 	}
 	w.scores = scores
 	sf := slotFit{scored: true, off: int32(len(w.good))}
-	floor := max(float32(float64(orig)+w.s.gain-w.s.minFit), float32(w.s.floor))
 	if best >= floor && best > -1e8 {
 		near := max(best-fitMargin, floor) // drawn synonyms all fit within minFit
 		for k, sc := range scores {
@@ -858,6 +881,25 @@ func (w *worker) scoreSlot(parts []string, toks []token, i int) {
 	}
 	sf.all = int32(len(w.good)) - sf.off
 	w.fits[i] = sf
+}
+
+// agrees reports whether syn agrees with the sense of token i that the
+// words around it point to (Senses.agree).
+func (w *worker) agrees(parts []string, toks []token, i int, syn string) bool {
+	if !w.ctxDone {
+		w.ctxDone = true
+		w.ctx = w.leskContext(parts, toks, i, w.ctx[:0])
+		w.senses = w.senses[:0]
+		if len(w.ctx) > 0 {
+			w.senses, w.lemmas = w.s.senses.slotSenses(w.s.th, toks[i].word.lower, w.ctx, w.lemmas, w.senses)
+		}
+	}
+	if len(w.senses) == 0 {
+		return true
+	}
+	ok, buf := w.s.senses.agree(w.s.th, w.senses, strings.ToLower(syn), w.lemmas)
+	w.lemmas = buf
+	return ok
 }
 
 // collect returns the indexes of the tokens ok accepts, in w.pick.

