@@ -34,10 +34,10 @@ var judgeLabels = []string{"fine", "wrong-sense", "ungrammatical"}
 // tuning (issue 15 part 2), the tuning rounds, fresh.tsv (the second
 // round's fresh draw), seed10.tsv (the third round's, fit_gain 0.5) and
 // seed11.tsv (the same rules with fit_gain 0, the pre-registered check of
-// that default), seed12.tsv (the fit floor and headShare) and seed13.tsv
-// (the fit floor and maxSynSenses); docs/augment.md tells which rules each
-// one saw.
-var judgeFixtures = []string{"before.tsv", "after-fit.tsv", "after.tsv", "seed6.tsv", "seed7.tsv", "seed8.tsv", "fresh.tsv", "seed10.tsv", "seed11.tsv", "seed12.tsv", "seed13.tsv"}
+// that default), seed12.tsv (the fit floor and headShare), seed13.tsv
+// (the fit floor and maxSynSenses) and seed14.tsv (the sense check and the
+// floor -5.5); docs/augment.md tells which rules each one saw.
+var judgeFixtures = []string{"before.tsv", "after-fit.tsv", "after.tsv", "seed6.tsv", "seed7.tsv", "seed8.tsv", "fresh.tsv", "seed10.tsv", "seed11.tsv", "seed12.tsv", "seed13.tsv", "seed14.tsv"}
 
 func TestJudgedFixtures(t *testing.T) {
 	for _, name := range judgeFixtures {
