@@ -55,6 +55,8 @@ const MetaAugmentedFrom = "augmented_from"
 // are skipped. Nouns are not replaced unless [WithNouns] allows it, and a
 // slot whose synonyms fit its neighbours worse than the word, or below an
 // absolute floor, is skipped ([WithFitGain], [WithMinFit], [WithFitFloor]),
+// and so is a synonym of a sense the words around the slot do not point to
+// ([WithSenseCheck]),
 // so the share of changed words may fall far below ratio and many rows get
 // no copy (issue 15: a slot is skipped rather than given a poor synonym).
 //
