@@ -6,11 +6,12 @@
 // every step is built from the same registry entry ([recipe.Def]) inside
 // the DoFn that runs it, from the recipe text and the step's index carried
 // by the DoFn. Elements are batches of rows, Arrow record batches encoded
-// as Arrow IPC streams, keyed by (input file, split, batch number) so that
-// every row has a stable global order key: (file, split, batch, position in
-// batch). Large files are read in splits by several workers
-// ([Options.SplitBytes]: uncompressed JSONL by byte range, Parquet by row
-// groups; see [github.com/siftdata/sift/dataset.Split]).
+// as LZ4-compressed Arrow IPC streams, keyed by (input file, split, batch
+// number) so that every row has a stable global order key: (file, split,
+// batch, position in batch). Large files are read in splits by several
+// workers ([Options.SplitBytes]: uncompressed JSONL by byte range, Parquet
+// by row groups; see [github.com/siftdata/sift/dataset.Split]); the splits
+// are what spreads the work, a split's batches stay on its worker.
 //
 // Steps are run as follows:
 //

@@ -36,7 +36,7 @@ type Options struct {
 	MaxGroup int
 	// SplitBytes is about how many bytes of an input file one worker
 	// reads: larger uncompressed JSONL files are split by byte range and
-	// Parquet files by row groups (default 64 MiB).
+	// Parquet files by row groups (default: see [autoSplit]).
 	SplitBytes int64
 }
 
@@ -104,9 +104,6 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 	if j.Options.MaxGroup <= 0 {
 		j.Options.MaxGroup = 1 << 20
 	}
-	if j.Options.SplitBytes <= 0 {
-		j.Options.SplitBytes = 64 << 20
-	}
 	in := o.Input
 	if len(in) == 0 {
 		for _, p := range r.Input {
@@ -129,6 +126,9 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 		}
 	}
 	j.Inputs = files
+	if j.Options.SplitBytes <= 0 {
+		j.Options.SplitBytes = autoSplit(files, j.Workers)
+	}
 	if r.OutputFormat != "" {
 		if f, _ := dataset.FormatOf(j.Output); f != dataset.JSONL {
 			return nil, fmt.Errorf("output_format: %s output must be JSONL, not %s", r.OutputFormat, j.Output)
@@ -160,6 +160,31 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 		j.Steps = append(j.Steps, Step{Name: st.Name, Kind: k})
 	}
 	return j, nil
+}
+
+// Bounds of the split size chosen from the input (see [autoSplit]).
+const (
+	minSplit = 1 << 20
+	maxSplit = 64 << 20
+)
+
+// autoSplit is the split size when none is given: the input's bytes over
+// four splits per worker (runtime.NumCPU when workers is 0), between
+// minSplit and maxSplit. The splits are what spreads the reading and the
+// row-local steps over the workers, since a split's batches are not
+// reshuffled (each reshuffle is two more crossings of the runner's data
+// plane for every batch); several splits per worker even out uneven files.
+func autoSplit(files []string, workers int) int64 {
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	var n int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+	}
+	return min(max(n/int64(4*workers), minSplit), maxSplit)
 }
 
 func kindOf(st sift.Step) (Kind, error) {
@@ -238,7 +263,6 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 	counted := beam.ParDo(read, countLines, beam.Reshuffle(read, ranges))
 	ranges = beam.Reshuffle(read, beam.ParDo(read, numberRanges, beam.GroupByKey(read, counted)))
 	parts, rej, tal := beam.ParDo3(read, &readFn{Ref: ref, BatchSize: j.Batch}, ranges)
-	parts = beam.Reshuffle(read, parts)
 	rejects, tallies := []beam.PCollection{rej}, []beam.PCollection{tal, beam.Create(s, newTally(ref.Slots))}
 	for pos := 0; pos < len(j.Steps); {
 		st := j.Steps[pos]

@@ -72,7 +72,7 @@ func cli(ctx context.Context, args []string) error {
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per batch (0: the recipe's)")
 	fs.IntVar(&o.Shards, "shards", 1, "output and rejects files")
 	fs.IntVar(&o.MaxBucket, "max-bucket", 1<<14, "most rows of a SimHash bucket held in memory before it is split")
-	fs.Int64Var(&o.SplitBytes, "split-bytes", 64<<20, "input files larger than this are read by several workers in parts of about this size (uncompressed JSONL by byte range, Parquet by row groups)")
+	fs.Int64Var(&o.SplitBytes, "split-bytes", 0, "input files larger than this are read by several workers in parts of about this size (uncompressed JSONL by byte range, Parquet by row groups; 0: the input's size over 4 parts per worker, 1-64 MiB)")
 	fs.IntVar(&o.MaxGroup, "max-group", 1<<20, "most entries of a group of SimHash buckets held in memory before it is split by bucket")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of this process: the whole pipeline on prism, only the job's submission on a cluster runner")
 	var pos []string
