@@ -96,21 +96,7 @@ func ReadWordNetSenses(dir string, th *Thesaurus) (*Senses, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = eachFileLine(filepath.Join(dir, "index."+f.name), func(n int, line string) error {
-			if strings.HasPrefix(line, " ") {
-				return nil
-			}
-			lemma, offs, _, err := parseIndexLine(line)
-			if err != nil {
-				return fmt.Errorf("%w: index.%s line %d: %w", ErrFormat, f.name, n, err)
-			}
-			if !isLetters(lemma) {
-				return nil
-			}
-			var counts []int
-			for _, d := range f.digit {
-				counts = addCounts(counts, freq[lemma+"%"+string(d)])
-			}
+		err = eachIndexEntry(dir, f, freq, func(n int, lemma string, offs []string, _ int, counts []int) error {
 			for i, off := range offs {
 				id, ok := ids[off]
 				if !ok {

