@@ -45,6 +45,15 @@ func (r Ref) build(rec *recipe.Recipe, pos int, mem memory.Allocator) (sift.Step
 		if err != nil {
 			return sift.Step{}, err
 		}
+		// A stage loading its model in the background is waited for
+		// here, in the DoFn's setup, so that a broken model fails the
+		// worker's setup by name rather than a bundle (or, for
+		// Perplexities, with a panic).
+		if l, ok := st.(recipe.Readier); ok {
+			if err := l.Ready(); err != nil {
+				return sift.Step{}, fmt.Errorf("stage %s: %w", s.Name, err)
+			}
+		}
 		return sift.Step{Name: s.Name, Stage: st, Workers: s.Workers}, nil
 	}
 	f, err := recipe.Format(rec.OutputFormat)
