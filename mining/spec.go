@@ -67,17 +67,22 @@ func build(s Spec, env recipe.Env) (sift.Stage, error) {
 	case (s.Model == "") == (s.Train == nil):
 		return nil, fmt.Errorf("model, train: give exactly one")
 	case s.Model != "":
-		// The model loads while the run starts reading; a file that cannot
-		// be opened is a configuration error now, a broken one fails the
-		// run at the stage's first batch (see Perplexity.Ready).
+		// A regular file loads while the run starts reading: one that
+		// cannot be opened is a configuration error now, a broken one fails
+		// the run (see Perplexity.Ready). Anything else (a FIFO, a process
+		// substitution) can be opened only once, so it loads here.
 		path := env.Path(s.Model)
-		f, err := os.Open(path)
-		if err != nil {
+		model = sync.OnceValues(func() (*lm.Model, error) { return lm.Load(path) })
+		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+			f, err := os.Open(path)
+			if err != nil {
+				return nil, fmt.Errorf("model: %w", err)
+			}
+			f.Close()
+			go model()
+		} else if _, err := model(); err != nil {
 			return nil, fmt.Errorf("model: %w", err)
 		}
-		f.Close()
-		model = sync.OnceValues(func() (*lm.Model, error) { return lm.Load(path) })
-		go model()
 	default:
 		paths := []string{env.Path(s.Train.Corpus)}
 		switch s.Train.Corpus {

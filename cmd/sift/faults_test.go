@@ -877,6 +877,42 @@ func TestBrokenModel(t *testing.T) {
 	}
 }
 
+// TestModelFromFIFO checks that a perplexity model given as a FIFO (a
+// process substitution, say) is opened once: it loads while the stage is
+// built, not in the background after a first open.
+func TestModelFromFIFO(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "in.jsonl"), faultInput("in", 20, 0, 0), 0o644)
+	fifo := filepath.Join(dir, "model.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		f.WriteString("\\data\\\nngram 1=3\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n-1\tx\n\n\\end\\\n")
+		f.Close()
+	}()
+	p := filepath.Join(dir, "r.yaml")
+	os.WriteFile(p, []byte("input: in.jsonl\noutput: out.jsonl\nstages:\n  - perplexity: {model: model.fifo}\n"), 0o644)
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- cli(t.Context(), []string{"run", p}, nil, &out, &out) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run blocked on the FIFO")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.jsonl")); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestLMTrainRefusesItsCorpusAsOutput(t *testing.T) {
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "corpus.txt")

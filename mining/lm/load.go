@@ -14,8 +14,8 @@ import (
 // name: a KenLM binary file (build_binary's output, see [ReadBinary]) is
 // mapped read-only where the platform has mmap, so that loading takes
 // milliseconds and processes share its pages; anything else is read as an
-// ARPA file, plain or gzip-compressed. A gzip-compressed binary file is
-// read into memory.
+// ARPA file, plain or gzip-compressed. A gzip-compressed binary file, or
+// one from a FIFO or device (read once, in order), is read into memory.
 //
 // A mapped model stays mapped until the Model is garbage collected.
 func Load(path string) (*Model, error) {
@@ -32,6 +32,9 @@ func Load(path string) (*Model, error) {
 }
 
 func load(f *os.File) (*Model, error) {
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		return ReadModel(f) // a FIFO or device: read once, no seeking or mapping
+	}
 	head := make([]byte, len(binPrefix))
 	n, err := io.ReadFull(f, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
