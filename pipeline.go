@@ -477,33 +477,42 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 
 // liveStage is a step's counts for the observer, copied from its
 // StageStats by the goroutine that owns them.
+// liveStage is one step's counts as the observer sees them. A mutex rather
+// than one atomic per count keeps a snapshot whole: loaded one by one, a
+// count stored after another could pair a new out with an old in.
 type liveStage struct {
 	name                string
 	workers             int
-	in, added, out, rej atomic.Int64
-	busy                atomic.Int64 // nanoseconds
+	mu                  sync.Mutex
+	in, added, out, rej int64
+	busy                time.Duration
 }
 
 func (l *liveStage) set(ss *StageStats) {
-	l.in.Store(ss.RowsIn)
-	l.added.Store(ss.RowsAdded)
-	l.out.Store(ss.RowsOut)
-	l.rej.Store(ss.RowsRejected)
-	l.busy.Store(int64(ss.Busy))
+	l.mu.Lock()
+	l.in, l.added, l.out, l.rej, l.busy = ss.RowsIn, ss.RowsAdded, ss.RowsOut, ss.RowsRejected, ss.Busy
+	l.mu.Unlock()
 }
 
-// observe tells the observer where the run is.
+func (l *liveStage) progress() StageProgress {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return StageProgress{Name: l.name, Workers: l.workers, RowsIn: l.in, RowsAdded: l.added,
+		RowsOut: l.out, RowsRejected: l.rej, Busy: l.busy}
+}
+
+// observe tells the observer where the run is. The snapshot is taken under
+// the lock that orders the calls, so the observer never sees a count go
+// back: two goroutines (the reader and the sink) observe.
 func (p *Pipeline) observe(start time.Time) {
+	p.obsMu.Lock()
+	defer p.obsMu.Unlock()
 	pr := Progress{RowsIn: p.readRows.Load(), RowsOut: p.rowsOut.Load(), BytesIn: p.readBytes.Load(),
 		Elapsed: time.Since(start), InputDone: p.inDone.Load(), InputSize: p.inSize.Load(),
 		Stages: make([]StageProgress, len(p.live))}
 	for i := range p.live {
-		l := &p.live[i]
-		pr.Stages[i] = StageProgress{Name: l.name, Workers: l.workers, RowsIn: l.in.Load(), RowsAdded: l.added.Load(),
-			RowsOut: l.out.Load(), RowsRejected: l.rej.Load(), Busy: time.Duration(l.busy.Load())}
+		pr.Stages[i] = p.live[i].progress()
 	}
-	p.obsMu.Lock()
-	defer p.obsMu.Unlock()
 	p.obs.Observe(pr)
 }
 
