@@ -49,7 +49,8 @@ type Step struct {
 	Name  string
 	Stage Stage
 	// Workers is the number of goroutines running the stage; 0 means the
-	// pipeline's default. Sequential and Flusher stages always get one.
+	// pipeline's default. Sequential and Flusher stages always get one,
+	// except that a [Preparer]'s Prepare runs on this many.
 	Workers int
 }
 
@@ -243,6 +244,7 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 
 func (p *Pipeline) workersFor(s Step) int {
 	switch s.Stage.(type) {
+	case Preparer:
 	case Sequential, Flusher:
 		return 1
 	}
@@ -320,22 +322,36 @@ type result struct {
 	cpu     time.Duration
 	acc     *accum
 	err     error
+	// prepared is the batch a Preparer has prepared and not yet processed
+	// (it holds a reference to its Rec); nil otherwise.
+	prepared *Batch
 }
 
-// process runs s on rec, or flushes it; m measures its CPU time.
-func (p *Pipeline) process(ctx context.Context, m *cpuMeter, s Step, rec arrow.RecordBatch, flush bool) result {
+// batch returns the Batch of s over rec, with the segmentation an earlier
+// step handed on.
+func (p *Pipeline) batch(s Step, rec arrow.RecordBatch) *Batch {
 	b := NewBatch(p.mem, s.Name, rec)
 	b.acc.noRecords = p.rejects == nil
 	if c, ok := p.words.LoadAndDelete(rec); ok && rec != nil {
 		b.words = c.(*segCache)
 	}
+	return b
+}
+
+// process runs s on rec, or flushes it; m measures its CPU time.
+func (p *Pipeline) process(ctx context.Context, m *cpuMeter, s Step, rec arrow.RecordBatch, flush bool) result {
+	return p.run(ctx, m, s, p.batch(s, rec), flush)
+}
+
+// run runs s on b, or flushes it.
+func (p *Pipeline) run(ctx context.Context, m *cpuMeter, s Step, b *Batch, flush bool) result {
 	r := result{acc: b.acc}
 	t := time.Now()
 	r.cpu = m.time(func() {
 		if flush {
 			r.rec, r.err = s.Stage.(Flusher).Flush(ctx, b)
 		} else {
-			r.rowsIn, r.bytesIn = rec.NumRows(), TextBytes(rec)
+			r.rowsIn, r.bytesIn = b.Rec.NumRows(), TextBytes(b.Rec)
 			r.rec, r.err = s.Stage.Process(ctx, b)
 		}
 	})
@@ -346,6 +362,43 @@ func (p *Pipeline) process(ctx context.Context, m *cpuMeter, s Step, rec arrow.R
 		p.words.Store(r.rec, c)
 	}
 	return r
+}
+
+// prepare runs the Preparer s on rec (retained until the result is
+// finished), leaving Process to finish.
+func (p *Pipeline) prepare(ctx context.Context, m *cpuMeter, s Step, rec arrow.RecordBatch) result {
+	b := p.batch(s, rec)
+	rec.Retain()
+	r := result{acc: b.acc, prepared: b}
+	t := time.Now()
+	r.cpu = m.time(func() { b.prep, r.err = s.Stage.(Preparer).Prepare(ctx, b) })
+	r.busy = time.Since(t)
+	if r.err != nil {
+		r.err = fmt.Errorf("stage %s: %w", s.Name, r.err)
+	}
+	return r
+}
+
+// finish runs Process on a prepared result, in stream order.
+func (p *Pipeline) finish(ctx context.Context, m *cpuMeter, s Step, r result) result {
+	b := r.prepared
+	defer b.Rec.Release()
+	if r.err != nil {
+		r.prepared = nil
+		return r
+	}
+	f := p.run(ctx, m, s, b, false)
+	f.busy += r.busy
+	f.cpu += r.cpu
+	return f
+}
+
+// release releases what r holds.
+func (r *result) release() {
+	releaseRec(r.rec)
+	if r.prepared != nil {
+		r.prepared.Rec.Release()
+	}
 }
 
 // runStep fans batches out to workers and collects results in input order.
@@ -377,13 +430,19 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		}
 		return nil
 	})
+	_, prep := s.Stage.(Preparer)
 	for range ss.Workers {
 		g.Go(func() error {
 			var m cpuMeter
 			m.lock()
 			defer runtime.UnlockOSThread()
 			for j := range work {
-				r := p.process(wctx, &m, s, j.rec, false)
+				var r result
+				if prep {
+					r = p.prepare(wctx, &m, s, j.rec)
+				} else {
+					r = p.process(wctx, &m, s, j.rec, false)
+				}
 				j.rec.Release()
 				j.done <- r
 			}
@@ -435,7 +494,13 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		return send(ctx, out, r.rec)
 	}
 	var abandoned chan result // a future the collector stopped waiting for
+	_, flusher := s.Stage.(Flusher)
 	g.Go(func() error {
+		var m cpuMeter // of the ordered part, on this goroutine
+		if prep || flusher {
+			m.lock()
+			defer runtime.UnlockOSThread()
+		}
 		for done := range order {
 			var r result
 			select {
@@ -444,14 +509,14 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 				abandoned = done
 				return wctx.Err()
 			}
+			if r.prepared != nil {
+				r = p.finish(wctx, &m, s, r)
+			}
 			if err := collect(r); err != nil {
 				return err
 			}
 		}
-		if _, ok := s.Stage.(Flusher); ok && wctx.Err() == nil {
-			var m cpuMeter
-			m.lock()
-			defer runtime.UnlockOSThread()
+		if flusher && wctx.Err() == nil {
 			return collect(p.process(wctx, &m, s, nil, true))
 		}
 		return nil
@@ -462,7 +527,7 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 	release := func(done chan result) {
 		select {
 		case r := <-done:
-			releaseRec(r.rec)
+			r.release()
 		default:
 		}
 	}
@@ -475,8 +540,6 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 	return err
 }
 
-// liveStage is a step's counts for the observer, copied from its
-// StageStats by the goroutine that owns them.
 // liveStage is one step's counts as the observer sees them. A mutex rather
 // than one atomic per count keeps a snapshot whole: loaded one by one, a
 // count stored after another could pair a new out with an old in.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -402,5 +404,91 @@ func TestObserverStages(t *testing.T) {
 	last := seen[len(seen)-1]
 	if last.RowsOut != st.RowsOut || last.Stages[1].RowsRejected != st.Stages[1].RowsRejected {
 		t.Errorf("last observation %+v, final stats out %d, drop rejected %d", last, st.RowsOut, st.Stages[1].RowsRejected)
+	}
+}
+
+// firstSeen is a Preparer: Prepare lists each batch's ids on any worker,
+// Process keeps the first row of each id suffix digit, in stream order,
+// from the list when there is one.
+type firstSeen struct {
+	seen     map[byte]bool
+	prepared atomic.Int64
+	fail     string // an id whose Prepare fails
+}
+
+func (*firstSeen) Sequential() {}
+
+func (f *firstSeen) Prepare(ctx context.Context, b *sift.Batch) (any, error) {
+	f.prepared.Add(1)
+	ids := sift.ColsOf(b.Rec).ID
+	out := make([]string, ids.Len())
+	for i := range out {
+		if out[i] = ids.Value(i); out[i] == f.fail {
+			return nil, fmt.Errorf("row %s", out[i])
+		}
+	}
+	return out, nil
+}
+
+func (f *firstSeen) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
+	ids, _ := b.Prepared().([]string)
+	for i := range int(b.Rec.NumRows()) {
+		id := sift.ColsOf(b.Rec).ID.Value(i)
+		if ids != nil && ids[i] != id {
+			return nil, fmt.Errorf("prepared %q for row %q", ids[i], id)
+		}
+		if d := id[len(id)-1]; f.seen[d] {
+			b.Reject(i, "seen", "")
+		} else {
+			f.seen[d] = true
+		}
+	}
+	return b.Keep(ctx, b.Rec)
+}
+
+// TestPreparer checks that a Preparer's Prepare runs on the step's workers
+// and Process in stream order with what Prepare returned, with the same
+// result as Process alone, and that a failing Prepare fails the run by the
+// step's name and leaks nothing.
+func TestPreparer(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := makeRows(mem, 300)
+	defer rec.Release()
+	run := func(st sift.Stage, workers int) ([]string, *sift.Stats, error) {
+		var out sift.Collector
+		defer out.Release()
+		src := sift.NewSliceSource(batches(rec, 7)...)
+		defer src.Release() // the batches a failed run did not take
+		s, err := sift.NewPipeline(src, &out, sift.WithAllocator(mem), sift.WithWorkers(workers),
+			sift.WithStage("first", st)).Run(context.Background())
+		var ids []string
+		for _, r := range out.Recs {
+			for i := range int(r.NumRows()) {
+				ids = append(ids, sift.ColsOf(r).ID.Value(i))
+			}
+		}
+		return ids, s, err
+	}
+	alone, _, err := run(sift.StageFunc((&firstSeen{seen: map[byte]bool{}}).Process), 1) // not a Preparer
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alone) != 10 {
+		t.Fatalf("kept %v, want one per last digit", alone)
+	}
+	for _, workers := range []int{1, 3} {
+		f := &firstSeen{seen: map[byte]bool{}}
+		got, st, err := run(f, workers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, alone) || f.prepared.Load() != 43 || st.Stages[1].Workers != workers || st.Stages[1].RowsRejected != 290 {
+			t.Errorf("%d workers: kept %v, %d batches prepared, stats %+v", workers, got, f.prepared.Load(), st.Stages[1])
+		}
+	}
+	_, _, err = run(&firstSeen{seen: map[byte]bool{}, fail: "r0123"}, 3)
+	if err == nil || !strings.Contains(err.Error(), "stage first: row r0123") {
+		t.Errorf("failing Prepare: %v", err)
 	}
 }

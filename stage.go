@@ -42,6 +42,22 @@ type Sequential interface {
 	Sequential()
 }
 
+// Preparer is implemented by [Sequential] stages whose work on a batch is in
+// two parts: one that looks at each batch alone (hashing, fingerprinting)
+// and one that must see the batches in stream order (an index of the rows
+// kept so far). The pipeline calls Prepare on several batches at once, on
+// the step's workers, and then Process on each batch in stream order, one
+// at a time, with what Prepare returned in [Batch.Prepared]. So the ordered
+// part alone limits how fast a run with many workers goes.
+//
+// Prepare must not change the stage's state, nor reject or add rows. Process
+// must work without Prepare, with Prepared nil, as it does when the stage is
+// run by hand, in a [Chain] or by another engine.
+type Preparer interface {
+	Sequential
+	Prepare(ctx context.Context, b *Batch) (any, error)
+}
+
 // Flusher is implemented by stages that hold rows back. Flush is called once
 // after the last batch, with b.Rec nil, and returns the rows still held
 // (owned by the caller; nil for none). A Flusher is run sequentially.
@@ -74,7 +90,12 @@ type Batch struct {
 
 	acc   *accum
 	words *segCache // the segmentation of Rec, from an earlier step or made here
+	prep  any       // what Preparer.Prepare returned for Rec
 }
+
+// Prepared returns what the stage's [Preparer.Prepare] returned for b, or
+// nil when it was not called.
+func (b *Batch) Prepared() any { return b.prep }
 
 type accum struct {
 	stage    string

@@ -657,3 +657,47 @@ func TestIdenticalSketchesEstimateOne(t *testing.T) {
 		}
 	}
 }
+
+// processOnly hides a stage's Preparer (and Flusher): the pipeline then
+// runs Process alone, which fingerprints or hashes the rows itself.
+type processOnly struct{ sift.Stage }
+
+func (processOnly) Sequential() {}
+
+// TestPreparedMatchesProcess checks that the hashes and fingerprints
+// Prepare makes on four workers decide exactly as those Process makes
+// itself, on real text with planted near-copies, for any batch size.
+func TestPreparedMatchesProcess(t *testing.T) {
+	var texts []string
+	for _, d := range evalCorpus(t, 150) {
+		texts = append(texts, d.text)
+	}
+	for i, n := 0, len(texts); i < n; i += 5 { // exact under Words: case and spacing
+		texts = append(texts, strings.ToUpper(texts[i]), strings.ReplaceAll(texts[i], " ", "  "))
+	}
+	texts = append(texts, "", "  ")
+	for _, tc := range []struct {
+		name string
+		st   func() sift.Flusher
+	}{
+		{"exact", func() sift.Flusher { s, _ := NewExactDedup(Words, sift.AllRoles); return s }},
+		{"simhash", func() sift.Flusher { s, _ := NewSimhashDedup(); return s }},
+	} {
+		for _, size := range []int{3, 64} {
+			t.Run(fmt.Sprintf("%s/batch%d", tc.name, size), func(t *testing.T) {
+				kept, dups := run(t, tc.st(), texts, size)
+				alone := tc.st()
+				kept2, dups2 := run(t, processOnly{alone}, texts, size)
+				if _, err := alone.Flush(context.Background(), nil); err != nil {
+					t.Fatal(err)
+				}
+				if len(dups) < len(texts)/4 {
+					t.Fatalf("%d rejects of %d rows: the corpus has too few duplicates to compare", len(dups), len(texts))
+				}
+				if !slices.Equal(kept, kept2) || !slices.Equal(dups, dups2) {
+					t.Errorf("prepared: %d kept, %d rejects; Process alone: %d kept, %d rejects", len(kept), len(dups), len(kept2), len(dups2))
+				}
+			})
+		}
+	}
+}

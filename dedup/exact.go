@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,16 +31,24 @@ const (
 type ExactDedup struct {
 	norm  Normalization
 	roles sift.Roles
-	n     normalizer
-	words []seg.Segment
-	buf   []byte // the words of a text, for hashing
+	k     keyer
 	seen  hashSet
 	ids   idStore
 	c     clusters
-	rep   *Report // final report, taken at Flush before the id file closes
+	rep   *Report   // final report, taken at Flush before the id file closes
+	prep  sync.Pool // *keyer, for Prepare
+}
+
+// keyer hashes texts under a normalization, with buffers of its own.
+type keyer struct {
+	norm  Normalization
+	n     normalizer
+	words []seg.Segment
+	buf   []byte // the words of a text, for hashing
 }
 
 var (
+	_ sift.Preparer   = (*ExactDedup)(nil)
 	_ sift.Sequential = (*ExactDedup)(nil)
 	_ sift.Flusher    = (*ExactDedup)(nil)
 	_ sift.Reporter   = (*ExactDedup)(nil)
@@ -54,37 +63,38 @@ func NewExactDedup(norm Normalization, roles sift.Roles) (*ExactDedup, error) {
 	if roles == 0 {
 		return nil, fmt.Errorf("roles: empty")
 	}
-	return &ExactDedup{norm: norm, roles: roles}, nil
+	return &ExactDedup{norm: norm, roles: roles, k: keyer{norm: norm}}, nil
 }
 
 // Sequential marks the stage as stateful.
 func (*ExactDedup) Sequential() {}
 
 // Key returns the 128-bit hash of s under the stage's normalization.
-func (d *ExactDedup) Key(s string) xxh3.Uint128 { return d.key(s, nil) }
+// Like Process, it must not be called from several goroutines at once.
+func (d *ExactDedup) Key(s string) xxh3.Uint128 { return d.k.key(s, nil) }
 
 // key is Key; words, if not nil, returns the word-like segments of s, used
 // when s is pure ASCII (normalizing only lowers its letters) instead of
 // segmenting s again.
-func (d *ExactDedup) key(s string, words func() []seg.Segment) xxh3.Uint128 {
-	switch d.norm {
+func (k *keyer) key(s string, words func() []seg.Segment) xxh3.Uint128 {
+	switch k.norm {
 	case Raw:
 		return xxh3.HashString128(s)
 	case Fold:
-		return xxh3.HashString128(d.n.normalize(s))
+		return xxh3.HashString128(k.n.normalize(s))
 	}
-	t, ascii := d.n.normalizeASCII(s)
+	t, ascii := k.n.normalizeASCII(s)
 	var ws []seg.Segment
 	if ascii && words != nil {
 		ws = words()
 	} else {
-		d.words = seg.AppendWords(d.words[:0], t)
-		ws = d.words
+		k.words = seg.AppendWords(k.words[:0], t)
+		ws = k.words
 	}
 	// The words, each followed by a 0 byte, hashed in one call: XXH3 of
 	// the concatenation is what streaming them one by one gives.
-	d.buf = appendWords(d.buf[:0], t, ws)
-	return xxh3.Hash128(d.buf)
+	k.buf = appendWords(k.buf[:0], t, ws)
+	return xxh3.Hash128(k.buf)
 }
 
 // appendWords appends the words ws of t to dst, each followed by a 0 byte.
@@ -112,12 +122,18 @@ func appendWords(dst []byte, t string, ws []seg.Segment) []byte {
 }
 
 // Process drops the duplicates in b.Rec (borrowed). The result is owned by
-// the caller.
+// the caller. The texts' hashes are Prepare's, or made here.
 func (d *ExactDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
+	keys, _ := b.Prepared().([]xxh3.Uint128)
 	v := b.TextView(d.roles)
 	ids := v.Cols().ID
 	for i := 0; i < int(b.Rec.NumRows()); i++ {
-		k := d.key(v.Text(i), func() []seg.Segment { return v.Words(i) })
+		var k xxh3.Uint128
+		if keys != nil {
+			k = keys[i]
+		} else {
+			k = d.k.key(v.Text(i), func() []seg.Segment { return v.Words(i) })
+		}
 		doc, dup := d.seen.add(k)
 		if dup {
 			d.c.dup(doc)
@@ -137,6 +153,23 @@ func (d *ExactDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBa
 		d.c.kept++
 	}
 	return b.Keep(ctx, b.Rec)
+}
+
+// Prepare hashes the texts of b.Rec (borrowed) for Process. It reads the
+// stage's settings only, so batches are hashed on the step's workers while
+// Process looks the hashes up in order.
+func (d *ExactDedup) Prepare(ctx context.Context, b *sift.Batch) (any, error) {
+	k, _ := d.prep.Get().(*keyer)
+	if k == nil {
+		k = &keyer{norm: d.norm}
+	}
+	defer d.prep.Put(k)
+	v := b.TextView(d.roles)
+	keys := make([]xxh3.Uint128, b.Rec.NumRows())
+	for i := range keys {
+		keys[i] = k.key(v.Text(i), func() []seg.Segment { return v.Words(i) })
+	}
+	return keys, nil
 }
 
 // Flush takes the final report and releases the temporary id file; it

@@ -37,7 +37,7 @@ func BenchmarkExactKey(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for i, s := range docs {
-			d.key(s, func() []seg.Segment { return words[i] })
+			d.k.key(s, func() []seg.Segment { return words[i] })
 		}
 	}
 }

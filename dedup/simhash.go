@@ -511,6 +511,13 @@ func (a *Accumulator) Fingerprint(fp *Fingerprint) {
 	fp.raw, fp.setLen = append(fp.raw[:0], a.set...), 0
 }
 
+// use makes fp the fingerprint src holds, sharing src's sketch features
+// and keeping fp's scratch memory.
+func (fp *Fingerprint) use(src *Fingerprint) {
+	fp.Sig, fp.Margin, fp.Sketch = src.Sig, src.Margin, src.Sketch
+	fp.raw, fp.setLen = src.raw, 0
+}
+
 // nibble returns a bin's SketchBits bits of minimum m: 1 to 15, or 0 for
 // an empty bin.
 // No branch: short texts leave bins empty about as often as not.

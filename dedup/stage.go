@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/siftdata/sift"
@@ -82,9 +83,12 @@ type SimhashDedup struct {
 	// create opens the save file: recipe.Env.Create in a recipe run (the
 	// run commits the index with its outputs), else dataset.CreateFile.
 	create func(string) (recipe.StageFile, error)
+
+	prep sync.Pool // *fingerprinter, for Prepare
 }
 
 var (
+	_ sift.Preparer   = (*SimhashDedup)(nil)
 	_ sift.Sequential = (*SimhashDedup)(nil)
 	_ sift.Flusher    = (*SimhashDedup)(nil)
 	_ sift.Reporter   = (*SimhashDedup)(nil)
@@ -188,19 +192,75 @@ func NewSimhashDedup(opts ...SimhashOption) (*SimhashDedup, error) {
 // Sequential marks the stage as stateful.
 func (*SimhashDedup) Sequential() {}
 
+// fingerprinter fingerprints rows with a Shingler and an Accumulator of its
+// own, so that batches can be fingerprinted at once.
+type fingerprinter struct {
+	sh  Shingler
+	acc Accumulator
+}
+
+// batchPrints are the fingerprints of a batch's rows, from Prepare.
+type batchPrints struct {
+	fps  []Fingerprint // their sketch features share one array
+	none []bool        // the row has no features
+}
+
+// Prepare fingerprints the rows of b.Rec (borrowed) for Process. It reads
+// the stage's settings only, so batches are fingerprinted on the step's
+// workers while Process queries and grows the index in order.
+func (d *SimhashDedup) Prepare(ctx context.Context, b *sift.Batch) (any, error) {
+	f, _ := d.prep.Get().(*fingerprinter)
+	if f == nil {
+		f = &fingerprinter{sh: Shingler{n: d.sh.n}}
+	}
+	defer d.prep.Put(f)
+	v := b.TextView(d.roles)
+	n := int(b.Rec.NumRows())
+	out := &batchPrints{fps: make([]Fingerprint, n), none: make([]bool, n)}
+	var raw []uint64
+	for i := range n {
+		f.acc.Reset(d.x.cfg.Lanes)
+		f.sh.AddWords(v.Text(i), v.Words(i), &f.acc)
+		if f.acc.Len() == 0 {
+			out.none[i] = true
+			continue
+		}
+		fp := &out.fps[i]
+		fp.raw = raw[len(raw):] // appended to raw's array while it has room
+		f.acc.Fingerprint(fp)
+		fp.raw = fp.raw[:len(fp.raw):len(fp.raw)]
+		if len(raw)+len(fp.raw) <= cap(raw) {
+			raw = raw[:len(raw)+len(fp.raw)]
+		} else {
+			raw = make([]uint64, 0, max(4096, 2*cap(raw)))
+		}
+	}
+	return out, nil
+}
+
 // Process drops the near-duplicates in b.Rec (borrowed) of rows kept so far
-// and indexes the rest. The result is owned by the caller.
+// and indexes the rest. The result is owned by the caller. The rows'
+// fingerprints are Prepare's, or made here.
 func (d *SimhashDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
+	pre, _ := b.Prepared().(*batchPrints)
 	v := b.TextView(d.roles)
 	ids := v.Cols().ID
 	for i := 0; i < int(b.Rec.NumRows()); i++ {
-		d.acc.Reset(d.x.cfg.Lanes)
-		d.sh.AddWords(v.Text(i), v.Words(i), &d.acc)
-		if d.acc.Len() == 0 {
-			b.Count("no_features", 1)
-			continue
+		if pre != nil {
+			if pre.none[i] {
+				b.Count("no_features", 1)
+				continue
+			}
+			d.fp.use(&pre.fps[i])
+		} else {
+			d.acc.Reset(d.x.cfg.Lanes)
+			d.sh.AddWords(v.Text(i), v.Words(i), &d.acc)
+			if d.acc.Len() == 0 {
+				b.Count("no_features", 1)
+				continue
+			}
+			d.acc.Fingerprint(&d.fp)
 		}
-		d.acc.Fingerprint(&d.fp)
 		if k, sim, ok := d.x.Query(&d.fp); ok {
 			root := d.x.Keeper(k)
 			d.c.dup(root)
