@@ -491,4 +491,20 @@ func TestPreparer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "stage first: row r0123") {
 		t.Errorf("failing Prepare: %v", err)
 	}
+	// A sink failing while prepared batches wait: they are released (the
+	// checked allocator above), and the run fails with the sink's error.
+	src := sift.NewSliceSource(batches(rec, 3)...)
+	defer src.Release()
+	n := 0
+	sink := sift.SinkFunc(func(context.Context, arrow.RecordBatch) error {
+		if n++; n == 2 {
+			return errors.New("disk full")
+		}
+		return nil
+	})
+	_, err = sift.NewPipeline(src, sink, sift.WithAllocator(mem), sift.WithWorkers(3), sift.WithQueueDepth(4),
+		sift.WithStage("first", &firstSeen{seen: map[byte]bool{}}), sift.WithStage("pass", sift.StageFunc(func(_ context.Context, b *sift.Batch) (arrow.RecordBatch, error) { return b.Pass(), nil }))).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("failing sink: %v", err)
+	}
 }
