@@ -266,8 +266,22 @@ func TestPeerQuality(t *testing.T) {
 // BenchmarkPeer runs simhash_dedup's work (fingerprint, query, index) and
 // the MinHash-LSH peers' (3-gram set, MinHash, LSH query with exact
 // verification, index) on the same natural rows, in the same run.
-func BenchmarkPeer(b *testing.B) {
+func BenchmarkPeer(b *testing.B) { benchPeer(b, naturalCorpus(b, 20000)) }
+
+// BenchmarkPeerDistinct is BenchmarkPeer on the rows whose text no earlier
+// row has, as simhash_dedup sees them after exact_dedup in a recipe.
+func BenchmarkPeerDistinct(b *testing.B) {
 	rows := naturalCorpus(b, 20000)
+	seen := map[string]bool{}
+	rows = slices.DeleteFunc(rows, func(r naturalRow) bool {
+		dup := seen[r.text]
+		seen[r.text] = true
+		return dup
+	})
+	benchPeer(b, rows)
+}
+
+func benchPeer(b *testing.B, rows []naturalRow) {
 	var n int64
 	for _, r := range rows {
 		n += int64(len(r.text))
