@@ -3,6 +3,7 @@ package dedup
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -469,30 +470,68 @@ func TestSimilarity(t *testing.T) {
 }
 
 // TestFeaturesSmallest checks that the k smallest distinct feature top
-// halves of long texts (taken from a cut of the hashes) equal those of a
-// full sort, with and without many repeats.
+// halves of long texts (taken from the least hashes) equal those of a
+// full sort, with and without many repeats, and of hashes of a narrow
+// range.
 func TestFeaturesSmallest(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
-	for _, tc := range []struct{ n, distinct, k int }{{100, 100, 256}, {2000, 2000, 256}, {5000, 300, 256}, {5000, 5000, 16}, {20000, 400, 256}} {
+	for _, tc := range []struct {
+		n, distinct, k int
+		bits           uint // of the hashes (64: all)
+	}{
+		{100, 100, 256, 64}, {2000, 2000, 256, 64}, {5000, 300, 256, 64}, {5000, 5000, 16, 64}, {20000, 400, 256, 64},
+		{257, 257, 256, 64}, {300, 280, 256, 64}, {741, 650, 256, 64}, {1275, 492, 256, 64}, {1000, 257, 256, 64},
+		{1000, 200, 256, 64}, {600, 600, 16, 64}, {3000, 3000, 1, 64}, {1, 1, 256, 64}, {30, 30, 256, 64}, {47, 10, 256, 64},
+		{48, 48, 256, 64}, {200, 50, 256, 64},
+		{2000, 2000, 256, 40}, {2000, 2000, 256, 36}, {2000, 2000, 256, 33}, {2000, 2000, 256, 7}, {2000, 2000, 256, 0},
+	} {
 		var fp Fingerprint
 		pool := make([]uint64, tc.distinct)
 		for i := range pool {
-			pool[i] = rng.Uint64()
+			pool[i] = rng.Uint64() & (1<<tc.bits - 1)
 		}
 		for range tc.n {
 			fp.raw = append(fp.raw, pool[rng.IntN(len(pool))])
 		}
-		want := make([]uint32, 0, tc.n)
-		for _, h := range fp.raw {
-			want = append(want, uint32(h>>32))
-		}
-		slices.Sort(want)
-		want = slices.Compact(want)
-		want = want[:min(len(want), tc.k)]
+		want := smallestTopHalves(fp.raw, tc.k)
 		if got := fp.features(tc.k); !slices.Equal(got, want) {
-			t.Errorf("n %d distinct %d k %d: %d features, want %d", tc.n, tc.distinct, tc.k, len(got), len(want))
+			t.Errorf("n %d distinct %d k %d bits %d: %d features, want %d", tc.n, tc.distinct, tc.k, tc.bits, len(got), len(want))
 		}
 	}
+}
+
+// smallestTopHalves is what Fingerprint.features must return: the k
+// smallest distinct top halves of hs by a full sort.
+func smallestTopHalves(hs []uint64, k int) []uint32 {
+	var want []uint32
+	for _, h := range hs {
+		want = append(want, uint32(h>>32))
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	return want[:min(len(want), k)]
+}
+
+// FuzzFeatures checks Fingerprint.features against a full sort on hashes
+// of any values, repeats and range: 8 bytes per hash, masked to the low
+// bits given.
+func FuzzFeatures(f *testing.F) {
+	f.Add([]byte("0123456789abcdef"), uint16(1), uint8(64))
+	f.Add(bytes.Repeat([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, 300), uint16(256), uint8(64))
+	f.Add(bytes.Repeat([]byte("sift dedup"), 500), uint16(16), uint8(35))
+	f.Fuzz(func(t *testing.T, data []byte, k uint16, bits uint8) {
+		if k == 0 {
+			return
+		}
+		var fp Fingerprint
+		for i := 0; i+8 <= len(data); i += 8 {
+			fp.raw = append(fp.raw, binary.LittleEndian.Uint64(data[i:])&(1<<(bits%65)-1))
+		}
+		want := smallestTopHalves(fp.raw, int(k))
+		if got := fp.features(int(k)); len(fp.raw) > 0 && !slices.Equal(got, want) {
+			t.Errorf("%d hashes, k %d, bits %d: %d features, want %d", len(fp.raw), k, bits%65, len(got), len(want))
+		}
+	})
 }
 
 // chainTexts returns a, b and c of 200 words each: b shares its first 160

@@ -153,7 +153,7 @@ type Fingerprint struct {
 	Sketch Sketch
 
 	raw    []uint64 // sketch feature hashes as added, nil if unknown
-	low    []uint64 // scratch: the raw hashes low enough to be among the smallest
+	keys   []uint32 // scratch: top halves of the raw hashes low enough to be among the smallest
 	set    []uint32 // their sorted distinct top halves, the first setLen of them
 	setLen int      // limit set was made with, 0 if not made yet
 }
@@ -162,43 +162,92 @@ type Fingerprint struct {
 // hashes' top 32 bits, in increasing order), or nil if fp has none.
 // Sorted on first use only: a row that is dropped by a sure estimate
 // never pays for it.
+//
+// Only the least hashes are sorted: counted by the top byte of their
+// range, the least byte values that cover want of them (k at first) are
+// taken, and while repeats leave fewer than k distinct top halves among
+// them, want grows by the share of repeats seen. They are sorted by radix
+// (a comparison sort of a few hundred hashes mispredicts a branch on
+// about every other comparison).
 func (fp *Fingerprint) features(k int) []uint32 {
 	if fp.setLen == k || len(fp.raw) == 0 {
 		return fp.set
 	}
 	fp.setLen = k
-	// Hashes are uniform, so the k smallest of n lie below about k/n of
-	// their range: of a long text, sort only those below 2k/n of it,
-	// unless they hold fewer than k distinct top halves (repeats).
-	if n := len(fp.raw); n > 4*k {
-		cut := uint64(float64(2*k) / float64(n) * (1 << 64))
-		fp.low = fp.low[:0]
+	n := len(fp.raw)
+	var or uint64
+	for _, h := range fp.raw {
+		or |= h
+	}
+	shift := uint(max(bits.Len64(or)-8, 0))
+	var count [256]int32
+	for _, h := range fp.raw {
+		count[h>>shift]++
+	}
+	for want := k; ; {
+		last, c := 0, int(count[0])
+		for c < want && last < 255 {
+			last++
+			c += int(count[last])
+		}
+		// Taken or not without a branch: each is written, and only those
+		// taken move the end on.
+		fp.keys = slices.Grow(fp.keys[:0], c+1)[:c+1]
+		m := 0
 		for _, h := range fp.raw {
-			if h < cut {
-				fp.low = append(fp.low, h)
+			fp.keys[m] = uint32(h >> 32)
+			m += b2i(h>>shift <= uint64(last))
+		}
+		fp.set = slices.Grow(fp.set[:0], c)[:c]
+		sorted := radixSort(fp.keys[:c], fp.set)
+		fp.set = fp.set[:0] // the distinct keys, written at or before where they are read
+		for _, v := range sorted {
+			if len(fp.set) == 0 || v != fp.set[len(fp.set)-1] {
+				fp.set = append(fp.set, v)
 			}
 		}
-		if fp.smallest(fp.low, k); len(fp.set) == k {
+		if d := len(fp.set); d >= k || c == n {
+			fp.set = fp.set[:min(d, k)]
 			return fp.set
 		}
+		want = max(2*want, int(float64(c)*float64(k)/float64(max(len(fp.set), 1))*1.25))
 	}
-	fp.smallest(fp.raw, k)
-	return fp.set
 }
 
-// smallest sorts hs and puts the k smallest distinct top halves of hs in
-// fp.set.
-func (fp *Fingerprint) smallest(hs []uint64, k int) {
-	slices.Sort(hs)
-	fp.set = fp.set[:0]
-	for _, h := range hs {
-		if v := uint32(h >> 32); len(fp.set) == 0 || v != fp.set[len(fp.set)-1] {
-			if len(fp.set) == k {
-				break
-			}
-			fp.set = append(fp.set, v)
-		}
+// radixSort sorts a, with tmp (as long) as scratch, and returns whichever
+// of the two holds the result: a byte per pass, lowest first, a pass
+// skipped when all keys share its byte.
+func radixSort(a, tmp []uint32) []uint32 {
+	if len(a) < 48 {
+		slices.Sort(a)
+		return a
 	}
+	var count [4][256]int32
+	for _, v := range a {
+		count[0][v&0xff]++
+		count[1][v>>8&0xff]++
+		count[2][v>>16&0xff]++
+		count[3][v>>24]++
+	}
+	for p := range count {
+		shift := 8 * uint(p)
+		c := &count[p]
+		if int(c[a[0]>>shift&0xff]) == len(a) {
+			continue
+		}
+		sum := int32(0)
+		for i, n := range c {
+			c[i] = sum
+			sum += n
+		}
+		for _, v := range a {
+			d := v >> shift & 0xff
+			tmp[c[d]] = v
+			c[d]++
+		}
+		a, tmp = tmp, a
+	}
+	return a
 }
 
 // bottomKJaccard returns the Jaccard similarity of the sets behind a and
