@@ -163,18 +163,27 @@ type Fingerprint struct {
 // Sorted on first use only: a row that is dropped by a sure estimate
 // never pays for it.
 //
-// Only the least hashes are sorted: counted by the top byte of their
-// range, the least byte values that cover want of them (k at first) are
-// taken, and while repeats leave fewer than k distinct top halves among
-// them, want grows by the share of repeats seen. They are sorted by radix
-// (a comparison sort of a few hundred hashes mispredicts a branch on
-// about every other comparison).
+// Of more than k hashes, only the least are sorted: counted by the top
+// byte of their range, the least byte values that cover want of them (k
+// at first) are taken, and while repeats leave fewer than k distinct top
+// halves among them, want grows by the share of repeats seen. They are
+// sorted by radix (a comparison sort of a few hundred hashes mispredicts
+// a branch on about every other comparison).
 func (fp *Fingerprint) features(k int) []uint32 {
 	if fp.setLen == k || len(fp.raw) == 0 {
 		return fp.set
 	}
 	fp.setLen = k
 	n := len(fp.raw)
+	if n <= k { // all of them
+		fp.keys = slices.Grow(fp.keys[:0], n)
+		for _, h := range fp.raw {
+			fp.keys = append(fp.keys, uint32(h>>32))
+		}
+		fp.set = slices.Grow(fp.set[:0], n)[:n]
+		fp.set = fp.distinct(radixSort(fp.keys, fp.set))
+		return fp.set
+	}
 	var or uint64
 	for _, h := range fp.raw {
 		or |= h
@@ -199,19 +208,25 @@ func (fp *Fingerprint) features(k int) []uint32 {
 			m += b2i(h>>shift <= uint64(last))
 		}
 		fp.set = slices.Grow(fp.set[:0], c)[:c]
-		sorted := radixSort(fp.keys[:c], fp.set)
-		fp.set = fp.set[:0] // the distinct keys, written at or before where they are read
-		for _, v := range sorted {
-			if len(fp.set) == 0 || v != fp.set[len(fp.set)-1] {
-				fp.set = append(fp.set, v)
-			}
-		}
+		fp.set = fp.distinct(radixSort(fp.keys[:c], fp.set))
 		if d := len(fp.set); d >= k || c == n {
 			fp.set = fp.set[:min(d, k)]
 			return fp.set
 		}
 		want = max(2*want, int(float64(c)*float64(k)/float64(max(len(fp.set), 1))*1.25))
 	}
+}
+
+// distinct returns the distinct values of sorted in fp.set, whose array
+// sorted may share: each is written at or before where it was read.
+func (fp *Fingerprint) distinct(sorted []uint32) []uint32 {
+	set := fp.set[:0]
+	for _, v := range sorted {
+		if len(set) == 0 || v != set[len(set)-1] {
+			set = append(set, v)
+		}
+	}
+	return set
 }
 
 // radixSort sorts a, with tmp (as long) as scratch, and returns whichever
