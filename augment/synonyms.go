@@ -79,6 +79,11 @@ type Synonyms struct {
 	lesk    bool
 	senses  *Senses
 	fit     *fitModel
+	// loaded is closed when th, senses and fit are set: NewSynonyms loads
+	// them (a few tenths of a second of parsing embedded data) in the
+	// background, so that a run reads and deduplicates its first batches
+	// meanwhile. Process and Text wait for it.
+	loaded chan struct{}
 	// idle keeps workers between batches, with their memos: one per
 	// concurrent Process call at most. Unlike a sync.Pool it survives
 	// garbage collection, which would empty the memos every few batches.
@@ -192,17 +197,21 @@ func NewSynonyms(opts ...Option) (*Synonyms, error) {
 			return nil, fmt.Errorf("ops: %q is not one of synonym, insert, swap, delete", op)
 		}
 	}
-	if s.th == nil {
-		s.th = English()
-	}
-	s.th = s.th.stageView(s.nouns)
-	if s.minFit >= 0 {
-		s.fit = englishFit()
-	}
-	if s.lesk {
-		s.senses = englishSenses()
-	}
 	s.idle = &idleWorkers{}
+	s.loaded = make(chan struct{})
+	go func() {
+		defer close(s.loaded)
+		if s.th == nil {
+			s.th = English()
+		}
+		s.th = s.th.stageView(s.nouns)
+		if s.minFit >= 0 {
+			s.fit = englishFit()
+		}
+		if s.lesk {
+			s.senses = englishSenses()
+		}
+	}()
 	return s, nil
 }
 
@@ -232,6 +241,7 @@ type outRow struct {
 // synonym) and skip_low_fit (slots tried and skipped because no synonym
 // fits the words around them; see [WithMinFit]).
 func (s *Synonyms) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
+	<-s.loaded
 	v := b.TextView(s.roles)
 	ids := v.Cols().ID
 	w := s.idle.get(s)
@@ -323,6 +333,7 @@ func skips(toks []token) (protected, noSyn int64) {
 // the stage's seed; text itself if no draw changes it. It is safe for
 // concurrent use.
 func (s *Synonyms) Text(text string, seed uint64) string {
+	<-s.loaded
 	c := *s
 	c.seed = seed
 	w := &worker{s: &c, sc: scanner{th: s.th, phrases: s.phrases}}

@@ -62,6 +62,7 @@ func newStage(t testing.TB, opts ...Option) *Synonyms {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-st.loaded // tests read its fields directly
 	return st
 }
 
@@ -504,6 +505,7 @@ func TestRecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := st.(*Synonyms)
+	<-s.loaded
 	if s.ratio != 0.5 || s.copies != 2 || s.seed != 7 || !s.keep || len(s.ops) != 2 ||
 		s.roles != sift.RoleUser|sift.RoleSystem || s.th.Synonyms("城市", AnyPOS) == nil || s.th.Synonyms("quick", Adj) == nil {
 		t.Errorf("spec not applied: %+v", s)
