@@ -197,31 +197,19 @@ func decSim(b []byte) (SimChunk, error) {
 	return c, d.done()
 }
 
-func encDrops(l DropList) ([]byte, error) {
+func encDecision(x Decision) ([]byte, error) {
 	e := enc{}
-	e.uint(uint64(len(l.D)))
-	for _, x := range l.D {
-		e.int(int64(x.Pos))
-		e.str(x.Of)
-		e.str(x.Reason)
-		e.str(x.Detail)
+	e.int(int64(x.Step))
+	e.int(x.Batch)
+	e.uint(uint64(len(x.Drops)))
+	for _, d := range x.Drops {
+		e.int(int64(d.Pos))
+		e.str(d.Of)
+		e.str(d.Reason)
+		e.str(d.Detail)
 	}
-	return e.b, nil
-}
-
-func decDrops(b []byte) (DropList, error) {
-	d := dec{b: b}
-	l := DropList{D: make([]Drop, d.n())}
-	for i := range l.D {
-		l.D[i] = Drop{Pos: int32(d.int()), Of: d.str(), Reason: d.str(), Detail: d.str()}
-	}
-	return l, d.done()
-}
-
-func encPairs(l PairList) ([]byte, error) {
-	e := enc{}
-	e.uint(uint64(len(l.P)))
-	for _, p := range l.P {
+	e.uint(uint64(len(x.Pairs)))
+	for _, p := range x.Pairs {
 		e.int(p.Later.Key)
 		e.int(int64(p.Later.Pos))
 		e.int(p.Of.Key)
@@ -235,21 +223,42 @@ func encPairs(l PairList) ([]byte, error) {
 		}
 		e.uints(p.Set)
 	}
+	e.uint(uint64(len(x.Pct)))
+	for _, v := range x.Pct {
+		e.float(v)
+	}
+	e.int(x.Rows)
 	return e.b, nil
 }
 
-func decPairs(b []byte) (PairList, error) {
+func decDecision(b []byte) (Decision, error) {
 	d := dec{b: b}
-	l := PairList{P: make([]Pair, d.n())}
-	for i := range l.P {
-		p := &l.P[i]
-		p.Later = RowRef{Key: d.int(), Pos: int32(d.int())}
-		p.Of = RowRef{Key: d.int(), Pos: int32(d.int()), ID: d.str()}
-		p.Sim = d.float()
-		p.Check = d.uint() == 1
-		p.Set = d.uints()
+	x := Decision{Step: int32(d.int()), Batch: d.int()}
+	if n := d.n(); n > 0 {
+		x.Drops = make([]Drop, n)
+		for i := range x.Drops {
+			x.Drops[i] = Drop{Pos: int32(d.int()), Of: d.str(), Reason: d.str(), Detail: d.str()}
+		}
 	}
-	return l, d.done()
+	if n := d.n(); n > 0 {
+		x.Pairs = make([]Pair, n)
+		for i := range x.Pairs {
+			p := &x.Pairs[i]
+			p.Later = RowRef{Key: d.int(), Pos: int32(d.int())}
+			p.Of = RowRef{Key: d.int(), Pos: int32(d.int()), ID: d.str()}
+			p.Sim = d.float()
+			p.Check = d.uint() == 1
+			p.Set = d.uints()
+		}
+	}
+	if n := d.n(); n > 0 {
+		x.Pct = make([]float64, n)
+		for i := range x.Pct {
+			x.Pct[i] = d.float()
+		}
+	}
+	x.Rows = d.int()
+	return x, d.done()
 }
 
 func encBlobs(b Blobs) ([]byte, error) {
@@ -275,6 +284,5 @@ func init() {
 	beam.RegisterCoder(reflect.TypeOf(Blobs{}), encBlobs, decBlobs)
 	beam.RegisterCoder(reflect.TypeOf(ExactChunk{}), encExact, decExact)
 	beam.RegisterCoder(reflect.TypeOf(SimChunk{}), encSim, decSim)
-	beam.RegisterCoder(reflect.TypeOf(DropList{}), encDrops, decDrops)
-	beam.RegisterCoder(reflect.TypeOf(PairList{}), encPairs, decPairs)
+	beam.RegisterCoder(reflect.TypeOf(Decision{}), encDecision, decDecision)
 }

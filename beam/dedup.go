@@ -3,12 +3,15 @@ package siftbeam
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"slices"
 	"sort"
+	"strconv"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dedup"
@@ -19,7 +22,9 @@ import (
 // key range: exact_dedup's hashes by range of hash, simhash_dedup's
 // sketches by band and range of buckets. An element per row (and per
 // bucket) would cost the runner's per-element overhead tens of times per
-// row. The decisions go back to the batches as one element per batch.
+// row. The decisions go back as one element per batch and step, grouped
+// with the batch's input range for the passes after the step (see
+// [chain]).
 
 // buildAs builds plan step pos and checks it is a *S.
 func buildAs[S any](ref Ref, pos int) (S, error) {
@@ -48,39 +53,33 @@ type ExactChunk struct {
 	IDs   []string
 }
 
-// DropList is the rows of one batch a dedup step drops.
-type DropList struct{ D []Drop }
-
 // exactKeysFn sends every row's hash, as exact_dedup computes it, to the
-// range of its top Bits bits: one element per batch and range.
+// range of its top Bits bits: one element per batch and range. It is a
+// pass over the input up to the step ([chain]).
 type exactKeysFn struct {
-	Ref  Ref
-	Pos  int
+	chain
 	Bits int
-
-	d *dedup.ExactDedup
 }
 
-func (f *exactKeysFn) Setup() (err error) {
-	f.d, err = buildAs[*dedup.ExactDedup](f.Ref, f.Pos)
-	return err
+func (f *exactKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, ExactChunk)) error {
+	d := f.steps[f.To].Stage.(*dedup.ExactDedup)
+	return f.run(ctx, ranges, decisions(decs), nil, func(key int64, rec arrow.RecordBatch) error {
+		exactKeys(d, f.Bits, key, rec, emit)
+		return nil
+	})
 }
 
-func (f *exactKeysFn) ProcessElement(p Part, emit func(int64, ExactChunk)) error {
-	rec, err := decode(memory.DefaultAllocator, p.IPC)
-	if err != nil {
-		return err
-	}
-	defer rec.Release()
-	v := sift.NewTextView(rec, f.d.Roles())
+// exactKeys emits the hashes of batch key's rows by range of hash.
+func exactKeys(d *dedup.ExactDedup, bits int, key int64, rec arrow.RecordBatch, emit func(int64, ExactChunk)) {
+	v := sift.NewTextView(rec, d.Roles())
 	ids := v.Cols().ID
 	chunks := map[int64]*ExactChunk{}
 	for i := 0; i < int(rec.NumRows()); i++ {
-		h := f.d.Key(v.Text(i))
-		r := int64(h.Hi >> (64 - f.Bits))
+		h := d.Key(v.Text(i))
+		r := int64(h.Hi >> (64 - bits))
 		c := chunks[r]
 		if c == nil {
-			c = &ExactChunk{Batch: p.Key}
+			c = &ExactChunk{Batch: key}
 			chunks[r] = c
 		}
 		c.Pos = append(c.Pos, int32(i))
@@ -90,7 +89,6 @@ func (f *exactKeysFn) ProcessElement(p Part, emit func(int64, ExactChunk)) error
 	for r, c := range chunks {
 		emit(r, *c)
 	}
-	return nil
 }
 
 // exactKeepFn keeps, among the rows of a range with the same hash, the
@@ -109,7 +107,7 @@ func (f *exactKeepFn) Setup() (err error) {
 	return err
 }
 
-func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit func(int64, DropList), tal func(Tally)) {
+func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit func(int64, Decision), tal func(Tally)) {
 	type row struct {
 		hash []byte
 		ref  RowRef
@@ -146,7 +144,7 @@ func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emi
 		i = j
 	}
 	for k, d := range drops {
-		emit(k, DropList{D: d})
+		emit(splitOf(k), Decision{Step: int32(f.Pos), Batch: k, Drops: d})
 	}
 	t := newTally(f.Ref.Slots)
 	t.Steps[f.Pos+1].Clusters = cl
@@ -223,62 +221,62 @@ type Pair struct {
 	Set   []uint32
 }
 
-// PairList is pairs sent to one batch.
-type PairList struct{ P []Pair }
-
 // simKeysFn sends every row with features to its buckets: per band, one
 // element per range of RangeBits top bucket bits, holding the batch's
-// rows that own or probe a bucket there.
+// rows that own or probe a bucket there. It is a pass over the input up
+// to the step ([chain]).
 type simKeysFn struct {
-	Ref       Ref
-	Pos       int
+	chain
 	RangeBits int
-
-	d   *dedup.SimhashDedup
-	acc dedup.Accumulator
-	fp  dedup.Fingerprint
 }
 
-func (f *simKeysFn) Setup() (err error) {
-	f.d, err = buildAs[*dedup.SimhashDedup](f.Ref, f.Pos)
-	if err == nil && f.d.HasReference() {
-		err = fmt.Errorf("stage simhash_dedup: reference is not supported on Beam")
+func (f *simKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, SimChunk), tal func(Tally)) error {
+	d := f.steps[f.To].Stage.(*dedup.SimhashDedup)
+	if d.HasReference() {
+		return fmt.Errorf("stage simhash_dedup: reference is not supported on Beam")
+	}
+	none := 0
+	err := f.run(ctx, ranges, decisions(decs), nil, func(key int64, rec arrow.RecordBatch) error {
+		none += simKeys(d, f.RangeBits, key, rec, &f.acc, &f.fp, emit)
+		return nil
+	})
+	if none > 0 {
+		t := newTally(f.Ref.Slots)
+		t.count(f.To+1, "no_features", int64(none))
+		tal(t)
 	}
 	return err
 }
 
-func (f *simKeysFn) ProcessElement(p Part, emit func(int64, SimChunk), tal func(Tally)) error {
-	rec, err := decode(memory.DefaultAllocator, p.IPC)
-	if err != nil {
-		return err
-	}
-	defer rec.Release()
-	v := sift.NewTextView(rec, f.d.Roles())
+// simKeys emits the band keys of batch key's rows and returns how many
+// rows have no features.
+func simKeys(d *dedup.SimhashDedup, rangeBits int, key int64, rec arrow.RecordBatch, acc *dedup.Accumulator, fp *dedup.Fingerprint, emit func(int64, SimChunk)) int {
+	v := sift.NewTextView(rec, d.Roles())
 	ids := v.Cols().ID
-	cfg := f.d.IndexConfig()
-	shift := cfg.BucketBits - f.RangeBits
+	cfg := d.IndexConfig()
+	shift := cfg.BucketBits - rangeBits
 	chunks := make([]map[uint32]*SimChunk, cfg.Bands)
 	for b := range chunks {
 		chunks[b] = map[uint32]*SimChunk{}
 	}
 	none := 0
 	for i := 0; i < int(rec.NumRows()); i++ {
-		if !f.d.Fingerprint(v.Text(i), &f.acc, &f.fp) {
+		if !d.Fingerprint(v.Text(i), acc, fp) {
 			none++
 			continue
 		}
 		for band := 0; band < cfg.Bands; band++ {
-			own, tag := cfg.BandKey(&f.fp.Sig, band)
-			cfg.ProbeBuckets(&f.fp, band, func(k uint32) {
+			own, tag := cfg.BandKey(&fp.Sig, band)
+			cfg.ProbeBuckets(fp, band, func(k uint32) {
 				c := chunks[band][k>>shift]
 				if c == nil {
-					c = &SimChunk{Batch: p.Key}
+					c = &SimChunk{Batch: key}
 					chunks[band][k>>shift] = c
 				}
 				n := len(c.Pos) - 1
 				if n < 0 || c.Pos[n] != int32(i) {
 					c.Pos, c.IDs, c.Tag = append(c.Pos, int32(i)), append(c.IDs, ids.Value(i)), append(c.Tag, tag)
-					c.Sketch = append(c.Sketch, f.fp.Sketch[:]...)
+					c.Sketch = append(c.Sketch, fp.Sketch[:]...)
 					n++
 				}
 				r := uint32(n) << 1
@@ -294,12 +292,7 @@ func (f *simKeysFn) ProcessElement(p Part, emit func(int64, SimChunk), tal func(
 			emit(simKey0(band, rng), *c)
 		}
 	}
-	if none > 0 {
-		t := newTally(f.Ref.Slots)
-		t.count(f.Pos+1, "no_features", int64(none))
-		tal(t)
-	}
-	return nil
+	return none
 }
 
 // simPairsFn verifies the rows that meet in the buckets of one key: every
@@ -333,7 +326,7 @@ type simEntry struct {
 	own    bool
 }
 
-func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near func(int64, PairList), ask func(int64, PairList), over func(int64, SimChunk), tal func(Tally)) {
+func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near func(int64, Decision), ask func(int64, Decision), over func(int64, SimChunk), tal func(Tally)) {
 	t := newTally(f.Ref.Slots)
 	defer func() {
 		if len(t.Steps[f.Step].Counters) > 0 {
@@ -404,7 +397,7 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 		}
 		i = j
 	}
-	v.emit(near, ask)
+	v.emit(int32(f.Step-1), near, ask)
 }
 
 func (f *simPairsFn) unverified(t *Tally, n int) {
@@ -509,15 +502,15 @@ func (v *verifier) verify(run []simEntry) {
 	}
 }
 
-// emit sends the sure pairs to their later row's batch, and the
+// emit sends step's sure pairs to their later row's batch, and the
 // borderline ones to their earlier row's batch, for its feature set.
-func (v *verifier) emit(near, ask func(int64, PairList)) {
+func (v *verifier) emit(step int32, near, ask func(int64, Decision)) {
 	out := map[int64][]Pair{}
 	for _, p := range v.sure {
 		out[p.Later.Key] = append(out[p.Later.Key], p)
 	}
 	for k, ps := range out {
-		near(k, PairList{P: ps})
+		near(splitOf(k), Decision{Step: step, Batch: k, Pairs: ps})
 	}
 	clear(out)
 	for later, ps := range v.ask {
@@ -529,53 +522,46 @@ func (v *verifier) emit(near, ask func(int64, PairList)) {
 		}
 	}
 	for k, ps := range out {
-		ask(k, PairList{P: ps})
+		ask(splitOf(k), Decision{Step: step, Batch: k, Pairs: ps})
 	}
 }
 
 // setsFn adds to each borderline pair the feature set of its earlier
-// row, which is in this batch, and sends the pair on to the later row's
-// batch.
-type setsFn struct {
-	Ref Ref
-	Pos int
+// row and sends the pair on to the later row's batch. It is a pass over
+// the input up to the step ([chain]) that reads only the ranges holding
+// an earlier row of a borderline pair (the step's asks).
+type setsFn struct{ chain }
 
-	d   *dedup.SimhashDedup
-	acc dedup.Accumulator
-	fp  dedup.Fingerprint
-}
-
-func (f *setsFn) Setup() (err error) {
-	f.d, err = buildAs[*dedup.SimhashDedup](f.Ref, f.Pos)
-	return err
-}
-
-func (f *setsFn) ProcessElement(key int64, parts func(*Part) bool, asks func(*PairList) bool, emit func(int64, PairList)) error {
-	var ps []Pair
-	var l PairList
-	for asks(&l) {
-		ps = append(ps, l.P...)
-		l = PairList{}
+func (f *setsFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, Decision)) error {
+	all := decisions(decs)
+	asks := map[int64][]Pair{}
+	for _, d := range all {
+		if int(d.Step) == f.To {
+			asks[d.Batch] = append(asks[d.Batch], d.Pairs...)
+		}
 	}
-	if len(ps) == 0 {
+	if len(asks) == 0 {
 		return nil
 	}
-	var p Part
-	found := false
-	for parts(&p) {
-		found = true
-		rec, err := decode(memory.DefaultAllocator, p.IPC)
-		if err != nil {
-			return err
+	d := f.steps[f.To].Stage.(*dedup.SimhashDedup)
+	cfg := d.IndexConfig()
+	met := 0
+	err := f.run(ctx, ranges, all, nil, func(key int64, rec arrow.RecordBatch) error {
+		ps, ok := asks[key]
+		if !ok {
+			return nil
 		}
-		v := sift.NewTextView(rec, f.d.Roles())
-		cfg := f.d.IndexConfig()
+		met++
+		v := sift.NewTextView(rec, d.Roles())
 		sets := map[int32][]uint32{}
 		out := map[int64][]Pair{}
 		for _, x := range ps {
+			if int64(x.Of.Pos) >= rec.NumRows() {
+				return fmt.Errorf("siftbeam: a near-duplicate pair names row %d of batch %x, which has %d", x.Of.Pos, key, rec.NumRows())
+			}
 			s, ok := sets[x.Of.Pos]
 			if !ok {
-				if f.d.Fingerprint(v.Text(int(x.Of.Pos)), &f.acc, &f.fp) {
+				if d.Fingerprint(v.Text(int(x.Of.Pos)), &f.acc, &f.fp) {
 					s = slices.Clone(cfg.Features(&f.fp))
 				}
 				sets[x.Of.Pos] = s
@@ -583,15 +569,15 @@ func (f *setsFn) ProcessElement(key int64, parts func(*Part) bool, asks func(*Pa
 			x.Set = s
 			out[x.Later.Key] = append(out[x.Later.Key], x)
 		}
-		rec.Release()
 		for k, ps := range out {
-			emit(k, PairList{P: ps})
+			emit(splitOf(k), Decision{Step: int32(f.To), Batch: k, Pairs: ps})
 		}
+		return nil
+	})
+	if err == nil && met != len(asks) {
+		err = fmt.Errorf("siftbeam: near-duplicate pairs for %d batches that are not there", len(asks)-met)
 	}
-	if !found {
-		return fmt.Errorf("siftbeam: near-duplicate pairs for batch %x, which is not there", key)
-	}
-	return nil
+	return err
 }
 
 // nearDrops decides, from the pairs sent to a batch, which of its rows are
@@ -633,17 +619,19 @@ func nearDrops(d *dedup.SimhashDedup, v *sift.TextView, ps []Pair, acc *dedup.Ac
 	return out, keepers
 }
 
-// keeperKey keys a row named as duplicate_of by its order key (ids need
-// not be unique).
-func keeperKey(r RowRef) string { return fmt.Sprintf("%016x%08x", r.Key, r.Pos) }
+// keeperKey keys a row named as duplicate_of by step pos by the step and
+// the row's order key (ids need not be unique).
+func keeperKey(pos int, r RowRef) string { return fmt.Sprintf("%04x%016x%08x", pos, r.Key, r.Pos) }
 
 // clusterFn tallies one keeper's cluster: the rows that named it as
 // duplicate_of, and it.
-type clusterFn struct {
-	Slots, Step int
-}
+type clusterFn struct{ Slots int }
 
-func (f *clusterFn) ProcessElement(_ string, refs func(*RowRef) bool, tal func(Tally)) {
+func (f *clusterFn) ProcessElement(key string, refs func(*RowRef) bool, tal func(Tally)) error {
+	pos, err := strconv.ParseUint(key[:min(4, len(key))], 16, 16)
+	if err != nil || int(pos)+1 >= f.Slots {
+		return fmt.Errorf("siftbeam: keeper key %q", key)
+	}
 	var r, first RowRef
 	n := int64(0)
 	for refs(&r) {
@@ -653,8 +641,9 @@ func (f *clusterFn) ProcessElement(_ string, refs func(*RowRef) bool, tal func(T
 		n++
 	}
 	t := newTally(f.Slots)
-	t.Steps[f.Step].Clusters = &Clusters{N: 1, Largest: n + 1, Keeper: first}
+	t.Steps[pos+1].Clusters = &Clusters{N: 1, Largest: n + 1, Keeper: first}
 	tal(t)
+	return nil
 }
 
 // rangeBits returns how many top bits of a key to group by so that a

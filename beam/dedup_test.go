@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/siftdata/sift/dataset"
+	"github.com/siftdata/sift/dedup"
 )
 
 // simParts reads texts as batches of 100 rows, encoded as the pipeline's
@@ -90,15 +92,20 @@ func TestSimGroupsSplit(t *testing.T) {
 	}
 	parts := simParts(t, mem, texts)
 	ref := Ref{Recipe: "stages:\n  - simhash_dedup: {}\n", Dir: t.TempDir(), Slots: 2}
-	kf := simKeysFn{Ref: ref, Pos: 0, RangeBits: 2}
-	if err := kf.Setup(); err != nil {
+	d, err := buildAs[*dedup.SimhashDedup](ref, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
+	var acc dedup.Accumulator
+	var fp dedup.Fingerprint
 	level0 := groupsOf(t, func(emit func(int64, SimChunk)) {
 		for _, p := range parts {
-			if err := kf.ProcessElement(p, emit, func(Tally) {}); err != nil {
+			rec, err := decode(mem, p.IPC)
+			if err != nil {
 				t.Fatal(err)
 			}
+			simKeys(d, 2, p.Key, rec, &acc, &fp, emit)
+			rec.Release()
 		}
 	})
 
@@ -111,15 +118,15 @@ func TestSimGroupsSplit(t *testing.T) {
 	}
 	run := func(limit, maxBucket int) (sure map[RowRef]decision, asks map[[2]RowRef]bool, counters map[string]int64, spilled int) {
 		sure, asks, counters = map[RowRef]decision{}, map[[2]RowRef]bool{}, map[string]int64{}
-		pf := simPairsFn{Ref: ref, Step: 1, Limit: limit, MaxBucket: maxBucket, Cfg: kf.d.IndexConfig()}
+		pf := simPairsFn{Ref: ref, Step: 1, Limit: limit, MaxBucket: maxBucket, Cfg: d.IndexConfig()}
 		groups := level0
 		for level := 0; level < 3; level++ {
 			pf.Level = level
 			if level > 0 {
 				pf.Limit = maxBucket
 			}
-			near := func(_ int64, l PairList) {
-				for _, p := range l.P {
+			near := func(_ int64, l Decision) {
+				for _, p := range l.Pairs {
 					b, ok := sure[p.Later]
 					if p.Check {
 						t.Fatalf("sure pair %+v", p)
@@ -129,8 +136,8 @@ func TestSimGroupsSplit(t *testing.T) {
 					}
 				}
 			}
-			ask := func(_ int64, l PairList) {
-				for _, p := range l.P {
+			ask := func(_ int64, l Decision) {
+				for _, p := range l.Pairs {
 					asks[[2]RowRef{p.Later, p.Of}] = true
 				}
 			}
@@ -196,12 +203,14 @@ func TestCodecs(t *testing.T) {
 		{SimChunk{Batch: 1, Pos: []int32{5, 2}, IDs: []string{"x", "y"}, Tag: []uint32{511, 0}, Sketch: make([]byte, 2*sketchSize),
 			Bucket: []uint32{65535, 3, 3}, Row: []uint32{1, 2, 0}},
 			func(v any) ([]byte, error) { return encSim(v.(SimChunk)) }, func(b []byte) (any, error) { return decSim(b) }},
-		{DropList{D: []Drop{{Pos: 4, Of: "k", Reason: "duplicate", Detail: "same"}, {Pos: 1 << 20}}},
-			func(v any) ([]byte, error) { return encDrops(v.(DropList)) }, func(b []byte) (any, error) { return decDrops(b) }},
+		{Decision{Step: 3, Batch: -5, Drops: []Drop{{Pos: 4, Of: "k", Reason: "duplicate", Detail: "same"}, {Pos: 1 << 20}}},
+			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
 		{Blobs{K: []int64{9, -2}, B: [][]byte{{1, 2}, nil}},
 			func(v any) ([]byte, error) { return encBlobs(v.(Blobs)) }, func(b []byte) (any, error) { return decBlobs(b) }},
-		{PairList{P: []Pair{{Later: RowRef{Key: 3, Pos: 9}, Of: RowRef{Key: -1, Pos: 0, ID: "o"}, Sim: 0.625, Check: true, Set: []uint32{1, 1 << 31}}, {Sim: 1}}},
-			func(v any) ([]byte, error) { return encPairs(v.(PairList)) }, func(b []byte) (any, error) { return decPairs(b) }},
+		{Decision{Step: 1, Pct: []float64{12.5, math.Inf(1)}, Rows: 1 << 33},
+			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
+		{Decision{Batch: 1 << 40, Pairs: []Pair{{Later: RowRef{Key: 3, Pos: 9}, Of: RowRef{Key: -1, Pos: 0, ID: "o"}, Sim: 0.625, Check: true, Set: []uint32{1, 1 << 31}}, {Sim: 1}}},
+			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
 	} {
 		b, err := tc.enc(tc.v)
 		if err != nil {

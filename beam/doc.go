@@ -13,18 +13,23 @@
 // by row groups; see [github.com/siftdata/sift/dataset.Split]); the splits
 // are what spreads the work, a split's batches stay on its worker.
 //
-// Steps are run as follows:
+// Rows are never shuffled to apply a decision: every step that needs the
+// whole input (a dedup step's keys, a percentile step's scores) is a pass
+// over the input that reads the splits again and runs the steps before it
+// again (reading is deterministic, and cheaper than moving the batches
+// through the runner), with the decisions of the dedup and percentile
+// steps before it grouped with each split. The last pass runs every step
+// and its batches go to the output writers. Steps are run as follows:
 //
 //   - Row-local stages (normalize, length_filter, pii_redact,
 //     augment_synonyms, perplexity with select: annotate, output_format
-//     checks and custom stateless stages) are one ParDo over batches; runs
-//     of consecutive row-local steps share the ParDo, so a batch is encoded
-//     once per run, not once per step.
+//     checks and custom stateless stages) run in every pass that reaches
+//     them, on the batch as read, with no element between steps.
 //   - exact_dedup sends each row's 128-bit hash of its normalized text,
 //     as compact arrays, one element per batch and range of hashes; per
 //     range the row with the smallest order key of each hash is kept and
 //     the others rejected naming it (duplicate_of), exactly as in a local
-//     run.
+//     run. The drops go to the batch's split as one element per batch.
 //   - simhash_dedup sends each row's band keys (its own bucket in every
 //     band, and the buckets a query of the stage probes) with its sketch,
 //     one element per batch, band and range of buckets; per range the
@@ -32,16 +37,14 @@
 //     (band tag distance and sketch Jaccard similarity, and for pairs the
 //     sketch leaves borderline the feature sets, as the stage checks
 //     them), and a row is dropped when a verified near-duplicate has a
-//     smaller order key. [Options] bounds the memory a group of buckets
-//     takes in a worker (MaxGroup, MaxBucket).
+//     smaller order key. A borderline pair first goes to its earlier
+//     row's split, where a pass adds that row's feature set. [Options]
+//     bounds the memory a group of buckets takes in a worker (MaxGroup,
+//     MaxBucket).
 //   - perplexity selecting by percentiles (band, top, bucket cuts) scores
-//     every row in a first pass and merges t-digests across workers; the
-//     second pass selects with thresholds at the merged digest's
-//     percentiles, a side input.
-//
-// Each dedup step's decisions go back to their batches with a
-// CoGroupByKey on the batch key; simhash_dedup first has a borderline
-// pair's earlier row's batch add that row's feature set, with another.
+//     every row in its pass and merges t-digests across workers; the
+//     values of its percentiles go to every split, and the passes after
+//     it select with them.
 //
 // Stages that keep state across batches in other ways (pii_redact with an
 // audit file, simhash_dedup with a reference index) and perplexity

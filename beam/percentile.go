@@ -4,22 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/caio/go-tdigest/v4"
 	"github.com/siftdata/sift"
 )
 
 // A perplexity step that selects by percentiles (band, top, bucket cuts)
-// runs in two passes. The first scores every row and merges the scores
-// into one t-digest across the workers; the second is the stage itself,
-// built with thresholds at the digest's percentiles, which reaches every
-// worker as a side input.
+// runs in two passes. The first, a pass over the input up to the step
+// ([chain]), scores every row, and the scores are merged into one t-digest
+// across the workers; the values of the step's percentiles are sent with
+// every input range to the passes after it, which run the stage itself
+// with those thresholds.
 //
 // The digest is deterministic whatever the runner's parallelism, so that
 // the output is too: a t-digest depends on the order values are added in,
@@ -79,45 +78,25 @@ func newDigest() *tdigest.TDigest {
 func splitOf(k int64) int64 { return k >> seqBits }
 
 // scoreFn emits the perplexities of a batch's rows with tokens, under
-// the batch's split.
-type scoreFn struct {
-	Ref Ref
-	Pos int
+// the batch's split. It is a pass over the input up to the step
+// ([chain]).
+type scoreFn struct{ chain }
 
-	p percentiler
-}
-
-func (f *scoreFn) Setup() error {
-	r, err := f.Ref.parse()
-	if err != nil {
-		return err
-	}
-	st, err := f.Ref.build(r, f.Pos, memory.DefaultAllocator)
-	if err != nil {
-		return err
-	}
-	p, ok := st.Stage.(percentiler)
+func (f *scoreFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, Blobs)) error {
+	p, ok := f.steps[f.To].Stage.(percentiler)
 	if !ok {
-		return fmt.Errorf("siftbeam: step %d (%T) has no percentiles", f.Pos, st.Stage)
+		return fmt.Errorf("siftbeam: step %d (%T) has no percentiles", f.To, f.steps[f.To].Stage)
 	}
-	f.p = p
-	return nil
-}
-
-func (f *scoreFn) ProcessElement(p Part, emit func(int64, Blobs)) error {
-	rec, err := decode(memory.DefaultAllocator, p.IPC)
-	if err != nil {
-		return err
-	}
-	defer rec.Release()
-	var b []byte
-	for _, v := range f.p.Perplexities(rec) {
-		if !math.IsNaN(v) {
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	return f.run(ctx, ranges, decisions(decs), nil, func(key int64, rec arrow.RecordBatch) error {
+		var b []byte
+		for _, v := range p.Perplexities(rec) {
+			if !math.IsNaN(v) {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+			}
 		}
-	}
-	emit(splitOf(p.Key), Blobs{K: []int64{p.Key}, B: [][]byte{b}})
-	return nil
+		emit(splitOf(key), Blobs{K: []int64{key}, B: [][]byte{b}})
+		return nil
+	})
 }
 
 // splitDigest turns a split's scores, added in batch order, into a
@@ -150,47 +129,56 @@ func mergeDigests(all Blobs) (*tdigest.TDigest, error) {
 	return d, nil
 }
 
-// pplFn runs the perplexity step with thresholds at the percentiles of
-// the merged digest (the side input), built once per worker.
-type pplFn struct {
+// thresholdsFn merges the digests of all splits for percentile step Pos
+// and finds the values of the step's percentiles, for every range
+// ([spread]).
+type thresholdsFn struct {
 	Ref Ref
 	Pos int
 
-	p      percentiler
-	st     sift.Step
-	report json.RawMessage // the stage's report: its thresholds, the same on every worker
+	p percentiler
 }
 
-func (f *pplFn) Setup() error {
-	s := scoreFn{Ref: f.Ref, Pos: f.Pos}
-	if err := s.Setup(); err != nil {
+func (f *thresholdsFn) Setup() error {
+	st, err := buildAs[sift.Stage](f.Ref, f.Pos)
+	if err != nil {
 		return err
 	}
-	f.p = s.p
+	p, ok := st.(percentiler)
+	if !ok {
+		return fmt.Errorf("siftbeam: step %d (%T) has no percentiles", f.Pos, st)
+	}
+	f.p = p
 	return nil
 }
 
-func (f *pplFn) ProcessElement(ctx context.Context, p Part, digests Blobs, out func(Part), rej func(RejLine), tal func(Tally)) error {
-	if f.st.Stage == nil {
-		d, err := mergeDigests(digests)
-		if err != nil {
-			return err
-		}
-		r, err := f.Ref.parse()
-		if err != nil {
-			return err
-		}
-		f.st = sift.Step{Name: r.Stages[f.Pos].Name,
-			Stage: f.p.WithPercentiles(func(q float64) float64 { return d.Quantile(q / 100) }, "tdigest", int(d.Count()))}
-		if rp, ok := f.st.Stage.(sift.Reporter); ok {
-			if f.report, err = json.Marshal(rp.Report()); err != nil {
-				return err
-			}
+func (f *thresholdsFn) ProcessElement(all Blobs) (int64, Decision, error) {
+	d, err := mergeDigests(all)
+	if err != nil {
+		return 0, Decision{}, err
+	}
+	x := Decision{Step: int32(f.Pos), Rows: int64(d.Count())}
+	for _, q := range f.p.Percentiles() {
+		x.Pct = append(x.Pct, d.Quantile(q/100))
+	}
+	return 0, x, nil
+}
+
+// rangeOnly keys a range's key under 0, to be joined with the thresholds.
+func rangeOnly(k int64, _ Range) (int64, int64) { return 0, k }
+
+// spread sends every threshold decision to every range.
+func spread(_ int64, keys func(*int64) bool, ds func(*Decision) bool, emit func(int64, Decision)) {
+	var all []Decision
+	var d Decision
+	for ds(&d) {
+		all = append(all, d)
+		d = Decision{}
+	}
+	var k int64
+	for keys(&k) {
+		for _, d := range all {
+			emit(k, d)
 		}
 	}
-	s := stepsFn{Ref: f.Ref, From: f.Pos, To: f.Pos + 1, steps: []sift.Step{f.st}}
-	return s.ProcessElement(ctx, p, out, rej, func(t Tally) {
-		t.Steps[f.Pos+1].Report = f.report
-		tal(t)
-	})
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,7 +46,7 @@ type Kind int
 
 // Kinds of steps.
 const (
-	RowLocal   Kind = iota // a ParDo over batches
+	RowLocal   Kind = iota // run on each batch by the passes over the input that reach it
 	Exact                  // exact_dedup: group by hash
 	Simhash                // simhash_dedup: group by band keys
 	Percentile             // perplexity selecting by percentiles: score, merge t-digests, select
@@ -261,38 +262,42 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 	// sum of the lines of the ranges before it, each counted on its own.
 	ranges := beam.ParDo(read, &splitFn{Size: j.Options.SplitBytes}, beam.CreateList(read, files))
 	counted := beam.ParDo(read, countLines, beam.Reshuffle(read, ranges))
-	ranges = beam.Reshuffle(read, beam.ParDo(read, numberRanges, beam.GroupByKey(read, counted)))
-	parts, rej, tal := beam.ParDo3(read, &readFn{Ref: ref, BatchSize: j.Batch}, ranges)
-	rejects, tallies := []beam.PCollection{rej}, []beam.PCollection{tal, beam.Create(s, newTally(ref.Slots))}
-	for pos := 0; pos < len(j.Steps); {
-		st := j.Steps[pos]
+	ranges = beam.ParDo(read, rangeKey, beam.ParDo(read, numberRanges, beam.GroupByKey(read, counted)))
+	kinds := make([]Kind, len(j.Steps))
+	for i, st := range j.Steps {
+		kinds[i] = st.Kind
+	}
+	// Every step that needs the whole input is a pass over it up to the
+	// step ([chain]): the ranges grouped with the decisions of the dedup
+	// and percentile steps before it.
+	var decided []beam.PCollection
+	pass := func(to int) chain { return chain{Ref: ref, BatchSize: j.Batch, Kinds: kinds, To: to} }
+	group := func(sc beam.Scope, more ...beam.PCollection) beam.PCollection {
+		ds := append(slices.Clone(decided), more...)
+		if len(ds) == 0 {
+			ds = append(ds, beam.ParDo(sc, noDecisions, beam.Impulse(sc)))
+		}
+		return beam.CoGroupByKey(sc, ranges, beam.Flatten(sc, ds...))
+	}
+	var tallies []beam.PCollection
+	for pos, st := range j.Steps {
 		sc := s.Scope(st.Name)
 		switch st.Kind {
-		case RowLocal:
-			end := pos + 1
-			for end < len(j.Steps) && j.Steps[end].Kind == RowLocal {
-				end++
-			}
-			parts, rej, tal = beam.ParDo3(sc, &stepsFn{Ref: ref, From: pos, To: end}, parts)
-			rejects, tallies = append(rejects, rej), append(tallies, tal)
-			pos = end
-			continue
 		case Exact:
-			keys := beam.ParDo(sc, &exactKeysFn{Ref: ref, Pos: pos, Bits: j.exactBits()}, parts)
+			keys := beam.ParDo(sc, &exactKeysFn{chain: pass(pos), Bits: j.exactBits()}, group(sc))
 			drops, kt := beam.ParDo2(sc, &exactKeepFn{Ref: ref, Pos: pos}, beam.GroupByKey(sc, keys))
 			// The step's report is there even when no group is (empty input).
 			seed := newTally(ref.Slots)
 			seed.Steps[pos+1].Clusters = &Clusters{}
 			tallies = append(tallies, kt, beam.Create(sc, seed))
-			parts, rej, tal = beam.ParDo3(sc, &applyFn{Ref: ref, Name: st.Name, Step: pos + 1},
-				beam.CoGroupByKey(sc, beam.ParDo(sc, keyPart, parts), drops))
+			decided = append(decided, drops)
 		case Simhash:
 			d, err := buildAs[*dedup.SimhashDedup](ref, pos)
 			if err != nil {
 				panic(err) // Plan built it already
 			}
 			cfg := d.IndexConfig()
-			keys, t := beam.ParDo2(sc, &simKeysFn{Ref: ref, Pos: pos, RangeBits: j.simBits(cfg)}, parts)
+			keys, t := beam.ParDo2(sc, &simKeysFn{chain: pass(pos), RangeBits: j.simBits(cfg)}, group(sc))
 			tallies = append(tallies, t)
 			var nears, asks []beam.PCollection
 			for level := 0; level < 3; level++ {
@@ -303,24 +308,24 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 				near, ask, over, t := beam.ParDo4(sc, pf, beam.GroupByKey(sc, keys))
 				nears, asks, tallies, keys = append(nears, near), append(asks, ask), append(tallies, t), over
 			}
-			keyed := beam.ParDo(sc, keyPart, parts)
-			checked := beam.ParDo(sc, &setsFn{Ref: ref, Pos: pos}, beam.CoGroupByKey(sc, keyed, beam.Flatten(sc, asks...)))
-			var keepers beam.PCollection
-			parts, rej, tal, keepers = beam.ParDo4(sc, &nearApplyFn{Ref: ref, Name: st.Name, Pos: pos},
-				beam.CoGroupByKey(sc, keyed, beam.Flatten(sc, append(nears, checked)...)))
-			// The stage's report: clusters by the row each drop names.
+			checked := beam.ParDo(sc, &setsFn{chain: pass(pos)}, group(sc, asks...))
+			decided = append(append(decided, nears...), checked)
 			seed := newTally(ref.Slots)
 			seed.Steps[pos+1].Clusters = &Clusters{}
-			tallies = append(tallies, beam.ParDo(sc, &clusterFn{Slots: ref.Slots, Step: pos + 1}, beam.GroupByKey(sc, keepers)), beam.Create(sc, seed))
+			tallies = append(tallies, beam.Create(sc, seed))
 		case Percentile:
-			scores := beam.CombinePerKey(sc, concatBlobs, beam.ParDo(sc, &scoreFn{Ref: ref, Pos: pos}, parts))
-			digests := beam.ParDo(sc, splitDigest, scores)
-			total := beam.Combine(sc, concatBlobs, beam.Flatten(sc, digests, beam.Create(sc, Blobs{})))
-			parts, rej, tal = beam.ParDo3(sc, &pplFn{Ref: ref, Pos: pos}, parts, beam.SideInput{Input: total})
+			scores := beam.CombinePerKey(sc, concatBlobs, beam.ParDo(sc, &scoreFn{chain: pass(pos)}, group(sc)))
+			all := beam.Combine(sc, concatBlobs, beam.Flatten(sc, beam.ParDo(sc, splitDigest, scores), beam.Create(sc, Blobs{})))
+			th := beam.ParDo(sc, &thresholdsFn{Ref: ref, Pos: pos}, all)
+			decided = append(decided, beam.ParDo(sc, spread, beam.CoGroupByKey(sc, beam.ParDo(sc, rangeOnly, ranges), th)))
 		}
-		rejects, tallies = append(rejects, rej), append(tallies, tal)
-		pos++
 	}
+	last := s.Scope("steps")
+	parts, rej, tal, keepers := beam.ParDo4(last, &passFn{chain: pass(len(j.Steps))}, group(last))
+	rejects := []beam.PCollection{rej}
+	// The simhash_dedup reports: clusters by the row each drop names.
+	tallies = append(tallies, tal, beam.Create(s, newTally(ref.Slots)),
+		beam.ParDo(last, &clusterFn{Slots: ref.Slots}, beam.GroupByKey(last, keepers)))
 
 	out := s.Scope("write")
 	shards := beam.ParDo(out, shardKey, beam.CreateList(out, seq(j.Shards)))
@@ -374,8 +379,6 @@ func (j *Job) estRows() int64 {
 	}
 	return n
 }
-
-func keyPart(p Part) (int64, Part) { return p.Key, p }
 
 func seq(n int) []int {
 	s := make([]int, n)

@@ -3,18 +3,15 @@ package siftbeam
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dataset"
-	"github.com/siftdata/sift/dedup"
 	"github.com/siftdata/sift/recipe"
 )
 
@@ -156,120 +153,12 @@ func numberRanges(_ int, ranges func(*Range) bool, emit func(Range)) {
 	}
 }
 
-// readFn reads one range of an input file into batches of BatchSize rows.
-// Rows that do not parse are rejects of step 0 ("read"); a file that
-// cannot be read fails the job with its name.
-type readFn struct {
-	Ref       Ref
-	BatchSize int
-}
-
-func (f *readFn) ProcessElement(ctx context.Context, in Range, out func(Part), rej func(RejLine), tal func(Tally)) error {
-	mem := memory.DefaultAllocator
-	path := in.Split.Path
-	r, err := dataset.OpenSplit(mem, in.Split, dataset.WithBatchSize(f.BatchSize))
-	if err != nil {
-		return named(path, err)
-	}
-	defer r.Close()
-	t := newTally(f.Ref.Slots)
-	for seq := 0; ; seq++ {
-		rec, rejects, err := r.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return named(path, err)
-		}
-		if seq >= 1<<seqBits {
-			return fmt.Errorf("%s: more than %d batches in one split: raise batch_size or lower --split-bytes", path, 1<<seqBits)
-		}
-		key := partKey(in.File, in.N, seq)
-		for i := range rejects {
-			rejects[i].Stage = sift.ReadStage
-		}
-		t.Steps[0].RowsIn += int64(len(rejects))
-		rejLines(0, key, rejects, &t, rej)
-		if rec == nil {
-			continue
-		}
-		n := rec.NumRows()
-		t.Steps[0].RowsIn += n
-		t.Steps[0].RowsOut += n
-		t.Steps[0].BytesOut += sift.TextBytes(rec)
-		b, err := encode(mem, rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
-		out(Part{Key: key, IPC: b})
-	}
-	tal(t)
-	return nil
-}
-
 // named makes sure err names path.
 func named(path string, err error) error {
 	if strings.Contains(err.Error(), path) {
 		return err
 	}
 	return fmt.Errorf("%s: %w", path, err)
-}
-
-// stepsFn runs plan steps [From, To), all row-local, on each batch, in one
-// ParDo: the batch is decoded once and encoded once for the run of steps.
-type stepsFn struct {
-	Ref      Ref
-	From, To int
-
-	steps []sift.Step
-}
-
-func (f *stepsFn) Setup() error {
-	r, err := f.Ref.parse()
-	if err != nil {
-		return err
-	}
-	for pos := f.From; pos < f.To; pos++ {
-		st, err := f.Ref.build(r, pos, memory.DefaultAllocator)
-		if err != nil {
-			return err
-		}
-		f.steps = append(f.steps, st)
-	}
-	return nil
-}
-
-func (f *stepsFn) Teardown() error {
-	var errs []error
-	for _, s := range f.steps {
-		errs = append(errs, release(s.Stage, false))
-	}
-	f.steps = nil
-	return errors.Join(errs...)
-}
-
-func (f *stepsFn) ProcessElement(ctx context.Context, p Part, out func(Part), rej func(RejLine), tal func(Tally)) error {
-	mem := memory.DefaultAllocator
-	rec, err := decode(mem, p.IPC)
-	if err != nil {
-		return err
-	}
-	t := newTally(f.Ref.Slots)
-	defer tal(t)
-	for i, st := range f.steps {
-		rec, err = runStage(ctx, mem, st, f.From+i+1, p.Key, rec, &t, rej, nil)
-		if err != nil || rec == nil {
-			return err
-		}
-	}
-	defer rec.Release()
-	b, err := encode(mem, rec)
-	if err != nil {
-		return err
-	}
-	out(Part{Key: p.Key, IPC: b})
-	return nil
 }
 
 // runStage runs st on rec (owned; released here) as tally slot step,
@@ -318,103 +207,4 @@ func runStage(ctx context.Context, mem memory.Allocator, st sift.Step, step int,
 		return nil, nil
 	}
 	return out, nil
-}
-
-// applyFn applies the drops decided for a batch by exact_dedup: the
-// dropped rows become rejects of the step naming the kept row, the others
-// pass on.
-type applyFn struct {
-	Ref  Ref
-	Name string
-	Step int
-}
-
-func (f *applyFn) ProcessElement(ctx context.Context, key int64, parts func(*Part) bool, drops func(*DropList) bool, out func(Part), rej func(RejLine), tal func(Tally)) error {
-	var ds []Drop
-	var l DropList
-	for drops(&l) {
-		ds = append(ds, l.D...)
-		l = DropList{}
-	}
-	return apply(ctx, f.Ref, f.Name, f.Step, key, parts, len(ds) > 0, func(arrow.RecordBatch) []Drop { return ds }, out, rej, tal)
-}
-
-// nearApplyFn decides and applies the drops of simhash_dedup for a batch
-// from the near-duplicate pairs sent to it ([nearDrops]).
-type nearApplyFn struct {
-	Ref  Ref
-	Name string
-	Pos  int
-
-	d   *dedup.SimhashDedup
-	acc dedup.Accumulator
-	fp  dedup.Fingerprint
-}
-
-func (f *nearApplyFn) Setup() (err error) {
-	f.d, err = buildAs[*dedup.SimhashDedup](f.Ref, f.Pos)
-	return err
-}
-
-func (f *nearApplyFn) ProcessElement(ctx context.Context, key int64, parts func(*Part) bool, pairs func(*PairList) bool, out func(Part), rej func(RejLine), tal func(Tally), keeper func(string, RowRef)) error {
-	var ps []Pair
-	var l PairList
-	for pairs(&l) {
-		ps = append(ps, l.P...)
-		l = PairList{}
-	}
-	var keepers []RowRef // each drop's duplicate_of, for the clusters of the stage report
-	err := apply(ctx, f.Ref, f.Name, f.Pos+1, key, parts, len(ps) > 0, func(rec arrow.RecordBatch) []Drop {
-		if len(ps) == 0 {
-			return nil
-		}
-		ds, ks := nearDrops(f.d, sift.NewTextView(rec, f.d.Roles()), ps, &f.acc, &f.fp)
-		keepers = ks
-		return ds
-	}, out, rej, tal)
-	if err != nil {
-		return err
-	}
-	for _, k := range keepers {
-		keeper(keeperKey(k), k)
-	}
-	return nil
-}
-
-// apply rejects the rows drops picks in the batch with key (there is one,
-// and must be when decided says decisions were sent to it) as step, and
-// passes the others on.
-func apply(ctx context.Context, ref Ref, name string, step int, key int64, parts func(*Part) bool, decided bool, drops func(arrow.RecordBatch) []Drop, out func(Part), rej func(RejLine), tal func(Tally)) error {
-	mem := memory.DefaultAllocator
-	var p Part
-	n := 0
-	for parts(&p) {
-		n++
-		rec, err := decode(mem, p.IPC)
-		if err != nil {
-			return err
-		}
-		ds := drops(rec)
-		sort.Slice(ds, func(i, j int) bool { return ds[i].Pos < ds[j].Pos })
-		t := newTally(ref.Slots)
-		rec, err = runStage(ctx, mem, sift.Step{Name: name}, step, key, rec, &t, rej, func(b *sift.Batch) {
-			for _, d := range ds {
-				b.RejectDuplicate(int(d.Pos), d.Of, d.Reason, d.Detail)
-			}
-		})
-		tal(t)
-		if err != nil || rec == nil {
-			return err
-		}
-		b, err := encode(mem, rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
-		out(Part{Key: key, IPC: b})
-	}
-	if n > 1 || n == 0 && decided {
-		return fmt.Errorf("stage %s: %d batches with key %x", name, n, key)
-	}
-	return nil
 }

@@ -1,0 +1,313 @@
+package siftbeam
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/dataset"
+	"github.com/siftdata/sift/dedup"
+)
+
+// Rows are never shuffled to apply a decision. Reading an input range and
+// running the row-local steps on it is deterministic and cheap next to
+// moving its batches through the runner's data plane (on prism each
+// shuffle copies every byte of a batch about five times), so every step
+// that needs the whole input (a dedup step's keys, a percentile step's
+// scores) gets its own pass over the input: the ranges are read again and
+// the steps before it run again, applying the decisions of the dedup steps
+// before it, which are grouped with the range holding their batch (a
+// CoGroupByKey of the ranges, a few per worker, with small decision
+// elements). The last pass runs every step and writes the rows.
+
+// Decision is what a dedup step decided for one batch: the rows it drops
+// (exact_dedup), the near-duplicate pairs whose later row is in the batch
+// (simhash_dedup), or borderline pairs whose earlier row is in the batch,
+// waiting for its feature set (simhash_dedup's asks); or, sent to every
+// range, the thresholds of a percentile step: the values of its
+// percentiles ([percentiler.Percentiles], in that order) and the rows
+// they are over. Decisions are keyed by the input range of their batch
+// ([splitOf]).
+type Decision struct {
+	Step  int32 // the step's plan position
+	Batch int64
+	Drops []Drop
+	Pairs []Pair
+	Pct   []float64
+	Rows  int64
+}
+
+// rangeKey keys a range as the decisions about its batches are keyed.
+func rangeKey(r Range) (int64, Range) { return splitOf(partKey(r.File, r.N, 0)), r }
+
+// noDecisions is the empty decisions of a pass before any dedup step.
+func noDecisions(_ []byte, _ func(int64, Decision)) {}
+
+// chain is a pass over the input: it reads the ranges grouped under one
+// key and runs plan steps [0, To) on their batches. Row-local steps run,
+// dedup steps apply the decisions sent to the batch, and percentile steps
+// run with the thresholds sent to every range. Step To, when there is
+// one, is built too, for the DoFn that embeds the chain.
+//
+// Nothing reaches a pass as a side input: on prism a stage reading one
+// keeps the runner's scheduler spinning while it waits (2.3 of 8.9 CPU-s
+// of the dedup benchmark with the percentile digests as a side input).
+type chain struct {
+	Ref       Ref
+	BatchSize int
+	Kinds     []Kind // the plan's steps
+	To        int
+
+	steps   []sift.Step
+	reports map[int]json.RawMessage // percentile steps built with their thresholds: their reports
+	acc     dedup.Accumulator
+	fp      dedup.Fingerprint
+}
+
+func (c *chain) Setup() error {
+	r, err := c.Ref.parse()
+	if err != nil {
+		return err
+	}
+	for pos := 0; pos <= c.To && pos < len(c.Kinds); pos++ {
+		st, err := c.Ref.build(r, pos, memory.DefaultAllocator)
+		if err != nil {
+			return err
+		}
+		c.steps = append(c.steps, st)
+	}
+	return nil
+}
+
+func (c *chain) Teardown() error {
+	var errs []error
+	for _, s := range c.steps {
+		errs = append(errs, release(s.Stage, false))
+	}
+	c.steps = nil
+	return errors.Join(errs...)
+}
+
+// sinks are where the last pass sends what the steps reject and count;
+// other passes drop it, since the last pass counts every step once.
+type sinks struct {
+	rej    func(RejLine)
+	tal    func(Tally)
+	keeper func(string, RowRef)
+}
+
+// decisions collects the decisions grouped with a range.
+func decisions(decs func(*Decision) bool) []Decision {
+	var out []Decision
+	var d Decision
+	for decs(&d) {
+		out = append(out, d)
+		d = Decision{}
+	}
+	return out
+}
+
+// percentiles builds percentile step pos with the thresholds in d, once
+// per worker.
+func (c *chain) percentiles(pos int, d Decision) error {
+	if c.reports[pos] != nil {
+		return nil
+	}
+	p, ok := c.steps[pos].Stage.(percentiler)
+	if !ok {
+		return fmt.Errorf("siftbeam: step %d (%T) has no percentiles", pos, c.steps[pos].Stage)
+	}
+	qs := p.Percentiles()
+	if len(d.Pct) != len(qs) {
+		return fmt.Errorf("siftbeam: %d thresholds for the %d percentiles of step %d", len(d.Pct), len(qs), pos)
+	}
+	c.steps[pos].Stage = p.WithPercentiles(func(q float64) float64 {
+		// The stage asks for its own percentiles only.
+		return d.Pct[slices.Index(qs, q)]
+	}, "tdigest", int(d.Rows))
+	report := json.RawMessage("null")
+	if rp, ok := c.steps[pos].Stage.(sift.Reporter); ok {
+		var err error
+		if report, err = json.Marshal(rp.Report()); err != nil {
+			return err
+		}
+	}
+	if c.reports == nil {
+		c.reports = map[int]json.RawMessage{}
+	}
+	c.reports[pos] = report
+	return nil
+}
+
+// run reads the ranges and hands each batch left after steps [0, To) to
+// fn, which must not keep it. Decisions of steps from To on are ignored.
+// Only with sinks (the last pass) are rejects, tallies and keepers sent.
+func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decision, out *sinks, fn func(key int64, rec arrow.RecordBatch) error) error {
+	byBatch := map[int64][]Decision{}
+	want, pcts, wantPcts := 0, 0, 0
+	for _, d := range decs {
+		switch {
+		case int(d.Step) >= c.To:
+		case c.Kinds[d.Step] == Percentile:
+			if err := c.percentiles(int(d.Step), d); err != nil {
+				return err
+			}
+			pcts++
+		default:
+			byBatch[d.Batch] = append(byBatch[d.Batch], d)
+			want++
+		}
+	}
+	for pos := 0; pos < c.To; pos++ {
+		if c.Kinds[pos] == Percentile {
+			wantPcts++
+		}
+	}
+	t := newTally(c.Ref.Slots)
+	s := sinks{rej: func(RejLine) {}, keeper: func(string, RowRef) {}}
+	if out != nil {
+		s = *out
+	}
+	used := 0
+	var r Range
+	for ranges(&r) {
+		if pcts != wantPcts {
+			return fmt.Errorf("siftbeam: %s, range %d: the thresholds of %d percentile steps, want %d", r.Split.Path, r.N, pcts, wantPcts)
+		}
+		n, err := c.read(ctx, r, byBatch, &t, s, fn)
+		used += n
+		if err != nil {
+			return err
+		}
+		r = Range{}
+	}
+	if used != want {
+		return fmt.Errorf("siftbeam: %d of %d decisions are about batches that are not there", want-used, want)
+	}
+	if out != nil {
+		for pos, rp := range c.reports {
+			t.Steps[pos+1].Report = rp
+		}
+		out.tal(t)
+	}
+	return nil
+}
+
+// read reads one range into batches of BatchSize rows and runs the steps
+// on each. Rows that do not parse are rejects of step 0 ("read"); a file
+// that cannot be read fails the job with its name. It returns how many of
+// byBatch's decisions it applied.
+func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, arrow.RecordBatch) error) (int, error) {
+	mem := memory.DefaultAllocator
+	path := in.Split.Path
+	r, err := dataset.OpenSplit(mem, in.Split, dataset.WithBatchSize(c.BatchSize))
+	if err != nil {
+		return 0, named(path, err)
+	}
+	defer r.Close()
+	used := 0
+	for seq := 0; ; seq++ {
+		rec, rejects, err := r.Next(ctx)
+		if err == io.EOF {
+			return used, nil
+		}
+		if err != nil {
+			return used, named(path, err)
+		}
+		if seq >= 1<<seqBits {
+			if rec != nil {
+				rec.Release()
+			}
+			return used, fmt.Errorf("%s: more than %d batches in one split: raise batch_size or lower --split-bytes", path, 1<<seqBits)
+		}
+		key := partKey(in.File, in.N, seq)
+		for i := range rejects {
+			rejects[i].Stage = sift.ReadStage
+		}
+		t.Steps[0].RowsIn += int64(len(rejects))
+		rejLines(0, key, rejects, t, s.rej)
+		if rec == nil {
+			continue
+		}
+		n := rec.NumRows()
+		t.Steps[0].RowsIn += n
+		t.Steps[0].RowsOut += n
+		t.Steps[0].BytesOut += sift.TextBytes(rec)
+		ds := byBatch[key]
+		used += len(ds)
+		if rec, err = c.apply(ctx, key, rec, ds, t, s); err != nil {
+			return used, err
+		}
+		if rec == nil {
+			continue
+		}
+		err = fn(key, rec)
+		rec.Release()
+		if err != nil {
+			return used, err
+		}
+	}
+}
+
+// apply runs steps [0, To) on rec (owned; released here) and returns what
+// is left, or nil.
+func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds []Decision, t *Tally, s sinks) (arrow.RecordBatch, error) {
+	mem := memory.DefaultAllocator
+	var err error
+	for pos := 0; pos < c.To && rec != nil; pos++ {
+		st := c.steps[pos]
+		switch c.Kinds[pos] {
+		case Exact, Simhash:
+			var drops []Drop
+			var pairs []Pair
+			for _, d := range ds {
+				if int(d.Step) == pos {
+					drops, pairs = append(drops, d.Drops...), append(pairs, d.Pairs...)
+				}
+			}
+			if len(pairs) > 0 {
+				d := st.Stage.(*dedup.SimhashDedup)
+				var keepers []RowRef
+				drops, keepers = nearDrops(d, sift.NewTextView(rec, d.Roles()), pairs, &c.acc, &c.fp)
+				for _, k := range keepers {
+					s.keeper(keeperKey(pos, k), k)
+				}
+			}
+			slices.SortFunc(drops, func(a, b Drop) int { return cmp.Compare(a.Pos, b.Pos) })
+			rec, err = runStage(ctx, mem, sift.Step{Name: st.Name}, pos+1, key, rec, t, s.rej, func(b *sift.Batch) {
+				for _, d := range drops {
+					b.RejectDuplicate(int(d.Pos), d.Of, d.Reason, d.Detail)
+				}
+			})
+		default:
+			rec, err = runStage(ctx, mem, st, pos+1, key, rec, t, s.rej, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rec, nil
+}
+
+// passFn is the last pass: every step, then the rows that are left go to
+// be written.
+type passFn struct{ chain }
+
+func (f *passFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool,
+	out func(Part), rej func(RejLine), tal func(Tally), keeper func(string, RowRef)) error {
+	return f.run(ctx, ranges, decisions(decs), &sinks{rej: rej, tal: tal, keeper: keeper}, func(key int64, rec arrow.RecordBatch) error {
+		b, err := encode(memory.DefaultAllocator, rec)
+		if err != nil {
+			return err
+		}
+		out(Part{Key: key, IPC: b})
+		return nil
+	})
+}
