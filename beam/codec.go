@@ -186,14 +186,20 @@ func encSim(c SimChunk) ([]byte, error) {
 	e.strs(c.IDs)
 	e.uints(c.Tag)
 	e.bytes(c.Sketch)
-	e.uints(c.Bucket)
-	e.uints(c.Row)
+	e.uints(c.Own)
+	e.bytes(c.Flips)
 	return e.b, nil
 }
 
 func decSim(b []byte) (SimChunk, error) {
 	d := dec{b: b}
-	c := SimChunk{Batch: d.int(), Pos: d.deltas(), IDs: d.strs(), Tag: d.uints(), Sketch: d.bytes(), Bucket: d.uints(), Row: d.uints()}
+	c := SimChunk{Batch: d.int(), Pos: d.deltas(), IDs: d.strs(), Tag: d.uints(), Sketch: d.bytes(), Own: d.uints(), Flips: d.bytes()}
+	n := len(c.Pos)
+	switch {
+	case d.err != nil:
+	case len(c.IDs) != n || len(c.Tag) != n || len(c.Sketch) != n*sketchSize || len(c.Own) != n || len(c.Flips) > 8*n || n > 0 && len(c.Flips)%n != 0:
+		d.err = errors.New("siftbeam: a SimHash chunk's arrays differ in length")
+	}
 	return c, d.done()
 }
 

@@ -153,17 +153,24 @@ func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emi
 
 // SimChunk is the rows of one batch that meet in the buckets of one key
 // (a band and range of buckets, or finer; see [simPairsFn]): per row its
-// position, id, band tag and sketch (SketchSize bytes at row×SketchSize),
-// and the entries, each a bucket and row<<1 | 1 when the bucket is the
-// row's own (it is indexed there), | 0 when the row only probes it.
+// position, id, band tag, sketch (SketchSize bytes at row×SketchSize),
+// own bucket in the band, and the bits of that bucket a query of the stage
+// flips to probe others (the same number per row, at most 8). The probed
+// buckets are worked out where the chunk is received ([SimChunk.entries]):
+// sent as they are, they made up most of the bytes.
 type SimChunk struct {
 	Batch  int64
 	Pos    []int32
 	IDs    []string
 	Tag    []uint32
 	Sketch []byte
-	Bucket []uint32
-	Row    []uint32
+	Own    []uint32
+	Flips  []uint8
+
+	// The entries in the buckets of the group holding the chunk, each a
+	// bucket and row<<1 | 1 when the bucket is the row's own (it is
+	// indexed there), | 0 when the row only probes it.
+	bucket, row []uint32
 }
 
 const sketchSize = len(dedup.Sketch{})
@@ -172,23 +179,56 @@ func (c *SimChunk) sketch(row uint32) *dedup.Sketch {
 	return (*dedup.Sketch)(c.Sketch[int(row)*sketchSize:])
 }
 
-// subset returns a chunk of the entries es of c, with only their rows.
+// flips returns how many bits a row's query flips.
+func (c *SimChunk) flips() int {
+	if len(c.Own) == 0 {
+		return 0
+	}
+	return len(c.Flips) / len(c.Own)
+}
+
+// entries sets c's entries: its rows' own and probed buckets that keep
+// accepts, in the order of [dedup.IndexConfig.ProbeBuckets].
+func (c *SimChunk) entries(keep func(bucket uint32) bool) {
+	c.bucket, c.row = c.bucket[:0], c.row[:0]
+	u := c.flips()
+	for r, own := range c.Own {
+		flips := c.Flips[r*u : (r+1)*u]
+		for m := 0; m < 1<<u; m++ {
+			b := own
+			for i, bit := range flips {
+				if m>>i&1 == 1 {
+					b ^= 1 << bit
+				}
+			}
+			if keep(b) {
+				x := uint32(r) << 1
+				if m == 0 {
+					x |= 1
+				}
+				c.bucket, c.row = append(c.bucket, b), append(c.row, x)
+			}
+		}
+	}
+}
+
+// subset returns a chunk of the rows of entries es of c.
 func (c *SimChunk) subset(es []int) SimChunk {
 	out := SimChunk{Batch: c.Batch}
-	idx := map[uint32]uint32{}
+	seen := map[uint32]bool{}
+	u := c.flips()
 	for _, e := range es {
-		r := c.Row[e] >> 1
-		n, ok := idx[r]
-		if !ok {
-			n = uint32(len(out.Pos))
-			idx[r] = n
-			out.Pos = append(out.Pos, c.Pos[r])
-			out.IDs = append(out.IDs, c.IDs[r])
-			out.Tag = append(out.Tag, c.Tag[r])
-			out.Sketch = append(out.Sketch, c.Sketch[int(r)*sketchSize:int(r+1)*sketchSize]...)
+		r := c.row[e] >> 1
+		if seen[r] {
+			continue
 		}
-		out.Bucket = append(out.Bucket, c.Bucket[e])
-		out.Row = append(out.Row, n<<1|c.Row[e]&1)
+		seen[r] = true
+		out.Pos = append(out.Pos, c.Pos[r])
+		out.IDs = append(out.IDs, c.IDs[r])
+		out.Tag = append(out.Tag, c.Tag[r])
+		out.Sketch = append(out.Sketch, c.Sketch[int(r)*sketchSize:int(r+1)*sketchSize]...)
+		out.Own = append(out.Own, c.Own[r])
+		out.Flips = append(out.Flips, c.Flips[int(r)*u:int(r+1)*u]...)
 	}
 	return out
 }
@@ -260,31 +300,35 @@ func simKeys(d *dedup.SimhashDedup, rangeBits int, key int64, rec arrow.RecordBa
 		chunks[b] = map[uint32]*SimChunk{}
 	}
 	none := 0
+	var probes []uint32
+	var flips [8]uint8
 	for i := 0; i < int(rec.NumRows()); i++ {
 		if !d.Fingerprint(v.Text(i), acc, fp) {
 			none++
 			continue
 		}
 		for band := 0; band < cfg.Bands; band++ {
-			own, tag := cfg.BandKey(&fp.Sig, band)
-			cfg.ProbeBuckets(fp, band, func(k uint32) {
+			_, tag := cfg.BandKey(&fp.Sig, band)
+			probes = probes[:0]
+			cfg.ProbeBuckets(fp, band, func(k uint32) { probes = append(probes, k) })
+			// The own bucket first, then the one with flip i alone at 1<<i.
+			u := bits.Len(uint(len(probes))) - 1
+			for j := range u {
+				flips[j] = uint8(bits.TrailingZeros32(probes[1<<j] ^ probes[0]))
+			}
+			for _, k := range probes {
 				c := chunks[band][k>>shift]
 				if c == nil {
 					c = &SimChunk{Batch: key}
 					chunks[band][k>>shift] = c
 				}
-				n := len(c.Pos) - 1
-				if n < 0 || c.Pos[n] != int32(i) {
-					c.Pos, c.IDs, c.Tag = append(c.Pos, int32(i)), append(c.IDs, ids.Value(i)), append(c.Tag, tag)
-					c.Sketch = append(c.Sketch, fp.Sketch[:]...)
-					n++
+				if n := len(c.Pos) - 1; n >= 0 && c.Pos[n] == int32(i) {
+					continue // the row is in the chunk already
 				}
-				r := uint32(n) << 1
-				if k == own {
-					r |= 1
-				}
-				c.Bucket, c.Row = append(c.Bucket, k), append(c.Row, r)
-			})
+				c.Pos, c.IDs, c.Tag = append(c.Pos, int32(i)), append(c.IDs, ids.Value(i)), append(c.Tag, tag)
+				c.Sketch = append(c.Sketch, fp.Sketch[:]...)
+				c.Own, c.Flips = append(c.Own, probes[0]), append(c.Flips, flips[:u]...)
+			}
 		}
 	}
 	for band, m := range chunks {
@@ -317,7 +361,20 @@ type simPairsFn struct {
 	Level     int
 	Limit     int
 	MaxBucket int
+	RangeBits int // of the level 0 keys
 	Cfg       dedup.IndexConfig
+}
+
+// keep returns which buckets belong to the group of key.
+func (f *simPairsFn) keep(key int64) func(uint32) bool {
+	switch f.Level {
+	case 0:
+		shift, rng := f.Cfg.BucketBits-f.RangeBits, uint32(key)
+		return func(b uint32) bool { return b>>shift == rng }
+	case 1:
+		return func(b uint32) bool { return b == uint32(key) }
+	}
+	return func(b uint32) bool { return b == uint32(key)&(1<<20-1) }
 }
 
 type simEntry struct {
@@ -333,13 +390,14 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 			tal(t)
 		}
 	}()
-	band := simBand(key)
+	band, keep := simBand(key), f.keep(key)
 	var held []SimChunk
 	n, spilled := 0, false
 	var c SimChunk
 	for chunks(&c) {
-		if !spilled && n+len(c.Bucket) <= f.Limit {
-			held, n = append(held, c), n+len(c.Bucket)
+		c.entries(keep)
+		if !spilled && n+len(c.bucket) <= f.Limit {
+			held, n = append(held, c), n+len(c.bucket)
 			c = SimChunk{}
 			continue
 		}
@@ -361,8 +419,8 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 	}
 	var es []simEntry
 	for ci := range held {
-		for e, b := range held[ci].Bucket {
-			r := held[ci].Row[e]
+		for e, b := range held[ci].bucket {
+			r := held[ci].row[e]
 			es = append(es, simEntry{bucket: b, c: uint32(ci), r: r >> 1, own: r&1 == 1})
 		}
 	}
@@ -423,16 +481,16 @@ func (f *simPairsFn) last() bool { return f.Level >= 2 || f.Level == 1 && f.Cfg.
 // level counts them as unverified.
 func (f *simPairsFn) spill(band int, c *SimChunk, over func(int64, SimChunk), t *Tally) {
 	if f.last() {
-		t.count(f.Step, "unverified", int64(len(c.Bucket)))
+		t.count(f.Step, "unverified", int64(len(c.bucket)))
 		return
 	}
 	groups := map[int64][]int{}
-	for e, b := range c.Bucket {
+	for e, b := range c.bucket {
 		if f.Level == 0 {
 			groups[simKey1(band, b)] = append(groups[simKey1(band, b)], e)
 			continue
 		}
-		for j, v := range tagPieces(f.Cfg, c.Tag[c.Row[e]>>1]) {
+		for j, v := range tagPieces(f.Cfg, c.Tag[c.row[e]>>1]) {
 			k := simKey2(band, b, j, v)
 			groups[k] = append(groups[k], e)
 		}

@@ -118,7 +118,7 @@ func TestSimGroupsSplit(t *testing.T) {
 	}
 	run := func(limit, maxBucket int) (sure map[RowRef]decision, asks map[[2]RowRef]bool, counters map[string]int64, spilled int) {
 		sure, asks, counters = map[RowRef]decision{}, map[[2]RowRef]bool{}, map[string]int64{}
-		pf := simPairsFn{Ref: ref, Step: 1, Limit: limit, MaxBucket: maxBucket, Cfg: d.IndexConfig()}
+		pf := simPairsFn{Ref: ref, Step: 1, Limit: limit, MaxBucket: maxBucket, RangeBits: 2, Cfg: d.IndexConfig()}
 		groups := level0
 		for level := 0; level < 3; level++ {
 			pf.Level = level
@@ -201,7 +201,7 @@ func TestCodecs(t *testing.T) {
 		{ExactChunk{Batch: 7 << 32, Pos: []int32{0, 3, 900}, Hash: make([]byte, 48), IDs: []string{"a", "", "ü"}},
 			func(v any) ([]byte, error) { return encExact(v.(ExactChunk)) }, func(b []byte) (any, error) { return decExact(b) }},
 		{SimChunk{Batch: 1, Pos: []int32{5, 2}, IDs: []string{"x", "y"}, Tag: []uint32{511, 0}, Sketch: make([]byte, 2*sketchSize),
-			Bucket: []uint32{65535, 3, 3}, Row: []uint32{1, 2, 0}},
+			Own: []uint32{65535, 3}, Flips: []uint8{0, 15, 4, 2}},
 			func(v any) ([]byte, error) { return encSim(v.(SimChunk)) }, func(b []byte) (any, error) { return decSim(b) }},
 		{Decision{Step: 3, Batch: -5, Drops: []Drop{{Pos: 4, Of: "k", Reason: "duplicate", Detail: "same"}, {Pos: 1 << 20}}},
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},

@@ -297,11 +297,12 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 				panic(err) // Plan built it already
 			}
 			cfg := d.IndexConfig()
-			keys, t := beam.ParDo2(sc, &simKeysFn{chain: pass(pos), RangeBits: j.simBits(cfg)}, group(sc))
+			bits := j.simBits(cfg)
+			keys, t := beam.ParDo2(sc, &simKeysFn{chain: pass(pos), RangeBits: bits}, group(sc))
 			tallies = append(tallies, t)
 			var nears, asks []beam.PCollection
 			for level := 0; level < 3; level++ {
-				pf := &simPairsFn{Ref: ref, Step: pos + 1, Level: level, Limit: j.Options.MaxGroup, MaxBucket: j.Options.MaxBucket, Cfg: cfg}
+				pf := &simPairsFn{Ref: ref, Step: pos + 1, Level: level, Limit: j.Options.MaxGroup, MaxBucket: j.Options.MaxBucket, RangeBits: bits, Cfg: cfg}
 				if level > 0 {
 					pf.Limit = j.Options.MaxBucket
 				}
