@@ -18,9 +18,15 @@ import (
 	"github.com/siftdata/sift/dedup"
 )
 
-// simParts reads texts as batches of 100 rows, encoded as the pipeline's
-// elements.
-func simParts(t *testing.T, mem memory.Allocator, texts []string) []Part {
+// part is a batch encoded as the last pass leaves it for the writers.
+type part struct {
+	Key int64
+	IPC []byte
+}
+
+// simParts reads texts as batches of 100 rows, encoded as the last pass
+// leaves them.
+func simParts(t *testing.T, mem memory.Allocator, texts []string) []part {
 	dir := t.TempDir()
 	ids := make([]string, len(texts))
 	for i := range ids {
@@ -33,7 +39,7 @@ func simParts(t *testing.T, mem memory.Allocator, texts []string) []Part {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var parts []Part
+	var parts []part
 	for seq := 0; ; seq++ {
 		rec, _, err := r.Next(context.Background())
 		if err == io.EOF {
@@ -47,7 +53,7 @@ func simParts(t *testing.T, mem memory.Allocator, texts []string) []Part {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parts = append(parts, Part{Key: partKey(0, 0, seq), IPC: b})
+		parts = append(parts, part{Key: partKey(0, 0, seq), IPC: b})
 	}
 	return parts
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -70,6 +71,10 @@ type Job struct {
 	Shards  int
 	Steps   []Step // the recipe's stages, then the output format's check if any
 	Options Options
+	// Scratch is a directory every worker can write, where the last pass
+	// leaves the batches for the writers; [Run] makes one beside the
+	// output and removes it after the job.
+	Scratch string
 }
 
 // Plan resolves r with o and checks that every step can run on Beam: it
@@ -322,7 +327,7 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 		}
 	}
 	last := s.Scope("steps")
-	parts, rej, tal, keepers := beam.ParDo4(last, &passFn{chain: pass(len(j.Steps))}, group(last))
+	parts, rej, tal, keepers := beam.ParDo4(last, &passFn{chain: pass(len(j.Steps)), Scratch: j.Scratch}, group(last))
 	rejects := []beam.PCollection{rej}
 	// The simhash_dedup reports: clusters by the row each drop names.
 	tallies = append(tallies, tal, beam.Create(s, newTally(ref.Slots)),
@@ -411,6 +416,10 @@ func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*reci
 		report = f.Name()
 		defer os.Remove(report)
 	}
+	if j.Scratch, err = scratch(j.Output); err != nil {
+		return failed(r, o, started, err)
+	}
+	defer os.RemoveAll(j.Scratch)
 	p, s := beam.NewPipelineWithRoot()
 	j.Build(s, report, started)
 	if _, err := beam.Run(ctx, runner, p); err != nil {
@@ -433,6 +442,19 @@ func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*reci
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return rep, nil
+}
+
+// scratch makes a scratch directory beside output (so on the file system
+// the workers write the output to), or in the temporary directory when
+// that is not possible (an output on a device).
+func scratch(output string) (string, error) {
+	dir := filepath.Dir(output)
+	if err := os.MkdirAll(dir, 0o777); err == nil {
+		if d, err := os.MkdirTemp(dir, ".sift-beam-scratch-"); err == nil {
+			return d, nil
+		}
+	}
+	return os.MkdirTemp("", "sift-beam-scratch-")
 }
 
 func failed(r *recipe.Recipe, o Options, started time.Time, err error) (*recipe.Report, error) {

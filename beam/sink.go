@@ -2,6 +2,7 @@ package siftbeam
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -48,7 +50,7 @@ func shardOf(key int64, n int) int {
 
 type shardPartFn struct{ N int }
 
-func (f *shardPartFn) ProcessElement(p Part) (int, Part) { return shardOf(p.Key, f.N), p }
+func (f *shardPartFn) ProcessElement(p Stored) (int, Stored) { return shardOf(p.Key, f.N), p }
 
 type shardRejFn struct{ N int }
 
@@ -133,16 +135,20 @@ type writeFn struct {
 	Format string
 }
 
-func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) bool, parts func(*Part) bool, tal func(Tally)) (err error) {
+func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) bool, parts func(*Stored) bool, tal func(Tally)) (err error) {
 	mem := memory.DefaultAllocator
-	var sp spill
-	defer sp.close()
-	var p Part
+	var ps []Stored
+	var p Stored
 	for parts(&p) {
-		if err := sp.add([3]int64{p.Key}, p.IPC); err != nil {
-			return err
-		}
+		ps = append(ps, p)
 	}
+	slices.SortFunc(ps, func(a, b Stored) int { return cmp.Compare(a.Key, b.Key) })
+	files := map[string]*os.File{}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
 	var opts []dataset.WriteOption
 	if f.Format != "" {
 		of, err := recipe.Format(f.Format)
@@ -162,15 +168,33 @@ func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) b
 		}
 	}()
 	t := newTally(f.Ref.Slots)
-	err = sp.each(func(b []byte) error {
-		rec, err := decode(mem, b)
-		if err != nil {
-			return err
+	err = func() error {
+		for _, p := range ps {
+			in := files[p.Path]
+			if in == nil {
+				if in, err = os.Open(p.Path); err != nil {
+					return err
+				}
+				files[p.Path] = in
+			}
+			// A fresh slice: the decoded batch's buffers point into it.
+			b := make([]byte, p.Len)
+			if _, err := in.ReadAt(b, p.Off); err != nil {
+				return fmt.Errorf("%s: %w", p.Path, err)
+			}
+			rec, err := decode(mem, b)
+			if err != nil {
+				return err
+			}
+			t.Written += rec.NumRows()
+			err = w.Write(ctx, rec)
+			rec.Release()
+			if err != nil {
+				return err
+			}
 		}
-		defer rec.Release()
-		t.Written += rec.NumRows()
-		return w.Write(ctx, rec)
-	})
+		return nil
+	}()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

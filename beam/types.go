@@ -15,14 +15,9 @@ import (
 	"github.com/siftdata/sift"
 )
 
-// Part is a batch of rows in flight: an Arrow IPC stream of one record
-// batch of the unified schema (plus any columns stages added). Key is
-// file<<40 | split<<20 | batch number within the split (see [partKey]);
-// with a row's position in the batch it orders rows as the input does.
-type Part struct {
-	Key int64
-	IPC []byte
-}
+// A batch of rows is keyed by file<<40 | split<<20 | batch number within
+// the split (see [partKey]); with a row's position in the batch the key
+// orders rows as the input does.
 
 // Bits of a batch key: batches per split, splits per file.
 const (
