@@ -237,6 +237,36 @@ func TestCodecs(t *testing.T) {
 	}
 }
 
+// TestSimChunkShape refuses chunks whose per-row arrays disagree: a group
+// indexes a row's sketch, own bucket and flips by its number.
+func TestSimChunkShape(t *testing.T) {
+	good := SimChunk{Batch: 1, Pos: []int32{0, 1}, IDs: []string{"a", "b"}, Tag: []uint32{1, 2}, Sketch: make([]byte, 2*sketchSize),
+		Own: []uint32{7, 9}, Flips: []uint8{1, 2, 3, 4}}
+	for _, tc := range []struct {
+		name string
+		bad  func(c *SimChunk)
+	}{
+		{"ok", func(*SimChunk) {}},
+		{"ids", func(c *SimChunk) { c.IDs = c.IDs[:1] }},
+		{"tags", func(c *SimChunk) { c.Tag = append(c.Tag, 3) }},
+		{"sketch", func(c *SimChunk) { c.Sketch = c.Sketch[:sketchSize+1] }},
+		{"own", func(c *SimChunk) { c.Own = nil }},
+		{"flips not a multiple of the rows", func(c *SimChunk) { c.Flips = c.Flips[:3] }},
+		{"more than 8 flips a row", func(c *SimChunk) { c.Flips = make([]uint8, 18) }},
+	} {
+		c := good
+		tc.bad(&c)
+		b, err := encSim(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = decSim(b)
+		if (err == nil) != (tc.name == "ok") {
+			t.Errorf("%s: decoding gave %v", tc.name, err)
+		}
+	}
+}
+
 // TestDecode checks that a batch comes back from its element as it went in
 // (LZ4-compressed, read without copying), with nulls and multi-byte text,
 // and that every truncation of an element fails or, once the record
