@@ -72,7 +72,8 @@ type Job struct {
 	Steps   []Step // the recipe's stages, then the output format's check if any
 	Options Options
 	// Scratch is a directory every worker can write, where the last pass
-	// leaves the batches for the writers; [Run] makes one beside the
+	// leaves the batches for the writers (empty: the system's temporary
+	// directory, which only suits prism); [Run] makes one beside the
 	// output and removes it after the job.
 	Scratch string
 }
