@@ -306,42 +306,88 @@ type Stored struct {
 	Len  int64
 }
 
-// passFn is the last pass: every step, then the batches that are left are
-// appended to a file of its own in the Scratch directory (one per range
-// and attempt), and only where they are goes to the writers. Through the
-// runner, every byte of the output crossed its data plane once more (on
-// prism, about half of a row-local run's CPU).
+// StoredRej is a reject line the last pass left in a file of the scratch
+// directory: its sort key (see [RejLine]) and where it is.
+type StoredRej struct {
+	Step int32
+	Key  int64
+	N    int32
+	Path string
+	Off  int64
+	Len  int64
+}
+
+// scratchFile is where a last pass appends its batches and reject lines.
+type scratchFile struct {
+	dir string
+	f   *os.File
+	off int64
+}
+
+// put appends b and returns where it is.
+func (s *scratchFile) put(b []byte) (string, int64, error) {
+	if s.f == nil {
+		f, err := os.CreateTemp(s.dir, "pass-*")
+		if err != nil {
+			return "", 0, err
+		}
+		s.f = f
+	}
+	off := s.off
+	if _, err := s.f.Write(b); err != nil {
+		return "", 0, err
+	}
+	s.off += int64(len(b))
+	return s.f.Name(), off, nil
+}
+
+func (s *scratchFile) close() error {
+	if s.f == nil {
+		return nil
+	}
+	return s.f.Close()
+}
+
+// passFn is the last pass: every step, then the batches that are left and
+// the reject lines are appended to a file of its own in the Scratch
+// directory (one per range and attempt), and only where they are goes to
+// the writers. Through the runner, every byte of the output and the
+// rejects crossed its data plane once more (on prism, the output was about
+// half of a row-local run's CPU, and rejects of too long rows, whole
+// records, can be a quarter of the input's bytes).
 type passFn struct {
 	chain
 	Scratch string
 }
 
 func (f *passFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool,
-	out func(Stored), rej func(RejLine), tal func(Tally), keeper func(string, RowRef)) (err error) {
-	var file *os.File
-	var off int64
+	out func(Stored), rej func(StoredRej), tal func(Tally), keeper func(string, RowRef)) (err error) {
+	file := scratchFile{dir: f.Scratch}
 	defer func() {
-		if file != nil {
-			if cerr := file.Close(); err == nil {
-				err = cerr
-			}
+		if cerr := file.close(); err == nil {
+			err = cerr
 		}
 	}()
-	return f.run(ctx, ranges, decisions(decs), &sinks{rej: rej, tal: tal, keeper: keeper}, func(key int64, rec arrow.RecordBatch) error {
+	var rejErr error
+	putRej := func(l RejLine) {
+		path, off, err := file.put(l.JSON)
+		if err != nil {
+			rejErr = cmp.Or(rejErr, err)
+			return
+		}
+		rej(StoredRej{Step: l.Step, Key: l.Key, N: l.N, Path: path, Off: off, Len: int64(len(l.JSON))})
+	}
+	err = f.run(ctx, ranges, decisions(decs), &sinks{rej: putRej, tal: tal, keeper: keeper}, func(key int64, rec arrow.RecordBatch) error {
 		b, err := encode(memory.DefaultAllocator, rec)
 		if err != nil {
 			return err
 		}
-		if file == nil {
-			if file, err = os.CreateTemp(f.Scratch, "batches-*"); err != nil {
-				return err
-			}
-		}
-		if _, err := file.Write(b); err != nil {
+		path, off, err := file.put(b)
+		if err != nil {
 			return err
 		}
-		out(Stored{Key: key, Path: file.Name(), Off: off, Len: int64(len(b))})
-		off += int64(len(b))
+		out(Stored{Key: key, Path: path, Off: off, Len: int64(len(b))})
 		return nil
 	})
+	return cmp.Or(err, rejErr)
 }

@@ -1,7 +1,6 @@
 package siftbeam
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -54,74 +52,34 @@ func (f *shardPartFn) ProcessElement(p Stored) (int, Stored) { return shardOf(p.
 
 type shardRejFn struct{ N int }
 
-func (f *shardRejFn) ProcessElement(r RejLine) (int, RejLine) { return shardOf(r.Key, f.N), r }
+func (f *shardRejFn) ProcessElement(r StoredRej) (int, StoredRej) { return shardOf(r.Key, f.N), r }
 
 func shardKey(i int) (int, bool) { return i, true }
 
-// spill keeps records in a temporary file and hands them back sorted, so a
-// shard is written in input order with memory for its index only.
-type spill struct {
-	f   *os.File
-	w   *bufio.Writer
-	off int64
-	idx []spillRec
+// stored reads what the last pass left in scratch files, each file
+// opened once.
+type stored map[string]*os.File
+
+// read returns n bytes at off of path, in a fresh slice.
+func (s stored) read(path string, off, n int64) ([]byte, error) {
+	f := s[path]
+	if f == nil {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return nil, err
+		}
+		s[path] = f
+	}
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
 }
 
-type spillRec struct {
-	k   [3]int64
-	off int64
-	n   int
-}
-
-func (s *spill) add(k [3]int64, data []byte) error {
-	if s.f == nil {
-		f, err := os.CreateTemp("", "sift-beam-*.spill")
-		if err != nil {
-			return err
-		}
-		os.Remove(f.Name()) // unlinked: gone with the handle, whatever happens
-		s.f, s.w = f, bufio.NewWriterSize(f, 1<<20)
-	}
-	if _, err := s.w.Write(data); err != nil {
-		return err
-	}
-	s.idx = append(s.idx, spillRec{k: k, off: s.off, n: len(data)})
-	s.off += int64(len(data))
-	return nil
-}
-
-func (s *spill) each(fn func([]byte) error) error {
-	if s.f == nil {
-		return nil
-	}
-	if err := s.w.Flush(); err != nil {
-		return err
-	}
-	sort.Slice(s.idx, func(i, j int) bool {
-		a, b := s.idx[i].k, s.idx[j].k
-		for x := range a {
-			if a[x] != b[x] {
-				return a[x] < b[x]
-			}
-		}
-		return false
-	})
-	var buf []byte
-	for _, r := range s.idx {
-		buf = append(buf[:0], make([]byte, r.n)...)
-		if _, err := s.f.ReadAt(buf, r.off); err != nil {
-			return err
-		}
-		if err := fn(buf); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *spill) close() {
-	if s.f != nil {
-		s.f.Close()
+func (s stored) close() {
+	for _, f := range s {
+		f.Close()
 	}
 }
 
@@ -143,12 +101,8 @@ func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) b
 		ps = append(ps, p)
 	}
 	slices.SortFunc(ps, func(a, b Stored) int { return cmp.Compare(a.Key, b.Key) })
-	files := map[string]*os.File{}
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
+	files := stored{}
+	defer files.close()
 	var opts []dataset.WriteOption
 	if f.Format != "" {
 		of, err := recipe.Format(f.Format)
@@ -170,17 +124,10 @@ func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) b
 	t := newTally(f.Ref.Slots)
 	err = func() error {
 		for _, p := range ps {
-			in := files[p.Path]
-			if in == nil {
-				if in, err = os.Open(p.Path); err != nil {
-					return err
-				}
-				files[p.Path] = in
-			}
 			// A fresh slice: the decoded batch's buffers point into it.
-			b := make([]byte, p.Len)
-			if _, err := in.ReadAt(b, p.Off); err != nil {
-				return fmt.Errorf("%s: %w", p.Path, err)
+			b, err := files.read(p.Path, p.Off, p.Len)
+			if err != nil {
+				return err
 			}
 			rec, err := decode(mem, b)
 			if err != nil {
@@ -212,27 +159,34 @@ type writeRejFn struct {
 	N    int
 }
 
-func (f *writeRejFn) ProcessElement(shard int, _ func(*bool) bool, lines func(*RejLine) bool, tal func(Tally)) (err error) {
-	var sp spill
-	defer sp.close()
-	var r RejLine
+func (f *writeRejFn) ProcessElement(shard int, _ func(*bool) bool, lines func(*StoredRej) bool, tal func(Tally)) (err error) {
+	var rs []StoredRej
+	var r StoredRej
 	for lines(&r) {
-		if err := sp.add([3]int64{int64(r.Step), r.Key, int64(r.N)}, r.JSON); err != nil {
-			return err
-		}
+		rs = append(rs, r)
 	}
+	slices.SortFunc(rs, func(a, b StoredRej) int {
+		return cmp.Or(cmp.Compare(a.Step, b.Step), cmp.Compare(a.Key, b.Key), cmp.Compare(a.N, b.N))
+	})
+	files := stored{}
+	defer files.close()
 	path := ShardPath(f.Path, shard, f.N)
 	out, err := dataset.CreateFile(path)
 	if err != nil {
 		return err
 	}
-	err = sp.each(func(b []byte) error {
-		if _, err := out.Write(b); err != nil {
-			return err
+	err = func() error {
+		for _, r := range rs {
+			b, err := files.read(r.Path, r.Off, r.Len)
+			if err != nil {
+				return err
+			}
+			if _, err := out.Write(append(b, '\n')); err != nil {
+				return err
+			}
 		}
-		_, err := out.Write([]byte{'\n'})
-		return err
-	})
+		return nil
+	}()
 	if err != nil {
 		out.Abort()
 		return fmt.Errorf("%s: %w", path, err)
