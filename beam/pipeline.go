@@ -337,11 +337,11 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 	out := s.Scope("write")
 	shards := beam.ParDo(out, shardKey, beam.CreateList(out, seq(j.Shards)))
 	byShard := beam.ParDo(out, &shardPartFn{N: j.Shards}, parts)
-	tallies = append(tallies, beam.ParDo(out, &writeFn{Ref: ref, Path: j.Output, N: j.Shards, Format: j.Recipe.OutputFormat},
+	tallies = append(tallies, beam.ParDo(out, &writeFn{Ref: ref, Path: j.Output, N: j.Shards, Format: j.Recipe.OutputFormat, Scratch: j.Scratch},
 		beam.CoGroupByKey(out, shards, byShard)))
 	if j.Rejects != "" {
 		byShard := beam.ParDo(out, &shardRejFn{N: j.Shards}, beam.Flatten(out, rejects...))
-		tallies = append(tallies, beam.ParDo(out, &writeRejFn{Path: j.Rejects, N: j.Shards},
+		tallies = append(tallies, beam.ParDo(out, &writeRejFn{Path: j.Rejects, N: j.Shards, Scratch: j.Scratch},
 			beam.CoGroupByKey(out, shards, byShard)))
 	}
 	rep := s.Scope("report")
@@ -424,6 +424,11 @@ func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*reci
 	p, s := beam.NewPipelineWithRoot()
 	j.Build(s, report, started)
 	if _, err := beam.Run(ctx, runner, p); err != nil {
+		// Writers still running here (prism runs them in this process)
+		// find the scratch directory gone and make nothing; those already
+		// writing are waited for, then their shards removed.
+		os.RemoveAll(j.Scratch)
+		waitWriters(time.Minute)
 		for _, f := range j.Outputs() {
 			os.Remove(f)
 		}

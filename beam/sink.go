@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -83,17 +84,51 @@ func (s stored) close() {
 	}
 }
 
+// writing counts the writers of this process that are between their
+// check of the job's scratch directory and their last file operation. A
+// runner may still run a bundle after it has reported the job failed; [Run]
+// removes the scratch directory, waits for writing to reach zero and only
+// then removes the outputs, so that no shard of a failed job stays behind.
+var writing atomic.Int64
+
+// startWriting counts a writer in, or fails if the job's scratch
+// directory (empty for none) is gone: the job has ended.
+func startWriting(scratch string) error {
+	writing.Add(1)
+	if scratch == "" {
+		return nil
+	}
+	if _, err := os.Stat(scratch); err != nil {
+		writing.Add(-1)
+		return fmt.Errorf("the job has ended: %w", err)
+	}
+	return nil
+}
+
+// waitWriters waits until no writer of this process is writing, for at
+// most d.
+func waitWriters(d time.Duration) {
+	for end := time.Now().Add(d); writing.Load() > 0 && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // writeFn writes one output shard, its batches in input order. An empty
 // shard is still written, so that the output always has N files.
 type writeFn struct {
-	Ref    Ref
-	Path   string
-	Shard  int
-	N      int
-	Format string
+	Ref     Ref
+	Path    string
+	Shard   int
+	N       int
+	Format  string
+	Scratch string // the job's scratch directory: no file is made once it is gone
 }
 
 func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) bool, parts func(*Stored) bool, tal func(Tally)) (err error) {
+	if err := startWriting(f.Scratch); err != nil {
+		return err
+	}
+	defer writing.Add(-1)
 	mem := memory.DefaultAllocator
 	var ps []Stored
 	var p Stored
@@ -155,11 +190,16 @@ func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) b
 // writeRejFn writes one rejects shard, ordered as sift run orders its
 // rejects: by step, then by input.
 type writeRejFn struct {
-	Path string
-	N    int
+	Path    string
+	N       int
+	Scratch string // as writeFn's
 }
 
 func (f *writeRejFn) ProcessElement(shard int, _ func(*bool) bool, lines func(*StoredRej) bool, tal func(Tally)) (err error) {
+	if err := startWriting(f.Scratch); err != nil {
+		return err
+	}
+	defer writing.Add(-1)
 	var rs []StoredRej
 	var r StoredRej
 	for lines(&r) {
