@@ -321,12 +321,7 @@ func benchPeer(b *testing.B, rows []naturalRow) {
 		b.ReportAllocs()
 		cpu := processCPU()
 		for b.Loop() {
-			sh, _ := NewShingler(DefaultSketchWordN, DefaultSketchCharN, DefaultSketchWordN, DefaultSketchCharN)
-			sets := make([][]uint64, len(rows))
-			for i, r := range rows {
-				sets[i] = shingleSet(sh, r.text)
-			}
-			ekzhuDedup(sets, 0.5)
+			ekzhuDedup(rowSets(rows), 0.5)
 		}
 		b.ReportMetric(float64(len(rows))*float64(b.N)/(processCPU()-cpu).Seconds(), "docs/cpu-s")
 	})
@@ -352,12 +347,18 @@ func BenchmarkEkzhuStreaming(b *testing.B) {
 	rows := naturalCorpus(b, 20000)
 	cpu := processCPU()
 	for b.Loop() {
-		sh, _ := NewShingler(DefaultSketchWordN, DefaultSketchCharN, DefaultSketchWordN, DefaultSketchCharN)
-		sets := make([][]uint64, len(rows))
-		for i, r := range rows {
-			sets[i] = shingleSet(sh, r.text)
-		}
-		ekzhuStreaming(sets, 0.5)
+		ekzhuStreaming(rowSets(rows), 0.5)
 	}
 	b.ReportMetric(float64(len(rows))*float64(b.N)/(processCPU()-cpu).Seconds(), "docs/cpu-s")
+}
+
+// rowSets returns the 3-gram sets of rows' texts, made anew as a peer
+// makes them for every run.
+func rowSets(rows []naturalRow) [][]uint64 {
+	sh, _ := NewShingler(DefaultSketchWordN, DefaultSketchCharN, DefaultSketchWordN, DefaultSketchCharN)
+	sets := make([][]uint64, len(rows))
+	for i, r := range rows {
+		sets[i] = shingleSet(sh, r.text)
+	}
+	return sets
 }
