@@ -125,15 +125,11 @@ func appendWords(dst []byte, t string, ws []seg.Segment) []byte {
 // the caller. The texts' hashes are Prepare's, or made here.
 func (d *ExactDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
 	keys, _ := b.Prepared().([]xxh3.Uint128)
-	v := b.TextView(d.roles)
-	ids := v.Cols().ID
-	for i := 0; i < int(b.Rec.NumRows()); i++ {
-		var k xxh3.Uint128
-		if keys != nil {
-			k = keys[i]
-		} else {
-			k = d.k.key(v.Text(i), func() []seg.Segment { return v.Words(i) })
-		}
+	if keys == nil {
+		keys = d.keys(b)
+	}
+	ids := sift.ColsOf(b.Rec).ID
+	for i, k := range keys {
 		doc, dup := d.seen.add(k)
 		if dup {
 			d.c.dup(doc)
@@ -159,6 +155,11 @@ func (d *ExactDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBa
 // stage's settings only, so batches are hashed on the step's workers while
 // Process looks the hashes up in order.
 func (d *ExactDedup) Prepare(ctx context.Context, b *sift.Batch) (any, error) {
+	return d.keys(b), nil
+}
+
+// keys hashes the texts of b.Rec with a pooled keyer.
+func (d *ExactDedup) keys(b *sift.Batch) []xxh3.Uint128 {
 	k, _ := d.prep.Get().(*keyer)
 	if k == nil {
 		k = &keyer{norm: d.norm}
@@ -169,7 +170,7 @@ func (d *ExactDedup) Prepare(ctx context.Context, b *sift.Batch) (any, error) {
 	for i := range keys {
 		keys[i] = k.key(v.Text(i), func() []seg.Segment { return v.Words(i) })
 	}
-	return keys, nil
+	return keys
 }
 
 // Flush takes the final report and releases the temporary id file; it

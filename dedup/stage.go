@@ -75,7 +75,6 @@ type SimhashDedup struct {
 	save  string
 	chain bool
 	fp    Fingerprint
-	acc   Accumulator
 	c     clusters
 	via   int64   // drops matched through a dropped near-copy
 	rep   *Report // final report, taken at Flush before the id file closes
@@ -209,6 +208,11 @@ type batchPrints struct {
 // the stage's settings only, so batches are fingerprinted on the step's
 // workers while Process queries and grows the index in order.
 func (d *SimhashDedup) Prepare(ctx context.Context, b *sift.Batch) (any, error) {
+	return d.prints(b), nil
+}
+
+// prints fingerprints the rows of b.Rec with a pooled fingerprinter.
+func (d *SimhashDedup) prints(b *sift.Batch) *batchPrints {
 	f, _ := d.prep.Get().(*fingerprinter)
 	if f == nil {
 		f = &fingerprinter{sh: Shingler{n: d.sh.n}}
@@ -235,7 +239,7 @@ func (d *SimhashDedup) Prepare(ctx context.Context, b *sift.Batch) (any, error) 
 			raw = make([]uint64, 0, max(4096, 2*cap(raw)))
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Process drops the near-duplicates in b.Rec (borrowed) of rows kept so far
@@ -243,24 +247,16 @@ func (d *SimhashDedup) Prepare(ctx context.Context, b *sift.Batch) (any, error) 
 // fingerprints are Prepare's, or made here.
 func (d *SimhashDedup) Process(ctx context.Context, b *sift.Batch) (arrow.RecordBatch, error) {
 	pre, _ := b.Prepared().(*batchPrints)
-	v := b.TextView(d.roles)
-	ids := v.Cols().ID
+	if pre == nil {
+		pre = d.prints(b)
+	}
+	ids := sift.ColsOf(b.Rec).ID
 	for i := 0; i < int(b.Rec.NumRows()); i++ {
-		if pre != nil {
-			if pre.none[i] {
-				b.Count("no_features", 1)
-				continue
-			}
-			d.fp.use(&pre.fps[i])
-		} else {
-			d.acc.Reset(d.x.cfg.Lanes)
-			d.sh.AddWords(v.Text(i), v.Words(i), &d.acc)
-			if d.acc.Len() == 0 {
-				b.Count("no_features", 1)
-				continue
-			}
-			d.acc.Fingerprint(&d.fp)
+		if pre.none[i] {
+			b.Count("no_features", 1)
+			continue
 		}
+		d.fp.use(&pre.fps[i])
 		if k, sim, ok := d.x.Query(&d.fp); ok {
 			root := d.x.Keeper(k)
 			d.c.dup(root)
