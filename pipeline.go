@@ -176,7 +176,6 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 	}
 	g.Go(func() error {
 		defer close(chans[0])
-		defer runtime.UnlockOSThread()
 		return p.read(ctx, chans[0], &st.Stages[0], spools[0], start)
 	})
 	for i, step := range p.steps {
@@ -189,13 +188,10 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 		})
 	}
 	g.Go(func() error {
-		var m cpuMeter
-		m.lock()
-		defer runtime.UnlockOSThread()
 		for rec := range chans[len(p.steps)] {
 			p.words.Delete(rec)
 			var err error
-			st.WriteCPU += m.time(func() { err = p.sink.Write(ctx, rec) })
+			st.WriteCPU += cpuTime(func() { err = p.sink.Write(ctx, rec) })
 			st.RowsOut += rec.NumRows()
 			st.BytesOut += TextBytes(rec)
 			rec.Release()
@@ -255,14 +251,12 @@ func (p *Pipeline) workersFor(s Step) int {
 }
 
 func (p *Pipeline) read(ctx context.Context, out chan<- arrow.RecordBatch, ss *StageStats, sp *spool, start time.Time) error {
-	var m cpuMeter
-	m.lock()
 	sized, _ := p.src.(Sized)
 	for {
 		var rec arrow.RecordBatch
 		var rejects []Reject
 		var err error
-		ss.CPU += m.time(func() { rec, rejects, err = p.src.Next(ctx) })
+		ss.CPU += cpuTime(func() { rec, rejects, err = p.src.Next(ctx) })
 		if sized != nil && p.obs != nil && err == nil {
 			done, total := sized.InputProgress()
 			p.inDone.Store(done)
@@ -319,7 +313,8 @@ type result struct {
 	rowsIn  int64
 	bytesIn int64
 	busy    time.Duration
-	cpu     time.Duration
+	cpu     time.Duration // if timed
+	timed   bool
 	acc     *accum
 	err     error
 	// prepared is the batch a Preparer has prepared and not yet processed
@@ -338,16 +333,25 @@ func (p *Pipeline) batch(s Step, rec arrow.RecordBatch) *Batch {
 	return b
 }
 
-// process runs s on rec, or flushes it; m measures its CPU time.
-func (p *Pipeline) process(ctx context.Context, m *cpuMeter, s Step, rec arrow.RecordBatch, flush bool) result {
-	return p.run(ctx, m, s, p.batch(s, rec), flush)
+// process runs s on rec, or flushes it, measuring its CPU time if timed.
+func (p *Pipeline) process(ctx context.Context, s Step, rec arrow.RecordBatch, flush, timed bool) result {
+	return p.run(ctx, s, p.batch(s, rec), flush, timed)
+}
+
+// measure calls fn and returns its CPU time if timed, else 0.
+func measure(timed bool, fn func()) time.Duration {
+	if !timed {
+		fn()
+		return 0
+	}
+	return cpuTime(fn)
 }
 
 // run runs s on b, or flushes it.
-func (p *Pipeline) run(ctx context.Context, m *cpuMeter, s Step, b *Batch, flush bool) result {
-	r := result{acc: b.acc}
+func (p *Pipeline) run(ctx context.Context, s Step, b *Batch, flush, timed bool) result {
+	r := result{acc: b.acc, timed: timed}
 	t := time.Now()
-	r.cpu = m.time(func() {
+	r.cpu = measure(timed, func() {
 		if flush {
 			r.rec, r.err = s.Stage.(Flusher).Flush(ctx, b)
 		} else {
@@ -366,12 +370,12 @@ func (p *Pipeline) run(ctx context.Context, m *cpuMeter, s Step, b *Batch, flush
 
 // prepare runs the Preparer s on rec (retained until the result is
 // finished), leaving Process to finish.
-func (p *Pipeline) prepare(ctx context.Context, m *cpuMeter, s Step, rec arrow.RecordBatch) result {
+func (p *Pipeline) prepare(ctx context.Context, s Step, rec arrow.RecordBatch, timed bool) result {
 	b := p.batch(s, rec)
 	rec.Retain()
-	r := result{acc: b.acc, prepared: b}
+	r := result{acc: b.acc, prepared: b, timed: timed}
 	t := time.Now()
-	r.cpu = m.time(func() { b.prep, r.err = s.Stage.(Preparer).Prepare(ctx, b) })
+	r.cpu = measure(timed, func() { b.prep, r.err = s.Stage.(Preparer).Prepare(ctx, b) })
 	r.busy = time.Since(t)
 	if r.err != nil {
 		r.err = fmt.Errorf("stage %s: %w", s.Name, r.err)
@@ -380,14 +384,14 @@ func (p *Pipeline) prepare(ctx context.Context, m *cpuMeter, s Step, rec arrow.R
 }
 
 // finish runs Process on a prepared result, in stream order.
-func (p *Pipeline) finish(ctx context.Context, m *cpuMeter, s Step, r result) result {
+func (p *Pipeline) finish(ctx context.Context, s Step, r result) result {
 	b := r.prepared
 	defer b.Rec.Release()
 	if r.err != nil {
 		r.prepared = nil
 		return r
 	}
-	f := p.run(ctx, m, s, b, false)
+	f := p.run(ctx, s, b, false, r.timed)
 	f.busy += r.busy
 	f.cpu += r.cpu
 	return f
@@ -404,8 +408,9 @@ func (r *result) release() {
 // runStep fans batches out to workers and collects results in input order.
 func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spool, in <-chan arrow.RecordBatch, out chan<- arrow.RecordBatch) error {
 	type job struct {
-		rec  arrow.RecordBatch
-		done chan result
+		rec   arrow.RecordBatch
+		done  chan result
+		timed bool // see timed
 	}
 	order := make(chan chan result, ss.Workers+p.depth)
 	work := make(chan job)
@@ -413,6 +418,7 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 	g.Go(func() error {
 		defer close(work)
 		defer close(order)
+		var n int64
 		for rec := range in {
 			done := make(chan result, 1)
 			select {
@@ -422,26 +428,24 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 				return wctx.Err()
 			}
 			select {
-			case work <- job{rec, done}:
+			case work <- job{rec, done, timed(n)}:
 			case <-wctx.Done():
 				rec.Release()
 				return wctx.Err()
 			}
+			n++
 		}
 		return nil
 	})
 	_, prep := s.Stage.(Preparer)
 	for range ss.Workers {
 		g.Go(func() error {
-			var m cpuMeter
-			m.lock()
-			defer runtime.UnlockOSThread()
 			for j := range work {
 				var r result
 				if prep {
-					r = p.prepare(wctx, &m, s, j.rec)
+					r = p.prepare(wctx, s, j.rec, j.timed)
 				} else {
-					r = p.process(wctx, &m, s, j.rec, false)
+					r = p.process(wctx, s, j.rec, false, j.timed)
 				}
 				j.rec.Release()
 				j.done <- r
@@ -450,6 +454,7 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		})
 	}
 	lv := p.liveBy[ss]
+	var cpu cpuEstimate
 	collect := func(r result) error {
 		if lv != nil {
 			defer lv.set(ss)
@@ -457,7 +462,8 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 		ss.RowsIn += r.rowsIn
 		ss.BytesIn += r.bytesIn
 		ss.Busy += r.busy
-		ss.CPU += r.cpu
+		cpu.add(&r)
+		ss.CPU = cpu.total
 		ss.RowsAdded += r.acc.added
 		for k, v := range r.acc.counts {
 			if ss.Counters == nil {
@@ -496,11 +502,6 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 	var abandoned chan result // a future the collector stopped waiting for
 	_, flusher := s.Stage.(Flusher)
 	g.Go(func() error {
-		var m cpuMeter // of the ordered part, on this goroutine
-		if prep || flusher {
-			m.lock()
-			defer runtime.UnlockOSThread()
-		}
 		for done := range order {
 			var r result
 			select {
@@ -510,14 +511,14 @@ func (p *Pipeline) runStep(ctx context.Context, s Step, ss *StageStats, sp *spoo
 				return wctx.Err()
 			}
 			if r.prepared != nil {
-				r = p.finish(wctx, &m, s, r)
+				r = p.finish(wctx, s, r)
 			}
 			if err := collect(r); err != nil {
 				return err
 			}
 		}
 		if flusher && wctx.Err() == nil {
-			return collect(p.process(wctx, &m, s, nil, true))
+			return collect(p.process(wctx, s, nil, true, true))
 		}
 		return nil
 	})

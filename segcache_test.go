@@ -3,6 +3,7 @@ package sift
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -177,5 +178,58 @@ func TestCPUExcludesWaiting(t *testing.T) {
 	}
 	if s := st.Stages[2]; s.CPU < 40*time.Millisecond {
 		t.Errorf("spinning stage: cpu %v, want ≥ 40ms", s.CPU)
+	}
+}
+
+// TestCPUEstimate: past its first calls a step is timed one call in
+// timedEvery and the others are estimated; a stage that spins for CPU time
+// in proportion to its batch's text is charged that time within a few
+// per cent, and one that sleeps next to none.
+func TestCPUEstimate(t *testing.T) {
+	if _, ok := threadCPU(); !ok {
+		t.Skip("no per-thread CPU clock on this system")
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := segRows(mem, 240)
+	defer rec.Release()
+	batches := func() []arrow.RecordBatch { // the source takes them
+		var rows []arrow.RecordBatch
+		for i := int64(0); i < rec.NumRows(); i += 5 {
+			rows = append(rows, rec.NewSlice(i, i+5)) // 48 batches
+		}
+		return rows
+	}
+	const perByte = 2 * time.Microsecond
+	want := time.Duration(TextBytes(rec)+rec.NumRows()) * perByte
+	sleep := StageFunc(func(ctx context.Context, b *Batch) (arrow.RecordBatch, error) {
+		time.Sleep(2 * time.Millisecond)
+		return b.Pass(), nil
+	})
+	spin := StageFunc(func(ctx context.Context, b *Batch) (arrow.RecordBatch, error) {
+		runtime.LockOSThread() // the same thread's clock throughout
+		defer runtime.UnlockOSThread()
+		d := time.Duration(TextBytes(b.Rec)+b.Rec.NumRows()) * perByte
+		for t0, _ := threadCPU(); ; {
+			if t1, _ := threadCPU(); t1-t0 >= d {
+				break
+			}
+		}
+		return b.Pass(), nil
+	})
+	for _, workers := range []int{1, 2} {
+		var out Collector
+		st, err := NewPipeline(NewSliceSource(batches()...), &out, WithAllocator(mem), WithWorkers(workers),
+			WithStage("sleep", sleep), WithStage("spin", spin)).Run(context.Background())
+		out.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := st.Stages[1]; s.CPU > 10*time.Millisecond {
+			t.Errorf("workers %d: sleeping stage: cpu %v, want next to none", workers, s.CPU)
+		}
+		if got := st.Stages[2].CPU; got < want*95/100 || got > want*110/100 {
+			t.Errorf("workers %d: spinning stage: cpu %v, want %v ± 5 %%", workers, got, want)
+		}
 	}
 }

@@ -44,9 +44,11 @@ type StageStats struct {
 	// Busy is the wall time the stage's workers spent in the stage, waiting
 	// included (for example for a lock, or for CPU on a loaded machine).
 	Busy time.Duration `json:"-"`
-	// CPU is the CPU time (user + system) of the threads running the stage,
-	// measured per call (see cpuMeter): its cost without the waiting. It is
-	// 0 where threads' CPU clocks cannot be read (only Linux is supported).
+	// CPU is the CPU time (user + system) of the threads running the stage:
+	// its cost without the waiting. The first calls and one in eight after
+	// them are timed on the thread's CPU clock, the others charged at the
+	// CPU time per byte of the timed call before them (see timed). It is 0
+	// where threads' CPU clocks cannot be read (only Linux is supported).
 	CPU      time.Duration    `json:"-"`
 	Counters map[string]int64 `json:"counters,omitempty"`
 	Report   any              `json:"report,omitempty"`
