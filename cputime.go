@@ -17,7 +17,7 @@ const (
 )
 
 // timed reports whether the n-th call (from 0) of a step is timed with
-// cpuTime. Locking the goroutine to its thread costs more than the clock:
+// CPUTime. Locking the goroutine to its thread costs more than the clock:
 // when a locked goroutine is preempted or makes a system call, its
 // thread must sleep and be woken again rather than run the next
 // goroutine. Locked for every call, the six-step benchmark took 10–15 %
@@ -50,7 +50,7 @@ func (e *cpuEstimate) add(r *result) {
 	e.total += min(r.busy, time.Duration(e.perByte*size))
 }
 
-// cpuTime calls fn and returns the CPU time (user + system) it used: fn
+// CPUTime calls fn and returns the CPU time (user + system) it used: fn
 // runs with the calling goroutine locked to its OS thread, between two
 // readings of that thread's CPU clock. While fn blocks (on a channel, a
 // lock, I/O) the thread sleeps, so waiting does not count, unlike wall
@@ -65,7 +65,7 @@ func (e *cpuEstimate) add(r *result) {
 // unlocked goroutine costs a cheap hand-off. Locked for life, the
 // pipeline's goroutines lost about 0.4 s of 2.2 s of wall time on two
 // cores to those switches in the six-step benchmark.
-func cpuTime(fn func()) time.Duration {
+func CPUTime(fn func()) time.Duration {
 	if !threadClock() {
 		fn()
 		return 0

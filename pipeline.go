@@ -191,7 +191,7 @@ func (p *Pipeline) Run(ctx context.Context) (*Stats, error) {
 		for rec := range chans[len(p.steps)] {
 			p.words.Delete(rec)
 			var err error
-			st.WriteCPU += cpuTime(func() { err = p.sink.Write(ctx, rec) })
+			st.WriteCPU += CPUTime(func() { err = p.sink.Write(ctx, rec) })
 			st.RowsOut += rec.NumRows()
 			st.BytesOut += TextBytes(rec)
 			rec.Release()
@@ -256,7 +256,7 @@ func (p *Pipeline) read(ctx context.Context, out chan<- arrow.RecordBatch, ss *S
 		var rec arrow.RecordBatch
 		var rejects []Reject
 		var err error
-		ss.CPU += cpuTime(func() { rec, rejects, err = p.src.Next(ctx) })
+		ss.CPU += CPUTime(func() { rec, rejects, err = p.src.Next(ctx) })
 		if sized != nil && p.obs != nil && err == nil {
 			done, total := sized.InputProgress()
 			p.inDone.Store(done)
@@ -344,7 +344,7 @@ func measure(timed bool, fn func()) time.Duration {
 		fn()
 		return 0
 	}
-	return cpuTime(fn)
+	return CPUTime(fn)
 }
 
 // run runs s on b, or flushes it.

@@ -336,6 +336,7 @@ func run(ctx context.Context, r *Recipe, o RunOptions, mem memory.Allocator, rep
 	if err = out.Finish(); err != nil {
 		return err
 	}
+	rep.Stats.WriteCPU += out.CPU() // encoding, in the background and at the end
 	if rejects != nil {
 		if err = rejects.Finish(); err != nil {
 			return err
