@@ -15,7 +15,9 @@ type Stats struct {
 	BytesIn      int64   `json:"bytes_in"`
 	BytesOut     int64   `json:"bytes_out"`
 	WallSeconds  float64 `json:"wall_seconds"`
-	// WriteCPU is the CPU time spent writing the output (in the sink).
+	// WriteCPU is the CPU time spent in the sink's Write calls. Work a sink
+	// does on goroutines of its own is not in it: dataset.Writer.CPU gives
+	// its encoding, which recipe runs add.
 	WriteCPU time.Duration `json:"-"`
 	Stages   []StageStats  `json:"stages"`
 }
