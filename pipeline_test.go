@@ -359,6 +359,34 @@ func TestRejectRecordsOnlyWhenWritten(t *testing.T) {
 	}
 }
 
+// TestOmitRecords: a batch driven by hand makes its rejects' records
+// until OmitRecords, and none after; the rejects are otherwise the same.
+func TestOmitRecords(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := makeRows(mem, 4)
+	defer rec.Release()
+	b := sift.NewBatch(mem, "dedup", rec)
+	b.RejectDuplicate(1, "r0000", "duplicate", "same text")
+	b.OmitRecords()
+	b.RejectDuplicate(3, "r0002", "duplicate", "same text")
+	rs := b.Rejects()
+	if len(rs) != 2 || !strings.HasPrefix(string(rs[0].Record), `{"id":"r0001"`) || rs[1].Record != nil {
+		t.Fatalf("rejects %+v: want the first with its record, the second without", rs)
+	}
+	if rs[1].ID != "r0003" || rs[1].DuplicateOf != "r0002" || rs[1].Stage != "dedup" {
+		t.Errorf("reject %+v", rs[1])
+	}
+	kept, err := b.Keep(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Release()
+	if kept.NumRows() != 2 {
+		t.Errorf("kept %d rows, want 2", kept.NumRows())
+	}
+}
+
 // TestObserverStages checks the per-step counts the observer is told:
 // named in run order, never decreasing, never more out and rejected than
 // in and added, and at most the final stats.

@@ -154,6 +154,12 @@ func (b *Batch) RejectFrom(rec arrow.RecordBatch, row int, r Reject) {
 	b.acc.rejects = append(b.acc.rejects, r)
 }
 
+// OmitRecords leaves the Record of the rejects made from now on empty, for
+// a runner that makes a stage's rejects where nothing reads them (sift's
+// Beam module applies the dedup steps' decisions in every pass over the
+// input, and only the last one writes the rejects).
+func (b *Batch) OmitRecords() { b.acc.noRecords = true }
+
 // Rejected reports whether row of b.Rec was rejected in this call.
 func (b *Batch) Rejected(row int) bool { return b.acc.rejected[b.Rec][row] }
 

@@ -1,13 +1,16 @@
 package siftbeam
 
 import (
+	"bufio"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -65,6 +68,16 @@ type chain struct {
 	BatchSize int
 	Kinds     []Kind // the plan's steps
 	To        int
+	// Prefix is the number of row-local steps before the first step that
+	// needs the whole input. With Cache (a directory every worker sees),
+	// the first pass (To == Prefix) leaves the batches they leave in a
+	// file per range there, and sends their rejects and tallies; the
+	// passes after it read those batches instead of the input and run the
+	// steps from Prefix on. Parsing the input and the row-local steps
+	// before a dedup step (normalize, length_filter: the word
+	// segmentation) were about a third of each pass's CPU.
+	Prefix int
+	Cache  string
 
 	steps   []sift.Step
 	reports map[int]json.RawMessage // percentile steps built with their thresholds: their reports
@@ -96,12 +109,26 @@ func (c *chain) Teardown() error {
 	return errors.Join(errs...)
 }
 
+// writes reports whether the pass leaves the prefix's batches in the
+// cache; reads, whether it reads them from there.
+func (c *chain) writes() bool { return c.Cache != "" && c.To == c.Prefix }
+func (c *chain) reads() bool  { return c.Cache != "" && c.To > c.Prefix }
+
+// cachePath is the file of the cache holding range r's batches.
+func (c *chain) cachePath(r Range) string {
+	return filepath.Join(c.Cache, fmt.Sprintf("prefix-%d-%d", r.File, r.N))
+}
+
 // sinks are where the last pass sends what the steps reject and count;
 // other passes drop it, since the last pass counts every step once.
 type sinks struct {
 	rej    func(RejLine)
 	tal    func(Tally)
 	keeper func(string, RowRef)
+	// none: nothing is sent, so a dedup step's drops are applied without
+	// making their reject lines (each the row's JSON: they were a tenth of
+	// the passes between the dedup steps and the last).
+	none bool
 }
 
 // decisions collects the decisions grouped with a range.
@@ -172,7 +199,7 @@ func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decisi
 		}
 	}
 	t := newTally(c.Ref.Slots)
-	s := sinks{rej: func(RejLine) {}, keeper: func(string, RowRef) {}}
+	s := sinks{rej: func(RejLine) {}, keeper: func(string, RowRef) {}, none: true}
 	if out != nil {
 		s = *out
 	}
@@ -182,7 +209,13 @@ func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decisi
 		if pcts != wantPcts {
 			return fmt.Errorf("siftbeam: %s, range %d: the thresholds of %d percentile steps, want %d", r.Split.Path, r.N, pcts, wantPcts)
 		}
-		n, err := c.read(ctx, r, byBatch, &t, s, fn)
+		var n int
+		var err error
+		if c.reads() {
+			n, err = c.readCache(ctx, r, byBatch, &t, s, fn)
+		} else {
+			n, err = c.read(ctx, r, byBatch, &t, s, fn)
+		}
 		used += n
 		if err != nil {
 			return err
@@ -205,7 +238,7 @@ func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decisi
 // on each. Rows that do not parse are rejects of step 0 ("read"); a file
 // that cannot be read fails the job with its name. It returns how many of
 // byBatch's decisions it applied.
-func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, arrow.RecordBatch) error) (int, error) {
+func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, arrow.RecordBatch) error) (used int, err error) {
 	mem := memory.DefaultAllocator
 	path := in.Split.Path
 	r, err := dataset.OpenSplit(mem, in.Split, dataset.WithBatchSize(c.BatchSize))
@@ -213,7 +246,13 @@ func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision
 		return 0, named(path, err)
 	}
 	defer r.Close()
-	used := 0
+	var cache *cacheWriter
+	if c.writes() {
+		if cache, err = newCacheWriter(c.cachePath(in)); err != nil {
+			return 0, err
+		}
+		defer func() { err = cache.close(err) }()
+	}
 	for seq := 0; ; seq++ {
 		rec, rejects, err := r.Next(ctx)
 		if err == io.EOF {
@@ -243,7 +282,59 @@ func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision
 		t.Steps[0].BytesOut += sift.TextBytes(rec)
 		ds := byBatch[key]
 		used += len(ds)
-		if rec, err = c.apply(ctx, key, rec, ds, t, s); err != nil {
+		if rec, err = c.apply(ctx, key, rec, ds, t, s, 0); err != nil {
+			return used, err
+		}
+		if rec == nil {
+			continue
+		}
+		if cache != nil {
+			err = cache.put(key, rec)
+		}
+		if err == nil {
+			err = fn(key, rec)
+		}
+		rec.Release()
+		if err != nil {
+			return used, err
+		}
+	}
+}
+
+// readCache reads range in's batches as the first pass left them in the
+// cache and runs steps [Prefix, To) on each, as read does.
+func (c *chain) readCache(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, arrow.RecordBatch) error) (int, error) {
+	path := c.cachePath(in)
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("siftbeam: the batches of %s, range %d: %w", in.Split.Path, in.N, err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	used := 0
+	var head [16]byte
+	for {
+		if _, err := io.ReadFull(r, head[:]); err == io.EOF {
+			return used, nil
+		} else if err != nil {
+			return used, fmt.Errorf("%s: %w", path, err)
+		}
+		key, n := int64(binary.LittleEndian.Uint64(head[:])), binary.LittleEndian.Uint64(head[8:])
+		if n > 1<<40 {
+			return used, fmt.Errorf("%s: a batch of %d bytes", path, n)
+		}
+		// A slice of its own: the batch decoded refers to it.
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return used, fmt.Errorf("%s: %w", path, err)
+		}
+		rec, err := decode(memory.DefaultAllocator, b)
+		if err != nil {
+			return used, fmt.Errorf("%s: %w", path, err)
+		}
+		ds := byBatch[key]
+		used += len(ds)
+		if rec, err = c.apply(ctx, key, rec, ds, t, s, c.Prefix); err != nil {
 			return used, err
 		}
 		if rec == nil {
@@ -257,12 +348,63 @@ func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision
 	}
 }
 
-// apply runs steps [0, To) on rec (owned; released here) and returns what
-// is left, or nil.
-func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds []Decision, t *Tally, s sinks) (arrow.RecordBatch, error) {
+// cacheWriter writes a range's batches to the cache: each its key and
+// length (8 bytes each, little-endian), then its LZ4-compressed Arrow IPC
+// stream. The file is written under a temporary name and renamed when
+// complete, so a pass after never reads part of one, and a retried first
+// pass replaces it with the same bytes.
+type cacheWriter struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+}
+
+func newCacheWriter(path string) (*cacheWriter, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	return &cacheWriter{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func (w *cacheWriter) put(key int64, rec arrow.RecordBatch) error {
+	b, err := encode(memory.DefaultAllocator, rec)
+	if err != nil {
+		return err
+	}
+	var head [16]byte
+	binary.LittleEndian.PutUint64(head[:], uint64(key))
+	binary.LittleEndian.PutUint64(head[8:], uint64(len(b)))
+	if _, err := w.w.Write(head[:]); err != nil {
+		return err
+	}
+	_, err = w.w.Write(b)
+	return err
+}
+
+// close completes the file when err is nil and removes it otherwise.
+func (w *cacheWriter) close(err error) error {
+	if err == nil {
+		err = w.w.Flush()
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(w.f.Name(), w.path)
+	}
+	if err != nil {
+		os.Remove(w.f.Name())
+	}
+	return err
+}
+
+// apply runs steps [from, To) on rec (owned; released here) and returns
+// what is left, or nil.
+func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds []Decision, t *Tally, s sinks, from int) (arrow.RecordBatch, error) {
 	mem := memory.DefaultAllocator
 	var err error
-	for pos := 0; pos < c.To && rec != nil; pos++ {
+	for pos := from; pos < c.To && rec != nil; pos++ {
 		st := c.steps[pos]
 		switch c.Kinds[pos] {
 		case Exact, Simhash:
@@ -283,6 +425,9 @@ func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds 
 			}
 			slices.SortFunc(drops, func(a, b Drop) int { return cmp.Compare(a.Pos, b.Pos) })
 			rec, err = runStage(ctx, mem, sift.Step{Name: st.Name}, pos+1, key, rec, t, s.rej, func(b *sift.Batch) {
+				if s.none {
+					b.OmitRecords()
+				}
 				for _, d := range drops {
 					b.RejectDuplicate(int(d.Pos), d.Of, d.Reason, d.Detail)
 				}
@@ -362,32 +507,52 @@ type passFn struct {
 
 func (f *passFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool,
 	out func(Stored), rej func(StoredRej), tal func(Tally), keeper func(string, RowRef)) (err error) {
-	file := scratchFile{dir: f.Scratch}
-	defer func() {
-		if cerr := file.close(); err == nil {
-			err = cerr
-		}
-	}()
-	var rejErr error
-	putRej := func(l RejLine) {
-		path, off, err := file.put(l.JSON)
-		if err != nil {
-			rejErr = cmp.Or(rejErr, err)
-			return
-		}
-		rej(StoredRej{Step: l.Step, Key: l.Key, N: l.N, Path: path, Off: off, Len: int64(len(l.JSON))})
-	}
-	err = f.run(ctx, ranges, decisions(decs), &sinks{rej: putRej, tal: tal, keeper: keeper}, func(key int64, rec arrow.RecordBatch) error {
+	st := &rejStore{file: scratchFile{dir: f.Scratch}, rej: rej}
+	defer func() { err = st.close(err) }()
+	return f.run(ctx, ranges, decisions(decs), &sinks{rej: st.put, tal: tal, keeper: keeper}, func(key int64, rec arrow.RecordBatch) error {
 		b, err := encode(memory.DefaultAllocator, rec)
 		if err != nil {
 			return err
 		}
-		path, off, err := file.put(b)
+		path, off, err := st.file.put(b)
 		if err != nil {
 			return err
 		}
 		out(Stored{Key: key, Path: path, Off: off, Len: int64(len(b))})
 		return nil
 	})
-	return cmp.Or(err, rejErr)
+}
+
+// rejStore appends reject lines to a scratch file and sends where they
+// are.
+type rejStore struct {
+	file scratchFile
+	rej  func(StoredRej)
+	err  error // the first error of put
+}
+
+func (s *rejStore) put(l RejLine) {
+	path, off, err := s.file.put(l.JSON)
+	if err != nil {
+		s.err = cmp.Or(s.err, err)
+		return
+	}
+	s.rej(StoredRej{Step: l.Step, Key: l.Key, N: l.N, Path: path, Off: off, Len: int64(len(l.JSON))})
+}
+
+// close closes the file and returns the first of err, put's error and
+// close's.
+func (s *rejStore) close(err error) error {
+	cerr := s.file.close()
+	return cmp.Or(err, s.err, cerr)
+}
+
+// firstSinks returns where a pass sends rejects and tallies: with the
+// cache, the first pass (see [chain.Prefix]) sends those of the steps
+// before it, through st and tal; other passes but the last send none.
+func (c *chain) firstSinks(st *rejStore, tal func(Tally)) *sinks {
+	if !c.writes() {
+		return nil
+	}
+	return &sinks{rej: st.put, tal: tal, keeper: func(string, RowRef) {}}
 }

@@ -2,7 +2,6 @@ package siftbeam
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -61,9 +60,12 @@ type exactKeysFn struct {
 	Bits int
 }
 
-func (f *exactKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, ExactChunk)) error {
+func (f *exactKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, ExactChunk),
+	rej func(StoredRej), tal func(Tally)) (err error) {
 	d := f.steps[f.To].Stage.(*dedup.ExactDedup)
-	return f.run(ctx, ranges, decisions(decs), nil, func(key int64, rec arrow.RecordBatch) error {
+	st := &rejStore{file: scratchFile{dir: f.Cache}, rej: rej}
+	defer func() { err = st.close(err) }()
+	return f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, rec arrow.RecordBatch) error {
 		exactKeys(d, f.Bits, key, rec, emit)
 		return nil
 	})
@@ -169,8 +171,9 @@ type SimChunk struct {
 
 	// The entries in the buckets of the group holding the chunk, each a
 	// bucket and row<<1 | 1 when the bucket is the row's own (it is
-	// indexed there), | 0 when the row only probes it.
-	bucket, row []uint32
+	// indexed there), | 0 when the row only probes it; and per row the
+	// bits its query flips, as a mask.
+	bucket, row, mask []uint32
 }
 
 const sketchSize = len(dedup.Sketch{})
@@ -190,10 +193,15 @@ func (c *SimChunk) flips() int {
 // entries sets c's entries: its rows' own and probed buckets that keep
 // accepts, in the order of [dedup.IndexConfig.ProbeBuckets].
 func (c *SimChunk) entries(keep func(bucket uint32) bool) {
-	c.bucket, c.row = c.bucket[:0], c.row[:0]
+	c.bucket, c.row, c.mask = c.bucket[:0], c.row[:0], c.mask[:0]
 	u := c.flips()
 	for r, own := range c.Own {
 		flips := c.Flips[r*u : (r+1)*u]
+		mask := uint32(0)
+		for _, bit := range flips {
+			mask |= 1 << bit
+		}
+		c.mask = append(c.mask, mask)
 		for m := 0; m < 1<<u; m++ {
 			b := own
 			for i, bit := range flips {
@@ -270,13 +278,16 @@ type simKeysFn struct {
 	RangeBits int
 }
 
-func (f *simKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, SimChunk), tal func(Tally)) error {
+func (f *simKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, SimChunk),
+	rej func(StoredRej), tal func(Tally)) (err error) {
 	d := f.steps[f.To].Stage.(*dedup.SimhashDedup)
 	if d.HasReference() {
 		return fmt.Errorf("stage simhash_dedup: reference is not supported on Beam")
 	}
+	st := &rejStore{file: scratchFile{dir: f.Cache}, rej: rej}
+	defer func() { err = st.close(err) }()
 	none := 0
-	err := f.run(ctx, ranges, decisions(decs), nil, func(key int64, rec arrow.RecordBatch) error {
+	err = f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, rec arrow.RecordBatch) error {
 		none += simKeys(d, f.RangeBits, key, rec, &f.acc, &f.fp, emit)
 		return nil
 	})
@@ -383,6 +394,13 @@ type simEntry struct {
 	own    bool
 }
 
+// Where a pair of rows meets a second time in a group ([verifier.twice]).
+const (
+	meetsOnce     = iota
+	meetsPlain    // in a bucket verified as a whole
+	meetsInPieces // in a bucket verified by pieces of the band tag, or not at all
+)
+
 func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near func(int64, Decision), ask func(int64, Decision), over func(int64, SimChunk), tal func(Tally)) {
 	t := newTally(f.Ref.Slots)
 	defer func() {
@@ -417,25 +435,63 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 		}
 		return
 	}
-	var es []simEntry
+	// The entries by bucket, each bucket's owners first: a counting sort,
+	// since a group's buckets are a range of 2^shift (one bucket above
+	// level 0). Sorting them was a quarter of the verifying.
+	shift := 0
+	if f.Level == 0 {
+		shift = f.Cfg.BucketBits - f.RangeBits
+	}
+	slot := func(b uint32, own bool) int {
+		s := int(b&(1<<shift-1)) << 1
+		if !own {
+			s++
+		}
+		return s
+	}
+	start := make([]int32, 2<<shift+1)
+	for ci := range held {
+		for e, b := range held[ci].bucket {
+			start[slot(b, held[ci].row[e]&1 == 1)+1]++
+		}
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	es := make([]simEntry, start[len(start)-1])
+	next := slices.Clone(start[:len(start)-1])
 	for ci := range held {
 		for e, b := range held[ci].bucket {
 			r := held[ci].row[e]
-			es = append(es, simEntry{bucket: b, c: uint32(ci), r: r >> 1, own: r&1 == 1})
+			s := slot(b, r&1 == 1)
+			es[next[s]] = simEntry{bucket: b, c: uint32(ci), r: r >> 1, own: r&1 == 1}
+			next[s]++
 		}
 	}
-	slices.SortFunc(es, func(a, b simEntry) int { return cmp.Compare(a.bucket, b.bucket) })
-	v := newVerifier(f.Cfg, held, len(es))
-	for i := 0; i < len(es); {
-		j := i + 1
-		for j < len(es) && es[j].bucket == es[i].bucket {
-			j++
+	split := f.Level < 2 && f.Cfg.TagBits > 0
+	v := newVerifier(f.Cfg, held)
+	// A pair of rows can meet in two buckets of the group: each row's own
+	// bucket, probed by the other. It is checked in one.
+	v.twice = func(q, e simEntry) int {
+		bq := held[q.c].Own[q.r]
+		if bq>>shift != e.bucket>>shift || bq == e.bucket || (bq^e.bucket)&^held[e.c].mask[e.r] != 0 {
+			return meetsOnce // q's bucket is not in the group (above level 0, the group is one bucket), or e does not probe it
 		}
-		run := es[i:j]
-		switch {
+		s := slot(bq, true)
+		if int(start[s+2]-start[s]) <= f.MaxBucket {
+			return meetsPlain
+		}
+		return meetsInPieces
+	}
+	for s := 0; s < 2<<shift; s += 2 {
+		owners, probers := es[start[s]:start[s+1]], es[start[s+1]:start[s+2]]
+		if len(owners) == 0 {
+			continue // every pair has a row indexed in the bucket
+		}
+		switch run := es[start[s]:start[s+2]]; {
 		case len(run) <= f.MaxBucket:
-			v.verify(run)
-		case f.Level < 2 && f.Cfg.TagBits > 0:
+			v.verify(owners, probers, false)
+		case split:
 			pieces := map[[2]uint32][]simEntry{}
 			for _, e := range run {
 				tag := held[e.c].Tag[e.r]
@@ -444,16 +500,20 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 				}
 			}
 			for _, piece := range pieces {
-				if len(piece) <= f.MaxBucket {
-					v.verify(piece)
-				} else {
+				if len(piece) > f.MaxBucket {
 					f.unverified(&t, len(piece))
+					continue
 				}
+				// A piece keeps the run's order: its owners first.
+				k := 0
+				for k < len(piece) && piece[k].own {
+					k++
+				}
+				v.verify(piece[:k], piece[k:], true)
 			}
 		default:
 			f.unverified(&t, len(run))
 		}
-		i = j
 	}
 	v.emit(int32(f.Step-1), near, ask)
 }
@@ -509,18 +569,18 @@ func (f *simPairsFn) spill(band int, c *SimChunk, over func(int64, SimChunk), t 
 type verifier struct {
 	cfg  dedup.IndexConfig
 	held []SimChunk
-	base []uint32            // held[c]'s rows are numbered from base[c] in the group
-	seen map[uint64]struct{} // pairs checked, by their rows' numbers (a row is in one chunk of a group)
-	sure map[RowRef]Pair
-	ask  map[RowRef][]Pair
+	base []uint32 // held[c]'s rows are numbered from base[c] in the group
+	// twice tells where prober q and owner e of a bucket meet again, if
+	// they do (meetsOnce, meetsPlain, meetsInPieces).
+	twice func(q, e simEntry) int
+	seen  map[uint64]struct{} // pairs checked in buckets verified by pieces, by their rows' numbers
+	sure  map[uint32]Pair     // by the later row's number
+	ask   map[uint32][]Pair
 }
 
-// newVerifier returns a verifier of the chunks held, which have about
-// entries entries.
-func newVerifier(cfg dedup.IndexConfig, held []SimChunk, entries int) *verifier {
-	// Sized at once: growing the map of pairs seen was 40 % of verifying.
-	v := &verifier{cfg: cfg, held: held, base: make([]uint32, len(held)), seen: make(map[uint64]struct{}, entries),
-		sure: map[RowRef]Pair{}, ask: map[RowRef][]Pair{}}
+// newVerifier returns a verifier of the chunks held.
+func newVerifier(cfg dedup.IndexConfig, held []SimChunk) *verifier {
+	v := &verifier{cfg: cfg, held: held, base: make([]uint32, len(held)), sure: map[uint32]Pair{}, ask: map[uint32][]Pair{}}
 	n := uint32(0)
 	for i := range held {
 		v.base[i] = n
@@ -529,38 +589,66 @@ func newVerifier(cfg dedup.IndexConfig, held []SimChunk, entries int) *verifier 
 	return v
 }
 
-func (v *verifier) verify(run []simEntry) {
-	for _, q := range run {
-		qc := &v.held[q.c]
-		qn := v.base[q.c] + q.r
-		for _, e := range run {
-			en := v.base[e.c] + e.r
-			ec := &v.held[e.c]
-			// Two rows indexed in the bucket meet twice in it: once is enough.
-			if !e.own || en == qn || q.own && en < qn || bits.OnesCount32(qc.Tag[q.r]^ec.Tag[e.r]) > v.cfg.TagDist {
-				continue // Near's first test, before the map of pairs seen
+// verify checks the pairs that meet in one bucket, or one piece of it
+// (pieces): its owners (the rows indexed there) with each other, and each
+// of its probers with each owner. A prober and an owner that meet again
+// in the prober's own bucket are checked in the smaller bucket when both
+// are verified whole, in the one verified whole when one is, and once
+// (by the map of pairs seen) when neither is; so are owners meeting in
+// more than one piece.
+func (v *verifier) verify(owners, probers []simEntry, pieces bool) {
+	for i, q := range owners {
+		for _, e := range owners[i+1:] {
+			if v.tagsNear(q, e) {
+				v.check(q, e, pieces)
 			}
-			qr, er := RowRef{Key: qc.Batch, Pos: qc.Pos[q.r]}, RowRef{Key: ec.Batch, Pos: ec.Pos[e.r]}
-			later, of, id, pk := qr, er, ec.IDs[e.r], uint64(qn)<<32|uint64(en)
-			if later.less(of) {
-				later, of, id, pk = er, qr, qc.IDs[q.r], uint64(en)<<32|uint64(qn)
+		}
+	}
+	for _, q := range probers {
+		for _, e := range owners {
+			if !v.tagsNear(q, e) {
+				continue // Near's first test, before the others
 			}
-			if _, ok := v.seen[pk]; ok {
-				continue
+			if v.twice(q, e) != meetsPlain || !pieces && v.held[q.c].Own[q.r] > e.bucket {
+				v.check(q, e, pieces)
 			}
-			v.seen[pk] = struct{}{}
-			of.ID = id
-			sim, ok, borderline := v.cfg.Near(qc.Tag[q.r], ec.Tag[e.r], qc.sketch(q.r), ec.sketch(e.r))
-			p := Pair{Later: later, Of: of, Sim: sim}
-			switch {
-			case borderline:
-				p.Check = true
-				v.ask[later] = append(v.ask[later], p)
-			case ok:
-				if b, found := v.sure[later]; !found || sim > b.Sim || sim == b.Sim && of.less(b.Of) {
-					v.sure[later] = p
-				}
-			}
+		}
+	}
+}
+
+func (v *verifier) tagsNear(q, e simEntry) bool {
+	return bits.OnesCount32(v.held[q.c].Tag[q.r]^v.held[e.c].Tag[e.r]) <= v.cfg.TagDist
+}
+
+// check applies the stage's test to rows q and e; once rows only with
+// seen, by the map of pairs seen.
+func (v *verifier) check(q, e simEntry, seen bool) {
+	qc, ec := &v.held[q.c], &v.held[e.c]
+	qn, en := v.base[q.c]+q.r, v.base[e.c]+e.r
+	qr, er := RowRef{Key: qc.Batch, Pos: qc.Pos[q.r]}, RowRef{Key: ec.Batch, Pos: ec.Pos[e.r]}
+	later, ln, of, id, pk := qr, qn, er, ec.IDs[e.r], uint64(qn)<<32|uint64(en)
+	if later.less(of) {
+		later, ln, of, id, pk = er, en, qr, qc.IDs[q.r], uint64(en)<<32|uint64(qn)
+	}
+	if seen {
+		if v.seen == nil {
+			v.seen = map[uint64]struct{}{}
+		}
+		if _, ok := v.seen[pk]; ok {
+			return
+		}
+		v.seen[pk] = struct{}{}
+	}
+	of.ID = id
+	sim, ok, borderline := v.cfg.Near(qc.Tag[q.r], ec.Tag[e.r], qc.sketch(q.r), ec.sketch(e.r))
+	p := Pair{Later: later, Of: of, Sim: sim}
+	switch {
+	case borderline:
+		p.Check = true
+		v.ask[ln] = append(v.ask[ln], p)
+	case ok:
+		if b, found := v.sure[ln]; !found || sim > b.Sim || sim == b.Sim && of.less(b.Of) {
+			v.sure[ln] = p
 		}
 	}
 }

@@ -82,12 +82,15 @@ func splitOf(k int64) int64 { return k >> seqBits }
 // ([chain]).
 type scoreFn struct{ chain }
 
-func (f *scoreFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, Blobs)) error {
+func (f *scoreFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, Blobs),
+	rej func(StoredRej), tal func(Tally)) (err error) {
 	p, ok := f.steps[f.To].Stage.(percentiler)
 	if !ok {
 		return fmt.Errorf("siftbeam: step %d (%T) has no percentiles", f.To, f.steps[f.To].Stage)
 	}
-	return f.run(ctx, ranges, decisions(decs), nil, func(key int64, rec arrow.RecordBatch) error {
+	st := &rejStore{file: scratchFile{dir: f.Cache}, rej: rej}
+	defer func() { err = st.close(err) }()
+	return f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, rec arrow.RecordBatch) error {
 		var b []byte
 		for _, v := range p.Perplexities(rec) {
 			if !math.IsNaN(v) {

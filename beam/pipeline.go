@@ -277,7 +277,17 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 	// step ([chain]): the ranges grouped with the decisions of the dedup
 	// and percentile steps before it.
 	var decided []beam.PCollection
-	pass := func(to int) chain { return chain{Ref: ref, BatchSize: j.Batch, Kinds: kinds, To: to} }
+	// The row-local steps before the first step that needs the whole
+	// input run once, in its pass, which leaves their batches in the
+	// scratch directory for the passes after it (see [chain.Prefix]).
+	prefix := slices.IndexFunc(kinds, func(k Kind) bool { return k != RowLocal })
+	cache := j.Scratch
+	if prefix < 0 {
+		prefix, cache = len(kinds), ""
+	}
+	pass := func(to int) chain {
+		return chain{Ref: ref, BatchSize: j.Batch, Kinds: kinds, To: to, Prefix: prefix, Cache: cache}
+	}
 	group := func(sc beam.Scope, more ...beam.PCollection) beam.PCollection {
 		ds := append(slices.Clone(decided), more...)
 		if len(ds) == 0 {
@@ -285,12 +295,13 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 		}
 		return beam.CoGroupByKey(sc, ranges, beam.Flatten(sc, ds...))
 	}
-	var tallies []beam.PCollection
+	var tallies, rejects []beam.PCollection
 	for pos, st := range j.Steps {
 		sc := s.Scope(st.Name)
 		switch st.Kind {
 		case Exact:
-			keys := beam.ParDo(sc, &exactKeysFn{chain: pass(pos), Bits: j.exactBits()}, group(sc))
+			keys, rej, t := beam.ParDo3(sc, &exactKeysFn{chain: pass(pos), Bits: j.exactBits()}, group(sc))
+			rejects, tallies = append(rejects, rej), append(tallies, t)
 			drops, kt := beam.ParDo2(sc, &exactKeepFn{Ref: ref, Pos: pos}, beam.GroupByKey(sc, keys))
 			// The step's report is there even when no group is (empty input).
 			seed := newTally(ref.Slots)
@@ -304,8 +315,8 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 			}
 			cfg := d.IndexConfig()
 			bits := j.simBits(cfg)
-			keys, t := beam.ParDo2(sc, &simKeysFn{chain: pass(pos), RangeBits: bits}, group(sc))
-			tallies = append(tallies, t)
+			keys, rej, t := beam.ParDo3(sc, &simKeysFn{chain: pass(pos), RangeBits: bits}, group(sc))
+			rejects, tallies = append(rejects, rej), append(tallies, t)
 			var nears, asks []beam.PCollection
 			for level := 0; level < 3; level++ {
 				pf := &simPairsFn{Ref: ref, Step: pos + 1, Level: level, Limit: j.Options.MaxGroup, MaxBucket: j.Options.MaxBucket, RangeBits: bits, Cfg: cfg}
@@ -321,7 +332,9 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 			seed.Steps[pos+1].Clusters = &Clusters{}
 			tallies = append(tallies, beam.Create(sc, seed))
 		case Percentile:
-			scores := beam.CombinePerKey(sc, concatBlobs, beam.ParDo(sc, &scoreFn{chain: pass(pos)}, group(sc)))
+			scored, rej, t := beam.ParDo3(sc, &scoreFn{chain: pass(pos)}, group(sc))
+			rejects, tallies = append(rejects, rej), append(tallies, t)
+			scores := beam.CombinePerKey(sc, concatBlobs, scored)
 			all := beam.Combine(sc, concatBlobs, beam.Flatten(sc, beam.ParDo(sc, splitDigest, scores), beam.Create(sc, Blobs{})))
 			th := beam.ParDo(sc, &thresholdsFn{Ref: ref, Pos: pos}, all)
 			decided = append(decided, beam.ParDo(sc, spread, beam.CoGroupByKey(sc, beam.ParDo(sc, rangeOnly, ranges), th)))
@@ -329,7 +342,7 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 	}
 	last := s.Scope("steps")
 	parts, rej, tal, keepers := beam.ParDo4(last, &passFn{chain: pass(len(j.Steps)), Scratch: j.Scratch}, group(last))
-	rejects := []beam.PCollection{rej}
+	rejects = append(rejects, rej)
 	// The simhash_dedup reports: clusters by the row each drop names.
 	tallies = append(tallies, tal, beam.Create(s, newTally(ref.Slots)),
 		beam.ParDo(last, &clusterFn{Slots: ref.Slots}, beam.GroupByKey(last, keepers)))
