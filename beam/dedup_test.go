@@ -48,7 +48,7 @@ func simParts(t *testing.T, mem memory.Allocator, texts []string) []part {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := encode(mem, rec)
+		b, err := encode(mem, rec, true)
 		rec.Release()
 		if err != nil {
 			t.Fatal(err)
@@ -293,26 +293,28 @@ func TestDecode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rec.Release()
-	b, err := encode(mem, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := decode(mem, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !array.RecordEqual(rec, got) {
-		t.Errorf("decoded batch differs:\n%v\n%v", rec, got)
-	}
-	got.Release()
-	for n := range len(b) {
-		got, err := decode(mem, b[:n])
+	for _, lz4 := range []bool{true, false} {
+		b, err := encode(mem, rec, lz4)
 		if err != nil {
-			continue
+			t.Fatal(err)
+		}
+		got, err := decode(mem, b)
+		if err != nil {
+			t.Fatal(err)
 		}
 		if !array.RecordEqual(rec, got) {
-			t.Errorf("%d of %d bytes decoded to a different batch", n, len(b))
+			t.Errorf("lz4 %v: decoded batch differs:\n%v\n%v", lz4, rec, got)
 		}
 		got.Release()
+		for n := range len(b) {
+			got, err := decode(mem, b[:n])
+			if err != nil {
+				continue
+			}
+			if !array.RecordEqual(rec, got) {
+				t.Errorf("lz4 %v: %d of %d bytes decoded to a different batch", lz4, n, len(b))
+			}
+			got.Release()
+		}
 	}
 }

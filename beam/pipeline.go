@@ -367,7 +367,7 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 // (see [Job.estRows]); the groups' key bits follow.
 const (
 	exactRowsPerGroup = 1 << 18
-	simRowsPerGroup   = 1 << 14
+	simRowsPerGroup   = 1 << 16
 )
 
 // exactBits is the number of top hash bits exact_dedup groups rows by:

@@ -82,3 +82,16 @@ func TestDistributedHooksMatchQuery(t *testing.T) {
 		t.Fatalf("%d pairs, %d near, %d borderline: the corpus does not exercise the test", pairs, near, borderline)
 	}
 }
+
+// TestNearBand: the error band Near reads from its table is the one it
+// would work out, bit for bit, also when configurations with different
+// MinSim take turns.
+func TestNearBand(t *testing.T) {
+	for _, minSim := range []float64{0.5, 0.8, 0.5, 0.35} {
+		for n := 1; n <= SketchBins; n++ {
+			if got, want := nearBand(minSim, n), verifyBand*sketchSD(minSim, n); got != want {
+				t.Fatalf("MinSim %v, %d bins: band %v, want %v", minSim, n, got, want)
+			}
+		}
+	}
+}
