@@ -475,7 +475,9 @@ type scratchFile struct {
 	off int64
 }
 
-// put appends b and returns where it is.
+// put appends b and returns where it is: the file's name in dir, or its
+// path when dir is empty (the system's temporary directory). Only the
+// name goes with every reject line through the runner.
 func (s *scratchFile) put(b []byte) (string, int64, error) {
 	if s.f == nil {
 		f, err := os.CreateTemp(s.dir, "pass-*")
@@ -489,7 +491,10 @@ func (s *scratchFile) put(b []byte) (string, int64, error) {
 		return "", 0, err
 	}
 	s.off += int64(len(b))
-	return s.f.Name(), off, nil
+	if s.dir == "" {
+		return s.f.Name(), off, nil
+	}
+	return filepath.Base(s.f.Name()), off, nil
 }
 
 func (s *scratchFile) close() error {

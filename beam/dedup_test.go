@@ -199,6 +199,12 @@ func TestSimGroupsSplit(t *testing.T) {
 // TestCodecs round-trips each hand-coded element and refuses every
 // truncation of it.
 func TestCodecs(t *testing.T) {
+	// A sparse sketch (3 bins not empty) and a dense one.
+	sketches := make([]byte, 2*sketchSize)
+	sketches[0], sketches[7], sketches[sketchSize-1] = 0x31, 0x40, 0x0f
+	for i := sketchSize; i < 2*sketchSize; i++ {
+		sketches[i] = byte(i*37) | 0x11
+	}
 	for _, tc := range []struct {
 		v   any
 		enc func(any) ([]byte, error)
@@ -206,8 +212,10 @@ func TestCodecs(t *testing.T) {
 	}{
 		{ExactChunk{Batch: 7 << 32, Pos: []int32{0, 3, 900}, Hash: make([]byte, 48), IDs: []string{"a", "", "ü"}},
 			func(v any) ([]byte, error) { return encExact(v.(ExactChunk)) }, func(b []byte) (any, error) { return decExact(b) }},
-		{SimChunk{Batch: 1, Pos: []int32{5, 2}, IDs: []string{"x", "y"}, Tag: []uint32{511, 0}, Sketch: make([]byte, 2*sketchSize),
+		{SimChunk{Batch: 1, Pos: []int32{5, 2}, IDs: []string{"x", "y"}, Tag: []uint32{511, 0}, Sketch: sketches,
 			Own: []uint32{65535, 3}, Flips: []uint8{0, 15, 4, 2}},
+			func(v any) ([]byte, error) { return encSim(v.(SimChunk)) }, func(b []byte) (any, error) { return decSim(b) }},
+		{SimChunk{Batch: 2, Pos: []int32{1}, IDs: []string{"z"}, Tag: []uint32{1}, Sketch: make([]byte, sketchSize), Own: []uint32{1}, Flips: []uint8{3}},
 			func(v any) ([]byte, error) { return encSim(v.(SimChunk)) }, func(b []byte) (any, error) { return decSim(b) }},
 		{Decision{Step: 3, Batch: -5, Drops: []Drop{{Pos: 4, Of: "k", Reason: "duplicate", Detail: "same"}, {Pos: 1 << 20}}},
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
@@ -316,5 +324,39 @@ func TestDecode(t *testing.T) {
 			}
 			got.Release()
 		}
+	}
+}
+
+// TestScratchFiles: what a pass puts in a scratch file is read back where
+// put said, by the file's name in the scratch directory, which is opened
+// once however many pieces are read from it.
+func TestScratchFiles(t *testing.T) {
+	dir := t.TempDir()
+	f := scratchFile{dir: dir}
+	var names []string
+	var offs []int64
+	for _, s := range []string{"first line\n", "", "third\n"} {
+		name, off, err := f.put([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.IsAbs(name) {
+			t.Fatalf("put gave the path %s, want a name in the scratch directory", name)
+		}
+		names, offs = append(names, name), append(offs, off)
+	}
+	if err := f.close(); err != nil {
+		t.Fatal(err)
+	}
+	files := stored{}
+	defer files.close()
+	for i, want := range []string{"first line\n", "", "third\n"} {
+		b, err := files.read(dir, names[i], offs[i], int64(len(want)))
+		if err != nil || string(b) != want {
+			t.Fatalf("piece %d: %q, %v; want %q", i, b, err, want)
+		}
+	}
+	if len(files) != 1 {
+		t.Errorf("%d files open, want 1", len(files))
 	}
 }

@@ -57,19 +57,24 @@ func (f *shardRejFn) ProcessElement(r StoredRej) (int, StoredRej) { return shard
 
 func shardKey(i int) (int, bool) { return i, true }
 
-// stored reads what the last pass left in scratch files, each file
-// opened once.
+// stored reads what the passes left in scratch files, each file opened
+// once.
 type stored map[string]*os.File
 
-// read returns n bytes at off of path, in a fresh slice.
-func (s stored) read(path string, off, n int64) ([]byte, error) {
-	f := s[path]
+// read returns n bytes at off of file name, in a fresh slice; a relative
+// name is in the scratch directory dir (see [scratchFile.put]).
+func (s stored) read(dir, name string, off, n int64) ([]byte, error) {
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	f := s[name]
 	if f == nil {
 		var err error
 		if f, err = os.Open(path); err != nil {
 			return nil, err
 		}
-		s[path] = f
+		s[name] = f
 	}
 	b := make([]byte, n)
 	if _, err := f.ReadAt(b, off); err != nil {
@@ -160,7 +165,7 @@ func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) b
 	err = func() error {
 		for _, p := range ps {
 			// A fresh slice: the decoded batch's buffers point into it.
-			b, err := files.read(p.Path, p.Off, p.Len)
+			b, err := files.read(f.Scratch, p.Path, p.Off, p.Len)
 			if err != nil {
 				return err
 			}
@@ -217,7 +222,7 @@ func (f *writeRejFn) ProcessElement(shard int, _ func(*bool) bool, lines func(*S
 	}
 	err = func() error {
 		for _, r := range rs {
-			b, err := files.read(r.Path, r.Off, r.Len)
+			b, err := files.read(f.Scratch, r.Path, r.Off, r.Len)
 			if err != nil {
 				return err
 			}
