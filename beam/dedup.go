@@ -96,7 +96,10 @@ func exactKeys(d *dedup.ExactDedup, bits int, key int64, rec arrow.RecordBatch, 
 // exactKeepFn keeps, among the rows of a range with the same hash, the
 // one with the smallest order key, as a single pass keeps the first, and
 // drops the others naming it. It holds the range's rows (hash, order key
-// and id each).
+// and id each). The drops go to the last pass in full (emit), and to the
+// passes before it as positions only (lite): they make no reject lines,
+// and the full drops, about 75 bytes each, went through the runner once
+// for every pass.
 type exactKeepFn struct {
 	Ref Ref
 	Pos int
@@ -109,7 +112,7 @@ func (f *exactKeepFn) Setup() (err error) {
 	return err
 }
 
-func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit func(int64, Decision), tal func(Tally)) {
+func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit, lite func(int64, Decision), tal func(Tally)) {
 	type row struct {
 		hash []byte
 		ref  RowRef
@@ -147,6 +150,11 @@ func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emi
 	}
 	for k, d := range drops {
 		emit(splitOf(k), Decision{Step: int32(f.Pos), Batch: k, Drops: d})
+		pos := make([]Drop, len(d))
+		for i := range d {
+			pos[i].Pos = d[i].Pos
+		}
+		lite(splitOf(k), Decision{Step: int32(f.Pos), Batch: k, Drops: pos})
 	}
 	t := newTally(f.Ref.Slots)
 	t.Steps[f.Pos+1].Clusters = cl

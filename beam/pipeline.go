@@ -288,8 +288,11 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 	pass := func(to int) chain {
 		return chain{Ref: ref, BatchSize: j.Batch, Kinds: kinds, To: to, Prefix: prefix, Cache: cache}
 	}
-	group := func(sc beam.Scope, more ...beam.PCollection) beam.PCollection {
-		ds := append(slices.Clone(decided), more...)
+	// The passes before the last get the exact_dedup drops as positions
+	// only; the last gets them whole (see [exactKeepFn]).
+	var decidedLast []beam.PCollection
+	group := func(sc beam.Scope, base []beam.PCollection, more ...beam.PCollection) beam.PCollection {
+		ds := append(slices.Clone(base), more...)
 		if len(ds) == 0 {
 			ds = append(ds, beam.ParDo(sc, noDecisions, beam.Impulse(sc)))
 		}
@@ -300,14 +303,14 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 		sc := s.Scope(st.Name)
 		switch st.Kind {
 		case Exact:
-			keys, rej, t := beam.ParDo3(sc, &exactKeysFn{chain: pass(pos), Bits: j.exactBits()}, group(sc))
+			keys, rej, t := beam.ParDo3(sc, &exactKeysFn{chain: pass(pos), Bits: j.exactBits()}, group(sc, decided))
 			rejects, tallies = append(rejects, rej), append(tallies, t)
-			drops, kt := beam.ParDo2(sc, &exactKeepFn{Ref: ref, Pos: pos}, beam.GroupByKey(sc, keys))
+			drops, lite, kt := beam.ParDo3(sc, &exactKeepFn{Ref: ref, Pos: pos}, beam.GroupByKey(sc, keys))
 			// The step's report is there even when no group is (empty input).
 			seed := newTally(ref.Slots)
 			seed.Steps[pos+1].Clusters = &Clusters{}
 			tallies = append(tallies, kt, beam.Create(sc, seed))
-			decided = append(decided, drops)
+			decided, decidedLast = append(decided, lite), append(decidedLast, drops)
 		case Simhash:
 			d, err := buildAs[*dedup.SimhashDedup](ref, pos)
 			if err != nil {
@@ -315,7 +318,7 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 			}
 			cfg := d.IndexConfig()
 			bits := j.simBits(cfg)
-			keys, rej, t := beam.ParDo3(sc, &simKeysFn{chain: pass(pos), RangeBits: bits}, group(sc))
+			keys, rej, t := beam.ParDo3(sc, &simKeysFn{chain: pass(pos), RangeBits: bits}, group(sc, decided))
 			rejects, tallies = append(rejects, rej), append(tallies, t)
 			var nears, asks []beam.PCollection
 			for level := 0; level < 3; level++ {
@@ -326,22 +329,24 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 				near, ask, over, t := beam.ParDo4(sc, pf, beam.GroupByKey(sc, keys))
 				nears, asks, tallies, keys = append(nears, near), append(asks, ask), append(tallies, t), over
 			}
-			checked := beam.ParDo(sc, &setsFn{chain: pass(pos)}, group(sc, asks...))
+			checked := beam.ParDo(sc, &setsFn{chain: pass(pos)}, group(sc, decided, asks...))
 			decided = append(append(decided, nears...), checked)
+			decidedLast = append(append(decidedLast, nears...), checked)
 			seed := newTally(ref.Slots)
 			seed.Steps[pos+1].Clusters = &Clusters{}
 			tallies = append(tallies, beam.Create(sc, seed))
 		case Percentile:
-			scored, rej, t := beam.ParDo3(sc, &scoreFn{chain: pass(pos)}, group(sc))
+			scored, rej, t := beam.ParDo3(sc, &scoreFn{chain: pass(pos)}, group(sc, decided))
 			rejects, tallies = append(rejects, rej), append(tallies, t)
 			scores := beam.CombinePerKey(sc, concatBlobs, scored)
 			all := beam.Combine(sc, concatBlobs, beam.Flatten(sc, beam.ParDo(sc, splitDigest, scores), beam.Create(sc, Blobs{})))
 			th := beam.ParDo(sc, &thresholdsFn{Ref: ref, Pos: pos}, all)
-			decided = append(decided, beam.ParDo(sc, spread, beam.CoGroupByKey(sc, beam.ParDo(sc, rangeOnly, ranges), th)))
+			spreadTh := beam.ParDo(sc, spread, beam.CoGroupByKey(sc, beam.ParDo(sc, rangeOnly, ranges), th))
+			decided, decidedLast = append(decided, spreadTh), append(decidedLast, spreadTh)
 		}
 	}
 	last := s.Scope("steps")
-	parts, rej, tal, keepers := beam.ParDo4(last, &passFn{chain: pass(len(j.Steps)), Scratch: j.Scratch}, group(last))
+	parts, rej, tal, keepers := beam.ParDo4(last, &passFn{chain: pass(len(j.Steps)), Scratch: j.Scratch}, group(last, decidedLast))
 	rejects = append(rejects, rej)
 	// The simhash_dedup reports: clusters by the row each drop names.
 	tallies = append(tallies, tal, beam.Create(s, newTally(ref.Slots)),

@@ -16,7 +16,7 @@ func init() {
 	register.DoFn8x1[context.Context, int64, func(*Range) bool, func(*Decision) bool, func(Stored), func(StoredRej), func(Tally), func(string, RowRef), error](&passFn{})
 	register.DoFn3x1[string, func(*RowRef) bool, func(Tally), error](&clusterFn{})
 	register.DoFn7x1[context.Context, int64, func(*Range) bool, func(*Decision) bool, func(int64, ExactChunk), func(StoredRej), func(Tally), error](&exactKeysFn{})
-	register.DoFn4x0[int64, func(*ExactChunk) bool, func(int64, Decision), func(Tally)](&exactKeepFn{})
+	register.DoFn5x0[int64, func(*ExactChunk) bool, func(int64, Decision), func(int64, Decision), func(Tally)](&exactKeepFn{})
 	register.DoFn7x1[context.Context, int64, func(*Range) bool, func(*Decision) bool, func(int64, SimChunk), func(StoredRej), func(Tally), error](&simKeysFn{})
 	register.DoFn6x0[int64, func(*SimChunk) bool, func(int64, Decision), func(int64, Decision), func(int64, SimChunk), func(Tally)](&simPairsFn{})
 	register.DoFn5x1[context.Context, int64, func(*Range) bool, func(*Decision) bool, func(int64, Decision), error](&setsFn{})
