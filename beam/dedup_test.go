@@ -329,13 +329,15 @@ func TestDecode(t *testing.T) {
 
 // TestScratchFiles: what a pass puts in a scratch file is read back where
 // put said, by the file's name in the scratch directory, which is opened
-// once however many pieces are read from it.
+// once however many pieces are read from it, in any order, a piece larger
+// than a window of reading included.
 func TestScratchFiles(t *testing.T) {
 	dir := t.TempDir()
 	f := scratchFile{dir: dir}
 	var names []string
 	var offs []int64
-	for _, s := range []string{"first line\n", "", "third\n"} {
+	pieces := []string{"first line\n", "", "third\n", strings.Repeat("x", windowBytes+10), "last\n"}
+	for _, s := range pieces {
 		name, off, err := f.put([]byte(s))
 		if err != nil {
 			t.Fatal(err)
@@ -350,11 +352,15 @@ func TestScratchFiles(t *testing.T) {
 	}
 	files := stored{}
 	defer files.close()
-	for i, want := range []string{"first line\n", "", "third\n"} {
+	for _, i := range []int{0, 1, 2, 3, 4, 2, 0} {
+		want := pieces[i]
 		b, err := files.read(dir, names[i], offs[i], int64(len(want)))
 		if err != nil || string(b) != want {
-			t.Fatalf("piece %d: %q, %v; want %q", i, b, err, want)
+			t.Fatalf("piece %d: %.20q, %v; want %.20q", i, b, err, want)
 		}
+	}
+	if _, err := files.read(dir, names[0], offs[4], 100); err == nil {
+		t.Error("a read past the end of the file did not fail")
 	}
 	if len(files) != 1 {
 		t.Errorf("%d files open, want 1", len(files))

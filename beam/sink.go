@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,34 +59,55 @@ func (f *shardRejFn) ProcessElement(r StoredRej) (int, StoredRej) { return shard
 func shardKey(i int) (int, bool) { return i, true }
 
 // stored reads what the passes left in scratch files, each file opened
-// once.
-type stored map[string]*os.File
+// once and read a window at a time: the writers read in input order, so
+// mostly forward through each file, and a read per reject line was most
+// of writing the rejects.
+type stored map[string]*window
 
-// read returns n bytes at off of file name, in a fresh slice; a relative
-// name is in the scratch directory dir (see [scratchFile.put]).
+// window is an open scratch file and the bytes of it last read, from at.
+type window struct {
+	f  *os.File
+	at int64
+	b  []byte
+}
+
+// windowBytes is how much of a scratch file is read at once, at least.
+const windowBytes = 1 << 20
+
+// read returns n bytes at off of file name, which the caller may keep
+// (windows are not reused); a relative name is in the scratch directory
+// dir (see [scratchFile.put]).
 func (s stored) read(dir, name string, off, n int64) ([]byte, error) {
 	path := name
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
-	f := s[name]
-	if f == nil {
-		var err error
-		if f, err = os.Open(path); err != nil {
+	w := s[name]
+	if w == nil {
+		f, err := os.Open(path)
+		if err != nil {
 			return nil, err
 		}
-		s[name] = f
+		w = &window{f: f}
+		s[name] = w
 	}
-	b := make([]byte, n)
-	if _, err := f.ReadAt(b, off); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if off < w.at || off+n > w.at+int64(len(w.b)) {
+		b := make([]byte, max(n, windowBytes))
+		m, err := w.f.ReadAt(b, off)
+		if int64(m) < n {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		w.at, w.b = off, b[:m]
 	}
-	return b, nil
+	return w.b[off-w.at : off-w.at+n : off-w.at+n], nil
 }
 
 func (s stored) close() {
-	for _, f := range s {
-		f.Close()
+	for _, w := range s {
+		w.f.Close()
 	}
 }
 
@@ -164,7 +186,7 @@ func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) b
 	t := newTally(f.Ref.Slots)
 	err = func() error {
 		for _, p := range ps {
-			// A fresh slice: the decoded batch's buffers point into it.
+			// A slice nothing writes to: the decoded batch's buffers point into it.
 			b, err := files.read(f.Scratch, p.Path, p.Off, p.Len)
 			if err != nil {
 				return err
