@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"reflect"
+	"slices"
 	"unsafe"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -36,6 +37,18 @@ func (e *enc) deltas(vs []int32) {
 	for _, v := range vs {
 		e.int(int64(v - prev))
 		prev = v
+	}
+}
+
+// sorted writes vs as differences from the previous value (zigzag
+// varints, so any order round-trips): a feature set is increasing, and
+// its differences take a byte or two less than its values.
+func (e *enc) sorted(vs []uint32) {
+	e.uint(uint64(len(vs)))
+	prev := int64(0)
+	for _, v := range vs {
+		e.int(int64(v) - prev)
+		prev = int64(v)
 	}
 }
 
@@ -257,6 +270,24 @@ func (d *dec) deltas() []int32 {
 	return vs
 }
 
+func (d *dec) sorted() []uint32 {
+	n := d.n()
+	if n == 0 {
+		return nil
+	}
+	vs := make([]uint32, n)
+	prev := int64(0)
+	for i := range vs {
+		prev += d.int()
+		if prev < 0 || prev > math.MaxUint32 {
+			d.fail()
+			return nil
+		}
+		vs[i] = uint32(prev)
+	}
+	return vs
+}
+
 func (d *dec) uints() []uint32 {
 	n := d.n()
 	if n == 0 {
@@ -339,7 +370,11 @@ func encDecision(x Decision) ([]byte, error) {
 		e.str(d.Detail)
 	}
 	e.uint(uint64(len(x.Pairs)))
-	for _, p := range x.Pairs {
+	// A feature set (up to 256 features) is written once per element:
+	// a pair whose earlier row's set came before refers to it. Sets were
+	// most of the decisions' bytes.
+	first := map[RowRef]int{}
+	for i, p := range x.Pairs {
 		e.int(p.Later.Key)
 		e.int(int64(p.Later.Pos))
 		e.int(p.Of.Key)
@@ -351,7 +386,16 @@ func encDecision(x Decision) ([]byte, error) {
 		} else {
 			e.uint(0)
 		}
-		e.uints(p.Set)
+		at := RowRef{Key: p.Of.Key, Pos: p.Of.Pos}
+		if j, ok := first[at]; ok && len(p.Set) > 0 && slices.Equal(x.Pairs[j].Set, p.Set) {
+			e.uint(uint64(j + 1))
+			continue
+		}
+		if len(p.Set) > 0 {
+			first[at] = i
+		}
+		e.uint(0)
+		e.sorted(p.Set)
 	}
 	e.uint(uint64(len(x.Pct)))
 	for _, v := range x.Pct {
@@ -378,7 +422,14 @@ func decDecision(b []byte) (Decision, error) {
 			p.Of = RowRef{Key: d.int(), Pos: int32(d.int()), ID: d.str()}
 			p.Sim = d.float()
 			p.Check = d.uint() == 1
-			p.Set = d.uints()
+			switch j := d.uint(); {
+			case j == 0:
+				p.Set = d.sorted()
+			case j <= uint64(i):
+				p.Set = x.Pairs[j-1].Set
+			default:
+				d.err = errors.New("siftbeam: a pair refers to a feature set after it")
+			}
 		}
 	}
 	if n := d.n(); n > 0 {

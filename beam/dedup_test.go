@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -225,6 +226,14 @@ func TestCodecs(t *testing.T) {
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
 		{Decision{Batch: 1 << 40, Pairs: []Pair{{Later: RowRef{Key: 3, Pos: 9}, Of: RowRef{Key: -1, Pos: 0, ID: "o"}, Sim: 0.625, Check: true, Set: []uint32{1, 1 << 31}}, {Sim: 1}}},
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
+		// Three pairs with the same earlier row share its set, written once;
+		// a set out of order round-trips too.
+		{Decision{Batch: 2, Pairs: []Pair{
+			{Later: RowRef{Key: 3, Pos: 9}, Of: RowRef{Key: 1, Pos: 2, ID: "o"}, Check: true, Set: []uint32{7, 9, math.MaxUint32}},
+			{Later: RowRef{Key: 3, Pos: 4}, Of: RowRef{Key: 1, Pos: 3, ID: "p"}, Check: true, Set: []uint32{5, 2, 0}},
+			{Later: RowRef{Key: 3, Pos: 11}, Of: RowRef{Key: 1, Pos: 2, ID: "o"}, Check: true, Set: []uint32{7, 9, math.MaxUint32}},
+			{Later: RowRef{Key: 4, Pos: 0}, Of: RowRef{Key: 1, Pos: 2, ID: "o"}, Check: true, Set: []uint32{7, 9, math.MaxUint32}}}},
+			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
 	} {
 		b, err := tc.enc(tc.v)
 		if err != nil {
@@ -233,6 +242,17 @@ func TestCodecs(t *testing.T) {
 		got, err := tc.dec(b)
 		if err != nil || !reflect.DeepEqual(got, tc.v) {
 			t.Errorf("%T: round trip gave %+v, %v", tc.v, got, err)
+		}
+		if d, ok := tc.v.(Decision); ok && len(d.Pairs) == 4 {
+			// The shared set is written once: the element is shorter than
+			// with the set of every pair written out.
+			again := d
+			again.Pairs = slices.Clone(d.Pairs)
+			again.Pairs[2].Of.Pos, again.Pairs[3].Of.Pos = 5, 6
+			long, _ := encDecision(again)
+			if len(b) >= len(long)-4 {
+				t.Errorf("shared sets: %d bytes, %d with every set written", len(b), len(long))
+			}
 		}
 		for n := range len(b) {
 			if _, err := tc.dec(b[:n]); err == nil {
