@@ -338,7 +338,12 @@ func simKeys(d *dedup.SimhashDedup, rangeBits int, key int64, rec arrow.RecordBa
 			for _, k := range probes {
 				c := chunks[band][k>>shift]
 				if c == nil {
-					c = &SimChunk{Batch: key}
+					// Sized for the batch's rows spread evenly over the
+					// ranges, half of them reaching two, rather than grown
+					// by doubling from empty.
+					n := int(rec.NumRows())*3/(2<<rangeBits) + 8
+					c = &SimChunk{Batch: key, Pos: make([]int32, 0, n), IDs: make([]string, 0, n), Tag: make([]uint32, 0, n),
+						Sketch: make([]byte, 0, n*sketchSize), Own: make([]uint32, 0, n), Flips: make([]uint8, 0, n*cfg.Probes)}
 					chunks[band][k>>shift] = c
 				}
 				if n := len(c.Pos) - 1; n >= 0 && c.Pos[n] == int32(i) {
