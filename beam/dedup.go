@@ -498,12 +498,11 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 	}
 	for s := 0; s < 2<<shift; s += 2 {
 		owners, probers := es[start[s]:start[s+1]], es[start[s+1]:start[s+2]]
-		if len(owners) == 0 {
-			continue // every pair has a row indexed in the bucket
-		}
 		switch run := es[start[s]:start[s+2]]; {
 		case len(run) <= f.MaxBucket:
-			v.verify(owners, probers, false)
+			if len(owners) > 0 { // every pair has a row indexed in the bucket
+				v.verify(owners, probers, false)
+			}
 		case split:
 			pieces := map[[2]uint32][]simEntry{}
 			for _, e := range run {
