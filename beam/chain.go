@@ -25,11 +25,13 @@ import (
 // moving its batches through the runner's data plane (on prism each
 // shuffle copies every byte of a batch about five times), so every step
 // that needs the whole input (a dedup step's keys, a percentile step's
-// scores) gets its own pass over the input: the ranges are read again and
-// the steps before it run again, applying the decisions of the dedup steps
-// before it, which are grouped with the range holding their batch (a
-// CoGroupByKey of the ranges, a few per worker, with small decision
-// elements). The last pass runs every step and writes the rows.
+// scores) gets its own pass over the input: the steps before it run again,
+// applying the decisions of the dedup steps before it, which are grouped
+// with the range holding their batch (a CoGroupByKey of the ranges, a few
+// per worker, with small decision elements). The first pass reads the
+// ranges and runs the row-local steps before it once (see
+// [chain.Prefix]); the passes after it read the batches it left. The last
+// pass runs every step and writes the rows.
 
 // Decision is what a dedup step decided for one batch: the rows it drops
 // (exact_dedup), the near-duplicate pairs whose later row is in the batch

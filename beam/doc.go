@@ -15,16 +15,19 @@
 //
 // Rows are never shuffled to apply a decision: every step that needs the
 // whole input (a dedup step's keys, a percentile step's scores) is a pass
-// over the input that reads the splits again and runs the steps before it
-// again (reading is deterministic, and cheaper than moving the batches
-// through the runner), with the decisions of the dedup and percentile
-// steps before it grouped with each split. The last pass runs every step
+// over the input that runs the steps before it again (cheaper than moving
+// the batches through the runner), with the decisions of the dedup and
+// percentile steps before it grouped with each split. The first pass reads
+// the splits and runs the row-local steps before the first such step once,
+// leaving the batches they leave in files of a scratch directory that the
+// passes after it read instead of the input. The last pass runs every step
 // and its batches go to the output writers. Steps are run as follows:
 //
 //   - Row-local stages (normalize, length_filter, pii_redact,
 //     augment_synonyms, perplexity with select: annotate, output_format
-//     checks and custom stateless stages) run in every pass that reaches
-//     them, on the batch as read, with no element between steps.
+//     checks and custom stateless stages) run in the first pass when they
+//     come before every dedup and percentile step, and otherwise in every
+//     pass that reaches them, with no element between steps.
 //   - exact_dedup sends each row's 128-bit hash of its normalized text,
 //     as compact arrays, one element per batch and range of hashes; per
 //     range the row with the smallest order key of each hash is kept and
