@@ -150,10 +150,7 @@ func TestCPUExcludesWaiting(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := segRows(mem, 40)
 	defer rec.Release()
-	var rows []arrow.RecordBatch
-	for i := int64(0); i < rec.NumRows(); i += 10 {
-		rows = append(rows, rec.NewSlice(i, i+10))
-	}
+	rows := cut(rec, 10)
 	sleep := StageFunc(func(ctx context.Context, b *Batch) (arrow.RecordBatch, error) {
 		time.Sleep(20 * time.Millisecond)
 		return b.Pass(), nil
@@ -181,6 +178,15 @@ func TestCPUExcludesWaiting(t *testing.T) {
 	}
 }
 
+// cut cuts rec into batches of n rows, each a new reference.
+func cut(rec arrow.RecordBatch, n int64) []arrow.RecordBatch {
+	var rows []arrow.RecordBatch
+	for i := int64(0); i < rec.NumRows(); i += n {
+		rows = append(rows, rec.NewSlice(i, min(i+n, rec.NumRows())))
+	}
+	return rows
+}
+
 // TestCPUEstimate: past its first calls a step is timed one call in
 // timedEvery and the others are estimated; a stage that spins for CPU time
 // in proportion to its batch's text is charged that time within a few
@@ -193,13 +199,6 @@ func TestCPUEstimate(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := segRows(mem, 240)
 	defer rec.Release()
-	batches := func() []arrow.RecordBatch { // the source takes them
-		var rows []arrow.RecordBatch
-		for i := int64(0); i < rec.NumRows(); i += 5 {
-			rows = append(rows, rec.NewSlice(i, i+5)) // 48 batches
-		}
-		return rows
-	}
 	const perByte = 2 * time.Microsecond
 	want := time.Duration(TextBytes(rec)+rec.NumRows()) * perByte
 	sleep := StageFunc(func(ctx context.Context, b *Batch) (arrow.RecordBatch, error) {
@@ -219,7 +218,8 @@ func TestCPUEstimate(t *testing.T) {
 	})
 	for _, workers := range []int{1, 2} {
 		var out Collector
-		st, err := NewPipeline(NewSliceSource(batches()...), &out, WithAllocator(mem), WithWorkers(workers),
+		st, err := NewPipeline(NewSliceSource(cut(rec, 5)...), &out, // 48 batches, taken by the source
+			WithAllocator(mem), WithWorkers(workers),
 			WithStage("sleep", sleep), WithStage("spin", spin)).Run(context.Background())
 		out.Release()
 		if err != nil {
