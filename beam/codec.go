@@ -59,10 +59,20 @@ func (e *enc) uints(vs []uint32) {
 	}
 }
 
+// strs writes each string as the length of the prefix it shares with
+// the one before it and the rest: a chunk's ids are in input order, and
+// ids such as r004711 share most of their bytes with the one before.
 func (e *enc) strs(ss []string) {
 	e.uint(uint64(len(ss)))
+	prev := ""
 	for _, s := range ss {
-		e.str(s)
+		k := 0
+		for k < len(s) && k < len(prev) && s[k] == prev[k] {
+			k++
+		}
+		e.uint(uint64(k))
+		e.str(s[k:])
+		prev = s
 	}
 }
 
@@ -305,9 +315,27 @@ func (d *dec) strs() []string {
 	if n == 0 {
 		return nil
 	}
+	// The strings are made in arenas of a few kB, not one allocation
+	// each.
 	vs := make([]string, n)
+	var arena []byte
+	prev := ""
 	for i := range vs {
-		vs[i] = d.str()
+		k := d.uint()
+		rest := d.bytes()
+		if k > uint64(len(prev)) {
+			d.fail()
+			return nil
+		}
+		if len(arena)+int(k)+len(rest) > cap(arena) {
+			arena = make([]byte, 0, max(4096, int(k)+len(rest)))
+		}
+		at := len(arena)
+		arena = append(append(arena, prev[:k]...), rest...)
+		if len(arena) > at {
+			vs[i] = unsafe.String(&arena[at], len(arena)-at)
+		}
+		prev = vs[i]
 	}
 	return vs
 }
@@ -374,10 +402,16 @@ func encDecision(x Decision) ([]byte, error) {
 	// a pair whose earlier row's set came before refers to it. Sets were
 	// most of the decisions' bytes.
 	first := map[RowRef]int{}
+	// The batches of a pair's rows are written as differences from the
+	// pair's before it, the first from the element's batch: the pairs of
+	// an element share the batch of one of their rows (a byte rather than
+	// nine), and often of both.
+	later, of := x.Batch, x.Batch
 	for i, p := range x.Pairs {
-		e.int(p.Later.Key)
+		e.int(p.Later.Key - later)
 		e.int(int64(p.Later.Pos))
-		e.int(p.Of.Key)
+		e.int(p.Of.Key - of)
+		later, of = p.Later.Key, p.Of.Key
 		e.int(int64(p.Of.Pos))
 		e.str(p.Of.ID)
 		e.float(p.Sim)
@@ -416,10 +450,13 @@ func decDecision(b []byte) (Decision, error) {
 	}
 	if n := d.n(); n > 0 {
 		x.Pairs = make([]Pair, n)
+		later, of := x.Batch, x.Batch
 		for i := range x.Pairs {
 			p := &x.Pairs[i]
-			p.Later = RowRef{Key: d.int(), Pos: int32(d.int())}
-			p.Of = RowRef{Key: d.int(), Pos: int32(d.int()), ID: d.str()}
+			later += d.int()
+			p.Later = RowRef{Key: later, Pos: int32(d.int())}
+			of += d.int()
+			p.Of = RowRef{Key: of, Pos: int32(d.int()), ID: d.str()}
 			p.Sim = d.float()
 			p.Check = d.uint() == 1
 			switch j := d.uint(); {

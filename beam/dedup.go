@@ -718,7 +718,20 @@ func (f *setsFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range
 		v := sift.NewTextView(rec, d.Roles())
 		sets := map[int32][]uint32{}
 		out := map[int64][]Pair{}
+		// A pair meets in up to one group per band (1.6 times on average
+		// on the benchmark) and comes here from each, the same; it goes on
+		// once.
+		type pairKey struct {
+			later RowRef
+			of    int32
+		}
+		sent := map[pairKey]bool{}
 		for _, x := range ps {
+			k := pairKey{x.Later, x.Of.Pos}
+			if sent[k] {
+				continue
+			}
+			sent[k] = true
 			if int64(x.Of.Pos) >= rec.NumRows() {
 				return fmt.Errorf("siftbeam: a near-duplicate pair names row %d of batch %x, which has %d", x.Of.Pos, key, rec.NumRows())
 			}

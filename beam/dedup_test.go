@@ -213,6 +213,8 @@ func TestCodecs(t *testing.T) {
 	}{
 		{ExactChunk{Batch: 7 << 32, Pos: []int32{0, 3, 900}, Hash: make([]byte, 48), IDs: []string{"a", "", "ü"}},
 			func(v any) ([]byte, error) { return encExact(v.(ExactChunk)) }, func(b []byte) (any, error) { return decExact(b) }},
+		{ExactChunk{Batch: 1, Pos: []int32{0, 1, 2, 3, 4, 5}, Hash: make([]byte, 96), IDs: []string{"r004711", "r004712", "r0047", "", "r00", "r004799ü"}},
+			func(v any) ([]byte, error) { return encExact(v.(ExactChunk)) }, func(b []byte) (any, error) { return decExact(b) }},
 		{SimChunk{Batch: 1, Pos: []int32{5, 2}, IDs: []string{"x", "y"}, Tag: []uint32{511, 0}, Sketch: sketches,
 			Own: []uint32{65535, 3}, Flips: []uint8{0, 15, 4, 2}},
 			func(v any) ([]byte, error) { return encSim(v.(SimChunk)) }, func(b []byte) (any, error) { return decSim(b) }},
@@ -224,7 +226,8 @@ func TestCodecs(t *testing.T) {
 			func(v any) ([]byte, error) { return encBlobs(v.(Blobs)) }, func(b []byte) (any, error) { return decBlobs(b) }},
 		{Decision{Step: 1, Pct: []float64{12.5, math.Inf(1)}, Rows: 1 << 33},
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
-		{Decision{Batch: 1 << 40, Pairs: []Pair{{Later: RowRef{Key: 3, Pos: 9}, Of: RowRef{Key: -1, Pos: 0, ID: "o"}, Sim: 0.625, Check: true, Set: []uint32{1, 1 << 31}}, {Sim: 1}}},
+		{Decision{Batch: 1 << 40, Pairs: []Pair{{Later: RowRef{Key: 3, Pos: 9}, Of: RowRef{Key: -1, Pos: 0, ID: "o"}, Sim: 0.625, Check: true, Set: []uint32{1, 1 << 31}}, {Sim: 1},
+			{Later: RowRef{Key: math.MinInt64}, Of: RowRef{Key: math.MaxInt64}}}},
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
 		// Three pairs with the same earlier row share its set, written once;
 		// a set out of order round-trips too.
@@ -242,6 +245,17 @@ func TestCodecs(t *testing.T) {
 		got, err := tc.dec(b)
 		if err != nil || !reflect.DeepEqual(got, tc.v) {
 			t.Errorf("%T: round trip gave %+v, %v", tc.v, got, err)
+		}
+		if c, ok := tc.v.(ExactChunk); ok && len(c.IDs) == 6 {
+			// Ids are written as the prefix shared with the one before and
+			// the rest: shorter than each written whole.
+			e := enc{}
+			for _, id := range c.IDs {
+				e.str(id)
+			}
+			if plain, _ := encExact(ExactChunk{Batch: c.Batch, Pos: c.Pos, Hash: c.Hash}); len(b) >= len(plain)+len(e.b) {
+				t.Errorf("shared prefixes: %d bytes, %d with every id written whole", len(b), len(plain)+len(e.b))
+			}
 		}
 		if d, ok := tc.v.(Decision); ok && len(d.Pairs) == 4 {
 			// The shared set is written once: the element is shorter than
