@@ -73,14 +73,21 @@ func (e *enc) strs(ss []string) {
 }
 
 // after writes s as the length of the prefix it shares with prev and the
-// rest of it.
+// rest of it: the rest's length times two, plus one when a prefix is
+// shared, then the prefix's length if so, then the rest; so a string
+// sharing nothing takes what [enc.str] takes.
 func (e *enc) after(prev, s string) {
 	k := 0
 	for k < len(s) && k < len(prev) && s[k] == prev[k] {
 		k++
 	}
-	e.uint(uint64(k))
-	e.str(s[k:])
+	if k == 0 {
+		e.uint(uint64(len(s)) << 1)
+	} else {
+		e.uint(uint64(len(s)-k)<<1 | 1)
+		e.uint(uint64(k))
+	}
+	e.b = append(e.b, s[k:]...)
 }
 
 // sketches writes sketches (sketchSize bytes each, 4-bit bins) sparsely
@@ -338,11 +345,19 @@ type arena []byte
 
 // after reads a string written by [enc.after] after prev.
 func (d *dec) after(prev string, a *arena) string {
-	k := d.uint()
-	rest := d.bytes()
-	switch {
-	case k > uint64(len(prev)):
+	h, k := d.uint(), uint64(0)
+	if h&1 == 1 {
+		k = d.uint()
+	}
+	n := h >> 1
+	if n > uint64(len(d.b)) || k > uint64(len(prev)) {
 		d.fail()
+		return ""
+	}
+	rest := d.b[:n:n]
+	d.b = d.b[n:]
+	switch {
+	case d.err != nil:
 		return ""
 	case len(rest) == 0:
 		return prev[:k]
