@@ -421,6 +421,9 @@ func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds 
 				}
 			}
 			if len(pairs) > 0 {
+				if err := readSets(c.Cache, pairs); err != nil {
+					return nil, err
+				}
 				d := st.Stage.(*dedup.SimhashDedup)
 				var keepers []RowRef
 				drops, keepers = nearDrops(d, sift.NewTextView(rec, d.Roles()), pairs, &c.acc, &c.fp)

@@ -444,6 +444,7 @@ func encDecision(x Decision) ([]byte, error) {
 	// an element share the batch of one of their rows (a byte rather than
 	// nine), and often of both.
 	later, of := x.Batch, x.Batch
+	file := ""
 	for i, p := range x.Pairs {
 		e.int(p.Later.Key - later)
 		e.int(int64(p.Later.Pos))
@@ -457,6 +458,10 @@ func encDecision(x Decision) ([]byte, error) {
 		} else {
 			e.uint(0)
 		}
+		e.after(file, p.SetAt.File)
+		file = p.SetAt.File
+		e.int(p.SetAt.Off)
+		e.int(int64(p.SetAt.N))
 		at := RowRef{Key: p.Of.Key, Pos: p.Of.Pos}
 		if j, ok := first[at]; ok && len(p.Set) > 0 && slices.Equal(x.Pairs[j].Set, p.Set) {
 			e.uint(uint64(j + 1))
@@ -495,6 +500,8 @@ func decDecision(b []byte) (Decision, error) {
 	if n := d.n(); n > 0 {
 		x.Pairs = make([]Pair, n)
 		later, of := x.Batch, x.Batch
+		file := ""
+		var a arena
 		for i := range x.Pairs {
 			p := &x.Pairs[i]
 			later += d.int()
@@ -503,6 +510,11 @@ func decDecision(b []byte) (Decision, error) {
 			p.Of = RowRef{Key: of, Pos: int32(d.int()), ID: d.str()}
 			p.Sim = d.float()
 			p.Check = d.uint() == 1
+			file = d.after(file, &a)
+			p.SetAt = SetRef{File: file, Off: d.int(), N: int32(d.int())}
+			if p.SetAt.N < 0 || p.SetAt.N > 1<<16 || p.SetAt.Off < 0 {
+				d.err = errors.New("siftbeam: a pair's feature set is out of range")
+			}
 			switch j := d.uint(); {
 			case j == 0:
 				p.Set = d.sorted()

@@ -2,6 +2,7 @@ package siftbeam
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -230,7 +231,8 @@ func TestCodecs(t *testing.T) {
 		{Decision{Step: 1, Pct: []float64{12.5, math.Inf(1)}, Rows: 1 << 33},
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
 		{Decision{Batch: 1 << 40, Pairs: []Pair{{Later: RowRef{Key: 3, Pos: 9}, Of: RowRef{Key: -1, Pos: 0, ID: "o"}, Sim: 0.625, Check: true, Set: []uint32{1, 1 << 31}}, {Sim: 1},
-			{Later: RowRef{Key: math.MinInt64}, Of: RowRef{Key: math.MaxInt64}}}},
+			{Later: RowRef{Key: math.MinInt64}, Of: RowRef{Key: math.MaxInt64}},
+			{Check: true, SetAt: SetRef{File: "pass-12", Off: 1 << 33, N: 256}}, {Check: true, SetAt: SetRef{File: "pass-13", N: 1}}}},
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
 		// Three pairs with the same earlier row share its set, written once;
 		// a set out of order round-trips too.
@@ -401,5 +403,47 @@ func TestScratchFiles(t *testing.T) {
 	}
 	if len(files) != 1 {
 		t.Errorf("%d files open, want 1", len(files))
+	}
+}
+
+// TestReadSets: the feature sets the feature-set pass leaves in a scratch
+// file reach the pairs that name them, the same set once for every pair
+// naming it, and a pair naming a file that is not there fails the pass.
+func TestReadSets(t *testing.T) {
+	dir := t.TempDir()
+	f := scratchFile{dir: dir}
+	var refs []SetRef
+	for _, set := range [][]uint32{{1, 5, math.MaxUint32}, {7}} {
+		var raw []byte
+		for _, v := range set {
+			raw = binary.LittleEndian.AppendUint32(raw, v)
+		}
+		name, off, err := f.put(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, SetRef{File: name, Off: off, N: int32(len(set))})
+	}
+	if err := f.close(); err != nil {
+		t.Fatal(err)
+	}
+	ps := []Pair{{SetAt: refs[1]}, {Sim: 0.5}, {SetAt: refs[0]}, {SetAt: refs[1]}}
+	if err := readSets(dir, ps); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]uint32{{7}, nil, {1, 5, math.MaxUint32}, {7}}
+	for i, p := range ps {
+		if !slices.Equal(p.Set, want[i]) || p.SetAt != (SetRef{}) {
+			t.Errorf("pair %d: set %v at %+v, want %v", i, p.Set, p.SetAt, want[i])
+		}
+	}
+	if &ps[0].Set[0] != &ps[3].Set[0] {
+		t.Error("a set named by two pairs was read twice")
+	}
+	if err := readSets(dir, []Pair{{SetAt: SetRef{File: "gone", N: 1}}}); err == nil {
+		t.Error("a set in a file that is not there was read")
+	}
+	if err := readSets(dir, []Pair{{SetAt: SetRef{File: refs[0].File, Off: 8, N: 3}}}); err == nil {
+		t.Error("a set past the end of its file was read")
 	}
 }
