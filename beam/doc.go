@@ -41,7 +41,8 @@
 //     sketch leaves borderline the feature sets, as the stage checks
 //     them), and a row is dropped when a verified near-duplicate has a
 //     smaller order key. A borderline pair first goes to its earlier
-//     row's split, where a pass adds that row's feature set. [Options]
+//     row's split, where a pass writes that row's feature set once to a
+//     scratch file and sends the pair on naming where it is. [Options]
 //     bounds the memory a group of buckets takes in a worker (MaxGroup,
 //     MaxBucket).
 //   - perplexity selecting by percentiles (band, top, bucket cuts) scores
