@@ -587,12 +587,6 @@ func withShape(w string, sh shape) string {
 	return string(unicode.ToTitle(r)) + w[n:]
 }
 
-// endsSentence reports whether the non-word segment p ends a sentence, so
-// the next word may be capitalised without being a name.
-func endsSentence(p string) bool {
-	return strings.ContainsAny(p, ".!?\n。！？…")
-}
-
 // stopwords are never changed: function words, whose replacement or loss
 // changes meaning or grammar rather than wording. Negations are here too.
 var stopwords = func() map[string]bool {

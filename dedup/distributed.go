@@ -103,13 +103,19 @@ var lastBands atomic.Pointer[nearBands]
 func nearBand(minSim float64, n int) float64 {
 	t := lastBands.Load()
 	if t == nil || t.minSim != minSim {
-		t = &nearBands{minSim: minSim}
-		for i := 1; i <= SketchBins; i++ {
-			t.band[i] = verifyBand * sketchSD(minSim, i)
-		}
+		t = &nearBands{minSim: minSim, band: errorBands(minSim)}
 		lastBands.Store(t)
 	}
 	return t.band[n]
+}
+
+// errorBands returns verifyBand standard deviations of the sketch's
+// estimate at minSim, by bins used (1 to SketchBins).
+func errorBands(minSim float64) (band [SketchBins + 1]float64) {
+	for n := 1; n <= SketchBins; n++ {
+		band[n] = verifyBand * sketchSD(minSim, n)
+	}
+	return band
 }
 
 // Features returns the feature set of fp that the index keeps for the

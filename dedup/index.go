@@ -188,9 +188,7 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 	if cfg.Verify > 0 {
 		x.docs.keep = setsInMemory
 	}
-	for n := 1; n <= SketchBins; n++ {
-		x.band[n] = verifyBand * sketchSD(cfg.MinSim, n)
-	}
+	x.band = errorBands(cfg.MinSim)
 	x.tagMask = 1<<cfg.TagBits - 1
 	x.sizeShift = uint(7 - min(16-cfg.TagBits, 7))
 	widest := 0.0

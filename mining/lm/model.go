@@ -657,15 +657,6 @@ func (b *builder) word(w string) (uint32, error) {
 	return id, nil
 }
 
-// find returns the id of w, or false if it is not a word of the model.
-// Like KenLM it trusts the 64-bit hash: word insertion rejects collisions
-// between words, and a non-word colliding with one is as likely as a
-// collision of n-gram keys.
-func (b *builder) find(w []byte) (uint32, bool) {
-	id := b.m.words.find(unsafeString(w))
-	return id, id != 0 || string(w) == Unk
-}
-
 // Flags kept in the probing tables, as KenLM's build_binary sets them: a
 // probability's sign bit is cleared when the n-gram extends to the left (it
 // is the suffix of a longer n-gram); a zero back-off is -0 when the n-gram
