@@ -11,6 +11,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/siftdata/sift/internal/yamlnode"
 )
 
 // Kind is a dimension's level of measurement. It decides how labels are
@@ -250,7 +251,7 @@ func RubricFromNode(n ast.Node) (Rubric, error) {
 	var r Rubric
 	for _, item := range seq.Values {
 		var d dimYAML
-		if err := yaml.NodeToValue(item, &d, yaml.DisallowUnknownField()); err != nil {
+		if err := yamlnode.Decode(item, &d, yaml.DisallowUnknownField()); err != nil {
 			msg := yaml.FormatError(err, false, false)
 			if strings.Contains(msg, "unknown field") {
 				msg += " (allowed: name, kind, min, max, values, description, description_zh)"

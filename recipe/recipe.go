@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/internal/yamlnode"
 )
 
 // Recipe is a parsed recipe.
@@ -160,7 +161,7 @@ func parseStages(n ast.Node) ([]Stage, error) {
 		for _, kv := range kvs {
 			key := kv.Key.String()
 			if key == "workers" {
-				if err := yaml.NodeToValue(kv.Value, &st.Workers); err != nil || st.Workers < 0 {
+				if err := yamlnode.Decode(kv.Value, &st.Workers); err != nil || st.Workers < 0 {
 					return nil, fmt.Errorf("%s workers: want a count >= 0", pos(kv.Value))
 				}
 				continue

@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/siftdata/sift"
+	"github.com/siftdata/sift/internal/yamlnode"
 )
 
 // Env is what a stage factory may use besides its spec.
@@ -150,7 +151,7 @@ func (d *Def) Decode(node ast.Node) (any, error) {
 		if err := checkWhole(node, d.spec, ""); err != nil {
 			return nil, fmt.Errorf("stage %s: %w", d.Name, err)
 		}
-		if err := yaml.NodeToValue(node, p.Interface(), yaml.DisallowUnknownField()); err != nil {
+		if err := yamlnode.Decode(node, p.Interface(), yaml.DisallowUnknownField()); err != nil {
 			msg := yaml.FormatError(err, false, false)
 			for i := 0; i < d.spec.NumField(); i++ { // name keys, not Go fields
 				f := d.spec.Field(i)
