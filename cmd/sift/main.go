@@ -199,6 +199,7 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) (err error) {
 			err = perr
 		}
 	}()
+	defer tuneGC(runHeadroom)()
 	opts := recipe.RunOptions{Overrides: o}
 	prog := newProgress(stderr, *quiet, *logEvery)
 	if prog != nil {
