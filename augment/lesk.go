@@ -51,11 +51,11 @@ const leskWindow = 20
 // refused.
 const leskMargin = 1
 
-//go:generate go run ./internal/gensenses -wordnet /usr/share/wordnet -o data/senses.txt.gz
+//go:generate go run ./internal/gensenses -wordnet /usr/share/wordnet -o data/senses.txt
 
 // sensesData is derived from WordNet 3.0; see data/LICENSE-WordNet.
 //
-//go:embed data/senses.txt.gz
+//go:embed data/senses.txt
 var sensesData []byte
 
 // englishSenses returns the embedded WordNet senses, decoded on first use.

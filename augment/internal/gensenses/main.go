@@ -1,11 +1,12 @@
 // Command gensenses derives sift's embedded WordNet senses (the gloss bags
 // of augment's sense check) from a WordNet 3.0 database (Debian: apt-get
-// install wordnet-base) and writes them gzip-compressed in the format of
-// augment.ReadSenses, for the headwords of the embedded thesaurus. Run it with go generate in package augment.
+// install wordnet-base) and writes them in the text format of
+// augment.ReadSenses, for the headwords of the embedded thesaurus. Run it
+// with go generate in package augment. The file is not compressed, for the
+// reason genthesaurus gives.
 package main
 
 import (
-	"compress/gzip"
 	"flag"
 	"fmt"
 	"os"
@@ -15,7 +16,7 @@ import (
 
 func main() {
 	dir := flag.String("wordnet", "/usr/share/wordnet", "WordNet database folder")
-	out := flag.String("o", "data/senses.txt.gz", "output file")
+	out := flag.String("o", "data/senses.txt", "output file")
 	flag.Parse()
 	if err := run(*dir, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "gensenses:", err)
@@ -32,12 +33,7 @@ func run(dir, out string) error {
 	if err != nil {
 		return err
 	}
-	// The zero gzip header (no name, no time) keeps the output reproducible.
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
-	n, err := s.WriteTo(zw)
-	if err == nil {
-		err = zw.Close()
-	}
+	n, err := s.WriteTo(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
