@@ -201,6 +201,18 @@ func (b *Batch) carryTo(out arrow.RecordBatch, keep []int) {
 	}
 }
 
+// Next returns a Batch over out, the result of b's stage ([Batch.Keep] or
+// [Batch.Pass]), for the stage called stage, with b's segmentation of the
+// rows out kept with their text unchanged, as the pipeline hands it from
+// step to step. A runner that drives the steps itself (sift's Beam module)
+// calls it so that a length filter and a dedup after it segment each text
+// once.
+func (b *Batch) Next(stage string, out arrow.RecordBatch) *Batch {
+	n := NewBatch(b.Mem, stage, out)
+	n.words = b.carried(out)
+	return n
+}
+
 // carried returns the segmentation to hand on with rec, the stage's
 // result, or nil.
 func (b *Batch) carried(rec arrow.RecordBatch) *segCache {

@@ -233,3 +233,57 @@ func TestCPUEstimate(t *testing.T) {
 		}
 	}
 }
+
+// TestNextCarriesWords drives a filter, a rewrite and a stage after it by
+// hand, each batch made by the one before's Next, as a runner outside the
+// pipeline does: the words of every text the rewrite kept arrive computed,
+// those it rewrote do not, and every stage sees the words of its own text.
+func TestNextCarriesWords(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := segRows(mem, 60)
+	ctx := context.Background()
+	b := NewBatch(mem, "drop", rec)
+	b.TextView(AllRoles).Words(0) // a stage segments as it pleases
+	checkWords(t, b)
+	for i := 0; i < int(rec.NumRows()); i += 4 {
+		b.Reject(i, "every_fourth", "")
+	}
+	kept, err := b.Keep(ctx, rec)
+	rec.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = b.Next("rewrite", kept)
+	if b.Rec != kept || b.words == nil {
+		t.Fatalf("Next: batch over %p with words %v, want the kept rows' with the filter's words", b.Rec, b.words != nil)
+	}
+	checkWords(t, b)
+	out := RewriteText(mem, kept, AllRoles, func(row, _ int, s string) string {
+		if row%2 == 0 {
+			return "x " + s
+		}
+		return s
+	})
+	res, err := b.Keep(ctx, out)
+	out.Release()
+	kept.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	b = b.Next("last", res)
+	cols := ColsOf(res)
+	for i := 0; i < int(res.NumRows()); i++ {
+		if cols.Messages.IsValid(i) {
+			continue
+		}
+		if got, want := b.words.parts[i] != nil, i%2 == 1; got != want {
+			t.Errorf("row %d: words carried %v, want %v (rewritten rows are segmented again)", i, got, want)
+		}
+	}
+	checkWords(t, b)
+	if n := NewBatch(mem, "other", res).Next("after", res); n.words != nil {
+		t.Error("Next of a batch whose stage handed nothing on carries words")
+	}
+}

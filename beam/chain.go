@@ -177,9 +177,9 @@ func (c *chain) percentiles(pos int, d Decision) error {
 }
 
 // run reads the ranges and hands each batch left after steps [0, To) to
-// fn, which must not keep it. Decisions of steps from To on are ignored.
+// fn, as a batch for step To, which fn must not keep. Decisions of steps from To on are ignored.
 // Only with sinks (the last pass) are rejects, tallies and keepers sent.
-func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decision, out *sinks, fn func(key int64, rec arrow.RecordBatch) error) error {
+func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decision, out *sinks, fn func(key int64, b *sift.Batch) error) error {
 	byBatch := map[int64][]Decision{}
 	want, pcts, wantPcts := 0, 0, 0
 	for _, d := range decs {
@@ -240,7 +240,7 @@ func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decisi
 // on each. Rows that do not parse are rejects of step 0 ("read"); a file
 // that cannot be read fails the job with its name. It returns how many of
 // byBatch's decisions it applied.
-func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, arrow.RecordBatch) error) (used int, err error) {
+func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, *sift.Batch) error) (used int, err error) {
 	mem := memory.DefaultAllocator
 	path := in.Split.Path
 	r, err := dataset.OpenSplit(mem, in.Split, dataset.WithBatchSize(c.BatchSize))
@@ -284,19 +284,20 @@ func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision
 		t.Steps[0].BytesOut += sift.TextBytes(rec)
 		ds := byBatch[key]
 		used += len(ds)
-		if rec, err = c.apply(ctx, key, rec, ds, t, s, 0); err != nil {
+		b, err := c.apply(ctx, key, rec, ds, t, s, 0)
+		if err != nil {
 			return used, err
 		}
-		if rec == nil {
+		if b == nil {
 			continue
 		}
 		if cache != nil {
-			err = cache.put(key, rec)
+			err = cache.put(key, b.Rec)
 		}
 		if err == nil {
-			err = fn(key, rec)
+			err = fn(key, b)
 		}
-		rec.Release()
+		b.Rec.Release()
 		if err != nil {
 			return used, err
 		}
@@ -305,7 +306,7 @@ func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision
 
 // readCache reads range in's batches as the first pass left them in the
 // cache and runs steps [Prefix, To) on each, as read does.
-func (c *chain) readCache(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, arrow.RecordBatch) error) (int, error) {
+func (c *chain) readCache(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, *sift.Batch) error) (int, error) {
 	path := c.cachePath(in)
 	f, err := os.Open(path)
 	if err != nil {
@@ -336,14 +337,15 @@ func (c *chain) readCache(ctx context.Context, in Range, byBatch map[int64][]Dec
 		}
 		ds := byBatch[key]
 		used += len(ds)
-		if rec, err = c.apply(ctx, key, rec, ds, t, s, c.Prefix); err != nil {
+		out, err := c.apply(ctx, key, rec, ds, t, s, c.Prefix)
+		if err != nil {
 			return used, err
 		}
-		if rec == nil {
+		if out == nil {
 			continue
 		}
-		err = fn(key, rec)
-		rec.Release()
+		err = fn(key, out)
+		out.Rec.Release()
 		if err != nil {
 			return used, err
 		}
@@ -404,13 +406,17 @@ func (w *cacheWriter) close(err error) error {
 	return err
 }
 
-// apply runs steps [from, To) on rec (owned; released here) and returns
-// what is left, or nil.
-func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds []Decision, t *Tally, s sinks, from int) (arrow.RecordBatch, error) {
-	mem := memory.DefaultAllocator
-	var err error
-	for pos := from; pos < c.To && rec != nil; pos++ {
+// apply runs steps [from, To) on rec (owned) and returns what is left, as
+// a batch for step To (its Rec owned by the caller), or nil. Each step's
+// batch is the one before's [sift.Batch.Next], so that the text a step
+// segmented is not segmented again by the steps after it (exact_dedup's
+// keys reuse length_filter's words, as in sift run).
+func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds []Decision, t *Tally, s sinks, from int) (*sift.Batch, error) {
+	b := sift.NewBatch(memory.DefaultAllocator, c.name(from), rec)
+	for pos := from; pos < c.To; pos++ {
 		st := c.steps[pos]
+		var out arrow.RecordBatch
+		var err error
 		switch c.Kinds[pos] {
 		case Exact, Simhash:
 			var drops []Drop
@@ -422,17 +428,18 @@ func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds 
 			}
 			if len(pairs) > 0 {
 				if err := readSets(c.Cache, pairs); err != nil {
+					b.Rec.Release()
 					return nil, err
 				}
 				d := st.Stage.(*dedup.SimhashDedup)
 				var keepers []RowRef
-				drops, keepers = nearDrops(d, sift.NewTextView(rec, d.Roles()), pairs, &c.acc, &c.fp)
+				drops, keepers = nearDrops(d, sift.NewTextView(b.Rec, d.Roles()), pairs, &c.acc, &c.fp)
 				for _, k := range keepers {
 					s.keeper(keeperKey(pos, k), k)
 				}
 			}
 			slices.SortFunc(drops, func(a, b Drop) int { return cmp.Compare(a.Pos, b.Pos) })
-			rec, err = runStage(ctx, mem, sift.Step{Name: st.Name}, pos+1, key, rec, t, s.rej, func(b *sift.Batch) {
+			out, err = runStage(ctx, b, sift.Step{Name: st.Name}, pos+1, key, t, s.rej, func(b *sift.Batch) {
 				if s.none {
 					b.OmitRecords()
 				}
@@ -441,13 +448,22 @@ func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds 
 				}
 			})
 		default:
-			rec, err = runStage(ctx, mem, st, pos+1, key, rec, t, s.rej, nil)
+			out, err = runStage(ctx, b, st, pos+1, key, t, s.rej, nil)
 		}
-		if err != nil {
+		if err != nil || out == nil {
 			return nil, err
 		}
+		b = b.Next(c.name(pos+1), out)
 	}
-	return rec, nil
+	return b, nil
+}
+
+// name is the name of plan step pos, or "" past the last.
+func (c *chain) name(pos int) string {
+	if pos < len(c.steps) {
+		return c.steps[pos].Name
+	}
+	return ""
 }
 
 // Stored is a batch the last pass left for the writers in a file of the
@@ -529,8 +545,8 @@ func (f *passFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range
 	out func(Stored), rej func(StoredRej), tal func(Tally), keeper func(string, RowRef)) (err error) {
 	st := &rejStore{file: scratchFile{dir: f.Scratch}, rej: rej}
 	defer func() { err = st.close(err) }()
-	return f.run(ctx, ranges, decisions(decs), &sinks{rej: st.put, tal: tal, keeper: keeper}, func(key int64, rec arrow.RecordBatch) error {
-		b, err := encode(memory.DefaultAllocator, rec, true)
+	return f.run(ctx, ranges, decisions(decs), &sinks{rej: st.put, tal: tal, keeper: keeper}, func(key int64, in *sift.Batch) error {
+		b, err := encode(memory.DefaultAllocator, in.Rec, true)
 		if err != nil {
 			return err
 		}

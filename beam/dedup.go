@@ -67,19 +67,26 @@ func (f *exactKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*
 	d := f.steps[f.To].Stage.(*dedup.ExactDedup)
 	st := &rejStore{file: scratchFile{dir: f.Cache}, rej: rej}
 	defer func() { err = st.close(err) }()
-	return f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, rec arrow.RecordBatch) error {
-		exactKeys(d, f.Bits, key, rec, emit)
-		return nil
+	return f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, b *sift.Batch) error {
+		return exactKeys(ctx, d, f.Bits, key, b, emit)
 	})
 }
 
-// exactKeys emits the hashes of batch key's rows by range of hash.
-func exactKeys(d *dedup.ExactDedup, bits int, key int64, rec arrow.RecordBatch, emit func(int64, ExactChunk)) {
-	v := sift.NewTextView(rec, d.Roles())
-	ids := v.Cols().ID
+// exactKeys emits the hashes of batch key's rows by range of hash. They
+// are the stage's own ([dedup.ExactDedup.Prepare]), from the words the
+// steps before it segmented when they did.
+func exactKeys(ctx context.Context, d *dedup.ExactDedup, bits int, key int64, b *sift.Batch, emit func(int64, ExactChunk)) error {
+	prep, err := d.Prepare(ctx, b)
+	if err != nil {
+		return err
+	}
+	keys, ok := prep.([]xxh3.Uint128)
+	if !ok || len(keys) != int(b.Rec.NumRows()) {
+		return fmt.Errorf("siftbeam: exact_dedup prepared %T for %d rows", prep, b.Rec.NumRows())
+	}
+	ids := sift.ColsOf(b.Rec).ID
 	chunks := map[int64]*ExactChunk{}
-	for i := 0; i < int(rec.NumRows()); i++ {
-		h := d.Key(v.Text(i))
+	for i, h := range keys {
 		r := int64(h.Hi >> (64 - bits))
 		c := chunks[r]
 		if c == nil {
@@ -93,6 +100,7 @@ func exactKeys(d *dedup.ExactDedup, bits int, key int64, rec arrow.RecordBatch, 
 	for r, c := range chunks {
 		emit(r, *c)
 	}
+	return nil
 }
 
 // exactKeepFn keeps, among the rows of a range with the same hash, the
@@ -357,8 +365,8 @@ func (f *simKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Ra
 	st := &rejStore{file: scratchFile{dir: f.Cache}, rej: rej}
 	defer func() { err = st.close(err) }()
 	none := 0
-	err = f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, rec arrow.RecordBatch) error {
-		none += simKeys(d, f.RangeBits, key, rec, &f.acc, &f.fp, emit)
+	err = f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, b *sift.Batch) error {
+		none += simKeys(d, f.RangeBits, key, b.Rec, &f.acc, &f.fp, emit)
 		return nil
 	})
 	if none > 0 {
@@ -780,7 +788,8 @@ func (f *setsFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range
 		}
 	}()
 	var raw []byte
-	err = f.run(ctx, ranges, all, nil, func(key int64, rec arrow.RecordBatch) error {
+	err = f.run(ctx, ranges, all, nil, func(key int64, b *sift.Batch) error {
+		rec := b.Rec
 		ps, ok := asks[key]
 		if !ok {
 			return nil

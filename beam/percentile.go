@@ -90,9 +90,9 @@ func (f *scoreFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Rang
 	}
 	st := &rejStore{file: scratchFile{dir: f.Cache}, rej: rej}
 	defer func() { err = st.close(err) }()
-	return f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, rec arrow.RecordBatch) error {
+	return f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, in *sift.Batch) error {
 		var b []byte
-		for _, v := range p.Perplexities(rec) {
+		for _, v := range p.Perplexities(in.Rec) {
 			if !math.IsNaN(v) {
 				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 			}

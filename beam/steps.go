@@ -161,13 +161,13 @@ func named(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-// runStage runs st on rec (owned; released here) as tally slot step,
-// after drop has rejected rows (for the dedup stages, whose decisions were
-// made elsewhere). It checks that no row was lost and returns the output,
-// owned by the caller, or nil when no row is left.
-func runStage(ctx context.Context, mem memory.Allocator, st sift.Step, step int, key int64, rec arrow.RecordBatch, t *Tally, rej func(RejLine), drop func(b *sift.Batch)) (arrow.RecordBatch, error) {
+// runStage runs st on b (for its step; b.Rec is owned and released here)
+// as tally slot step, after drop has rejected rows (for the dedup stages,
+// whose decisions were made elsewhere). It checks that no row was lost and
+// returns the output, owned by the caller, or nil when no row is left.
+func runStage(ctx context.Context, b *sift.Batch, st sift.Step, step int, key int64, t *Tally, rej func(RejLine), drop func(b *sift.Batch)) (arrow.RecordBatch, error) {
+	rec := b.Rec
 	defer rec.Release()
-	b := sift.NewBatch(mem, st.Name, rec)
 	in := rec.NumRows()
 	s := &t.Steps[step]
 	s.RowsIn += in
