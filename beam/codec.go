@@ -535,6 +535,32 @@ func decDecision(b []byte) (Decision, error) {
 	return x, d.done()
 }
 
+func encStoredRej(r StoredRej) ([]byte, error) {
+	e := enc{}
+	e.int(int64(r.Step))
+	e.int(r.Key)
+	e.int(int64(r.N))
+	e.str(r.Path)
+	e.int(r.Off)
+	e.uint(uint64(len(r.Lens)))
+	for _, l := range r.Lens {
+		e.int(int64(l))
+	}
+	return e.b, nil
+}
+
+func decStoredRej(b []byte) (StoredRej, error) {
+	d := dec{b: b}
+	r := StoredRej{Step: int32(d.int()), Key: d.int(), N: int32(d.int()), Path: d.str(), Off: d.int()}
+	if n := d.n(); n > 0 { // a length takes a byte at least
+		r.Lens = make([]int32, n)
+		for i := range r.Lens {
+			r.Lens[i] = int32(d.int())
+		}
+	}
+	return r, d.done()
+}
+
 func encBlobs(b Blobs) ([]byte, error) {
 	e := enc{}
 	e.uint(uint64(len(b.K)))
@@ -559,4 +585,5 @@ func init() {
 	beam.RegisterCoder(reflect.TypeOf(ExactChunk{}), encExact, decExact)
 	beam.RegisterCoder(reflect.TypeOf(SimChunk{}), encSim, decSim)
 	beam.RegisterCoder(reflect.TypeOf(Decision{}), encDecision, decDecision)
+	beam.RegisterCoder(reflect.TypeOf(StoredRej{}), encStoredRej, decStoredRej)
 }

@@ -226,6 +226,8 @@ func TestCodecs(t *testing.T) {
 		{Decision{Step: 2, Batch: 9, Drops: []Drop{{Pos: 4, Of: "r000061", Reason: "duplicate", Detail: "same words text (xxh3-128 aa)"},
 			{Pos: 5, Of: "r000061", Reason: "duplicate", Detail: "same words text (xxh3-128 bb)"}, {Pos: 7, Of: "r0", Detail: "x"}, {Pos: 8}}},
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
+		{StoredRej{Step: 2, Key: 1 << 40, N: 3, Path: "pass-7", Off: 1 << 33, Lens: []int32{0, 70, 1 << 20}},
+			func(v any) ([]byte, error) { return encStoredRej(v.(StoredRej)) }, func(b []byte) (any, error) { return decStoredRej(b) }},
 		{Blobs{K: []int64{9, -2}, B: [][]byte{{1, 2}, nil}},
 			func(v any) ([]byte, error) { return encBlobs(v.(Blobs)) }, func(b []byte) (any, error) { return decBlobs(b) }},
 		{Decision{Step: 1, Pct: []float64{12.5, math.Inf(1)}, Rows: 1 << 33},
@@ -403,6 +405,63 @@ func TestScratchFiles(t *testing.T) {
 	}
 	if len(files) != 1 {
 		t.Errorf("%d files open, want 1", len(files))
+	}
+}
+
+// TestRejectRuns: reject lines go out as runs of one step and batch,
+// consecutive in the scratch file, a run broken where the step, the batch
+// or the rank changes; the rejects writer puts every line back, in sift
+// run's order, whatever order the runs arrive in.
+func TestRejectRuns(t *testing.T) {
+	dir := t.TempDir()
+	var runs []StoredRej
+	st := &rejStore{file: scratchFile{dir: dir}, rej: func(r StoredRej) { runs = append(runs, r) }}
+	lines := []RejLine{
+		{Step: 1, Key: 5, N: 0}, {Step: 1, Key: 5, N: 1}, {Step: 1, Key: 5, N: 2}, // one run
+		{Step: 1, Key: 3, N: 0},                          // another batch
+		{Step: 2, Key: 3, N: 0}, {Step: 2, Key: 3, N: 1}, // another step
+		{Step: 2, Key: 3, N: 3}, // a rank skipped (as no pass makes)
+		{Step: 0, Key: 3, N: 0}, {Step: 0, Key: 3, N: 1},
+	}
+	for i := range lines {
+		lines[i].JSON = fmt.Appendf(nil, `{"line":%d,"pad":%q}`, i, strings.Repeat("x", i*7))
+		st.put(lines[i])
+	}
+	if err := st.close(nil); err != nil {
+		t.Fatal(err)
+	}
+	var lens []int
+	for _, r := range runs {
+		lens = append(lens, len(r.Lens))
+	}
+	if want := []int{3, 1, 2, 1, 2}; !slices.Equal(lens, want) {
+		t.Fatalf("runs of %v lines, want %v", lens, want)
+	}
+	slices.Reverse(runs)
+	out := filepath.Join(dir, "rejects.jsonl")
+	w := &writeRejFn{Path: out, N: 1, Scratch: dir}
+	i := 0
+	err := w.ProcessElement(0, func(*bool) bool { return false }, func(r *StoredRej) bool {
+		if i == len(runs) {
+			return false
+		}
+		*r = runs[i]
+		i++
+		return true
+	}, func(Tally) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(ShardPath(out, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for _, i := range []int{7, 8, 3, 0, 1, 2, 4, 5, 6} { // by step, batch, rank
+		want = append(append(want, lines[i].JSON...), '\n')
+	}
+	if string(got) != string(want) {
+		t.Errorf("rejects written:\n%s\nwant:\n%s", got, want)
 	}
 }
 

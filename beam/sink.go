@@ -242,13 +242,26 @@ func (f *writeRejFn) ProcessElement(shard int, _ func(*bool) bool, lines func(*S
 	if err != nil {
 		return err
 	}
+	var buf []byte
 	err = func() error {
 		for _, r := range rs {
-			b, err := files.read(f.Scratch, r.Path, r.Off, r.Len)
+			n := int64(0)
+			for _, l := range r.Lens {
+				if l < 0 {
+					return fmt.Errorf("siftbeam: a reject line of %d bytes", l)
+				}
+				n += int64(l)
+			}
+			b, err := files.read(f.Scratch, r.Path, r.Off, n)
 			if err != nil {
 				return err
 			}
-			if _, err := out.Write(append(b, '\n')); err != nil {
+			buf = buf[:0]
+			for _, l := range r.Lens {
+				buf = append(append(buf, b[:l]...), '\n')
+				b = b[l:]
+			}
+			if _, err := out.Write(buf); err != nil {
 				return err
 			}
 		}
