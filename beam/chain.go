@@ -126,7 +126,7 @@ func (c *chain) cachePath(r Range) string {
 type sinks struct {
 	rej    func(RejLine)
 	tal    func(Tally)
-	keeper func(string, RowRef)
+	keeper func(pos int, r RowRef) // r is named as duplicate_of by plan step pos
 	// none: nothing is sent, so a dedup step's drops are applied without
 	// making their reject lines (each the row's JSON: they were a tenth of
 	// the passes between the dedup steps and the last).
@@ -201,7 +201,7 @@ func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decisi
 		}
 	}
 	t := newTally(c.Ref.Slots)
-	s := sinks{rej: func(RejLine) {}, keeper: func(string, RowRef) {}, none: true}
+	s := sinks{rej: func(RejLine) {}, keeper: func(int, RowRef) {}, none: true}
 	if out != nil {
 		s = *out
 	}
@@ -435,7 +435,7 @@ func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds 
 				var keepers []RowRef
 				drops, keepers = nearDrops(d, sift.NewTextView(b.Rec, d.Roles()), pairs, &c.acc, &c.fp)
 				for _, k := range keepers {
-					s.keeper(keeperKey(pos, k), k)
+					s.keeper(pos, k)
 				}
 			}
 			slices.SortFunc(drops, func(a, b Drop) int { return cmp.Compare(a.Pos, b.Pos) })
@@ -545,10 +545,25 @@ type passFn struct {
 }
 
 func (f *passFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool,
-	out func(Stored), rej func(StoredRej), tal func(Tally), keeper func(string, RowRef)) (err error) {
+	out func(Stored), rej func(StoredRej), tal func(Tally), keeper func(string, Keepers)) (err error) {
 	st := &rejStore{file: scratchFile{dir: f.Scratch}, rej: rej}
 	defer func() { err = st.close(err) }()
-	return f.run(ctx, ranges, decisions(decs), &sinks{rej: st.put, tal: tal, keeper: keeper}, func(key int64, in *sift.Batch) error {
+	kept := map[string]*Keepers{}
+	defer func() {
+		if err == nil {
+			for k, ks := range kept {
+				keeper(k, *ks)
+			}
+		}
+	}()
+	named := func(pos int, r RowRef) {
+		k := keeperKey(pos, splitOf(r.Key))
+		if kept[k] == nil {
+			kept[k] = &Keepers{}
+		}
+		kept[k].Refs = append(kept[k].Refs, r)
+	}
+	return f.run(ctx, ranges, decisions(decs), &sinks{rej: st.put, tal: tal, keeper: named}, func(key int64, in *sift.Batch) error {
 		b, err := encode(memory.DefaultAllocator, in.Rec, true)
 		if err != nil {
 			return err
@@ -610,5 +625,5 @@ func (c *chain) firstSinks(st *rejStore, tal func(Tally)) *sinks {
 	if !c.writes() {
 		return nil
 	}
-	return &sinks{rej: st.put, tal: tal, keeper: func(string, RowRef) {}}
+	return &sinks{rej: st.put, tal: tal, keeper: func(int, RowRef) {}}
 }

@@ -561,6 +561,38 @@ func decStoredRej(b []byte) (StoredRej, error) {
 	return r, d.done()
 }
 
+// encKeepers writes the rows as differences from the one before: they
+// share an input range, and often a batch.
+func encKeepers(k Keepers) ([]byte, error) {
+	e := enc{}
+	e.uint(uint64(len(k.Refs)))
+	var prev RowRef
+	for _, r := range k.Refs {
+		e.int(r.Key - prev.Key)
+		e.int(int64(r.Pos))
+		e.after(prev.ID, r.ID)
+		prev = r
+	}
+	return e.b, nil
+}
+
+func decKeepers(b []byte) (Keepers, error) {
+	d := dec{b: b}
+	var k Keepers
+	if n := d.n(); n > 0 { // a row takes three bytes at least
+		k.Refs = make([]RowRef, 0, min(n, len(d.b)/3+1))
+		var prev RowRef
+		var a arena
+		for ; n > 0 && d.err == nil; n-- {
+			r := RowRef{Key: prev.Key + d.int(), Pos: int32(d.int())}
+			r.ID = d.after(prev.ID, &a)
+			k.Refs = append(k.Refs, r)
+			prev = r
+		}
+	}
+	return k, d.done()
+}
+
 func encBlobs(b Blobs) ([]byte, error) {
 	e := enc{}
 	e.uint(uint64(len(b.K)))
@@ -586,4 +618,5 @@ func init() {
 	beam.RegisterCoder(reflect.TypeOf(SimChunk{}), encSim, decSim)
 	beam.RegisterCoder(reflect.TypeOf(Decision{}), encDecision, decDecision)
 	beam.RegisterCoder(reflect.TypeOf(StoredRej{}), encStoredRej, decStoredRej)
+	beam.RegisterCoder(reflect.TypeOf(Keepers{}), encKeepers, decKeepers)
 }

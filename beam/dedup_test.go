@@ -228,6 +228,8 @@ func TestCodecs(t *testing.T) {
 			func(v any) ([]byte, error) { return encDecision(v.(Decision)) }, func(b []byte) (any, error) { return decDecision(b) }},
 		{StoredRej{Step: 2, Key: 1 << 40, N: 3, Path: "pass-7", Off: 1 << 33, Lens: []int32{0, 70, 1 << 20}},
 			func(v any) ([]byte, error) { return encStoredRej(v.(StoredRej)) }, func(b []byte) (any, error) { return decStoredRej(b) }},
+		{Keepers{Refs: []RowRef{{Key: 1 << 40, Pos: 3, ID: "r000061"}, {Key: 1 << 40, Pos: 3, ID: "r000061"}, {Key: 5, Pos: 0}, {Key: -1, Pos: 1 << 30, ID: "ü"}}},
+			func(v any) ([]byte, error) { return encKeepers(v.(Keepers)) }, func(b []byte) (any, error) { return decKeepers(b) }},
 		{Blobs{K: []int64{9, -2}, B: [][]byte{{1, 2}, nil}},
 			func(v any) ([]byte, error) { return encBlobs(v.(Blobs)) }, func(b []byte) (any, error) { return decBlobs(b) }},
 		{Decision{Step: 1, Pct: []float64{12.5, math.Inf(1)}, Rows: 1 << 33},
