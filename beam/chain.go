@@ -353,11 +353,9 @@ func (c *chain) readCache(ctx context.Context, in Range, byBatch map[int64][]Dec
 }
 
 // cacheWriter writes a range's batches to the cache: each its key and
-// length (8 bytes each, little-endian), then its Arrow IPC stream,
-// uncompressed: it is read by every pass after the first, and the
-// batches decoded from it refer to its bytes (with LZ4, as the output's
-// batches are, the dedup benchmark took about 0.1 CPU-s more, for half
-// the bytes on disk). The file is written under a temporary name and
+// length (8 bytes each, little-endian), then its Arrow IPC stream
+// ([encode]): it is read by every pass after the first, and the batches
+// decoded from it refer to its bytes. The file is written under a temporary name and
 // renamed when complete, so a pass after never reads part of one, and a
 // retried first pass replaces it with the same bytes.
 type cacheWriter struct {
@@ -375,7 +373,7 @@ func newCacheWriter(path string) (*cacheWriter, error) {
 }
 
 func (w *cacheWriter) put(key int64, rec arrow.RecordBatch) error {
-	b, err := encode(memory.DefaultAllocator, rec, false)
+	b, err := encode(memory.DefaultAllocator, rec)
 	if err != nil {
 		return err
 	}
@@ -564,7 +562,7 @@ func (f *passFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range
 		kept[k].Refs = append(kept[k].Refs, r)
 	}
 	return f.run(ctx, ranges, decisions(decs), &sinks{rej: st.put, tal: tal, keeper: named}, func(key int64, in *sift.Batch) error {
-		b, err := encode(memory.DefaultAllocator, in.Rec, true)
+		b, err := encode(memory.DefaultAllocator, in.Rec)
 		if err != nil {
 			return err
 		}

@@ -5,10 +5,11 @@
 // It reuses the core's code: the recipe is parsed by package recipe and
 // every step is built from the same registry entry ([recipe.Def]) inside
 // the DoFn that runs it, from the recipe text and the step's index carried
-// by the DoFn. Elements are batches of rows, Arrow record batches encoded
-// as LZ4-compressed Arrow IPC streams, keyed by (input file, split, batch
-// number) so that every row has a stable global order key: (file, split,
-// batch, position in batch). Large files are read in splits by several
+// by the DoFn. Rows are read in batches, Arrow record batches keyed by
+// (input file, split, batch number) so that every row has a stable global
+// order key: (file, split, batch, position in batch); batches stay in the
+// worker and in scratch files (uncompressed Arrow IPC streams), and only
+// the dedup steps' keys and decisions cross the runner. Large files are read in splits by several
 // workers ([Options.SplitBytes]: uncompressed JSONL by byte range, Parquet
 // by row groups; see [github.com/siftdata/sift/dataset.Split]); the splits
 // are what spreads the work, a split's batches stay on its worker.

@@ -161,8 +161,12 @@ func init() {
 	beam.RegisterCoder(reflect.TypeOf(Tally{}), encTally, decTally)
 }
 
-// encode writes rec as an Arrow IPC stream, LZ4-compressed with lz4.
-func encode(mem memory.Allocator, rec arrow.RecordBatch, lz4 bool) ([]byte, error) {
+// encode writes rec as an Arrow IPC stream, uncompressed: batches do not
+// cross the runner, they are left in scratch files, where LZ4 (which
+// halved the bytes the runner copied when they did: row-local recipe on
+// prism 3.3 CPU-s plain, 2.2 with LZ4) only costs CPU to write and read
+// them (the dedup recipe's first pass and output: 0.1 and 0.03 CPU-s).
+func encode(mem memory.Allocator, rec arrow.RecordBatch) ([]byte, error) {
 	// Sized at once: grown by doubling, the buffer was cleared and copied
 	// about twice over (a tenth of a row-local Beam run's CPU).
 	size := 4 << 10 // schema and message headers
@@ -170,17 +174,7 @@ func encode(mem memory.Allocator, rec arrow.RecordBatch, lz4 bool) ([]byte, erro
 		size += dataBytes(c.Data())
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
-	// LZ4-compressed: every byte of an element is copied several times
-	// over by the runner's data plane (on prism, into buffers grown by
-	// doubling, each a fresh page-faulted allocation), and text shrinks to
-	// about half for little CPU; zstd shrinks it more but costs more than
-	// it saves (rowlocal recipe on prism: 3.3 CPU-s plain, 2.2 with LZ4,
-	// 3.6 with zstd).
-	opts := []ipc.Option{ipc.WithSchema(rec.Schema()), ipc.WithAllocator(mem)}
-	if lz4 {
-		opts = append(opts, ipc.WithLZ4())
-	}
-	w := ipc.NewWriter(buf, opts...)
+	w := ipc.NewWriter(buf, ipc.WithSchema(rec.Schema()), ipc.WithAllocator(mem))
 	if err := w.Write(rec); err != nil {
 		w.Close()
 		return nil, err
