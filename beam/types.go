@@ -32,6 +32,7 @@ func partKey(file, split, seq int) int64 {
 
 // RejLine is one line of the rejects output, with its sort key: step (0 is
 // the reader), batch key, and rank within the batch's rejects of the step.
+// Its JSON is borrowed (see [rejLines]).
 type RejLine struct {
 	Step int32
 	Key  int64
@@ -288,9 +289,14 @@ func (m *messages) Release() {
 }
 
 // rejLines turns a step's rejects of batch key into lines and counts them.
+// A line's JSON is valid only during the call of emit: the lines are
+// written into one buffer (each a row's JSON and more, they were a tenth
+// of the bytes the dedup recipe allocated).
 func rejLines(step int, key int64, rs []sift.Reject, t *Tally, emit func(RejLine)) {
+	var buf []byte
 	for i := range rs {
 		t.reject(step, rs[i].Reason)
-		emit(RejLine{Step: int32(step), Key: key, N: int32(i), JSON: rs[i].AppendJSON(nil)})
+		buf = rs[i].AppendJSON(buf[:0])
+		emit(RejLine{Step: int32(step), Key: key, N: int32(i), JSON: buf})
 	}
 }
