@@ -198,6 +198,67 @@ func TestSimGroupsSplit(t *testing.T) {
 	t.Logf("one pass: %d rows dropped, %d pairs to check; buckets of 20: %d rows dropped, counters %v", len(sure), len(asks), len(sure3), c)
 }
 
+// TestSimGroupCounters checks what a level-0 group counts and finds in
+// hostile buckets: rows indexed in one bucket and probing a bucket that no
+// row owns, both fuller than MaxBucket (both are split into pieces of the
+// band tag, and each piece, still too full, is counted unverified), and
+// the same rows in buckets small enough, where every pair of them is near
+// and each row but the first names the first.
+func TestSimGroupCounters(t *testing.T) {
+	cfg := dedup.DefaultIndex
+	const n = 6
+	c := SimChunk{Batch: 9, Sketch: make([]byte, n*sketchSize)}
+	for i := range n {
+		c.Pos, c.IDs = append(c.Pos, int32(i)), append(c.IDs, fmt.Sprintf("r%d", i))
+		c.Sketch[i*sketchSize] = 0x11 // every row the same sketch: near
+		c.Tag = append(c.Tag, 0)
+		c.Own, c.Flips = append(c.Own, 1), append(c.Flips, 0) // owns bucket 1, probes 0
+	}
+	pieces := int64(len(tagPieces(cfg, 0)))
+	for _, tc := range []struct {
+		name                  string
+		maxBucket             int
+		unverified, oversized int64
+		dropped               int
+	}{
+		{"small buckets", n, 0, 0, n - 1},
+		{"full buckets", n - 1, 2 * pieces * n, 2 * pieces, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pf := simPairsFn{Ref: Ref{Slots: 2}, Step: 1, MaxBucket: tc.maxBucket, Limit: 1 << 20, RangeBits: 2, Cfg: cfg}
+			counters := map[string]int64{}
+			dropped := map[RowRef]string{}
+			cs := []SimChunk{c}
+			pf.ProcessElement(simKey0(3, 0), func(c *SimChunk) bool {
+				if len(cs) == 0 {
+					return false
+				}
+				*c, cs = cs[0], cs[1:]
+				return true
+			}, func(_ int64, d Decision) {
+				for _, p := range d.Pairs {
+					dropped[p.Later] = p.Of.ID
+				}
+			}, func(int64, Decision) { t.Error("a borderline pair between identical sketches") },
+				func(int64, SimChunk) { t.Error("a group within its limit passed entries on") },
+				func(t Tally) {
+					for k, v := range t.Steps[1].Counters {
+						counters[k] += v
+					}
+				})
+			if counters["unverified"] != tc.unverified || counters["oversized_buckets"] != tc.oversized || len(dropped) != tc.dropped {
+				t.Errorf("counters %v, %d rows dropped; want %d unverified in %d oversized buckets, %d dropped",
+					counters, len(dropped), tc.unverified, tc.oversized, tc.dropped)
+			}
+			for r, of := range dropped {
+				if of != "r0" || r.Pos == 0 {
+					t.Errorf("row %d names %s, want r0", r.Pos, of)
+				}
+			}
+		})
+	}
+}
+
 // TestCodecs round-trips each hand-coded element and refuses every
 // truncation of it.
 func TestCodecs(t *testing.T) {
