@@ -18,6 +18,7 @@ import (
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/dedup"
+	"github.com/zeebo/xxh3"
 )
 
 // Rows are never shuffled to apply a decision. Reading an input range and
@@ -437,11 +438,15 @@ func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds 
 				}
 			}
 			slices.SortFunc(drops, func(a, b Drop) int { return cmp.Compare(a.Pos, b.Pos) })
+			ex, _ := st.Stage.(*dedup.ExactDedup)
 			out, err = runStage(ctx, b, sift.Step{Name: st.Name}, pos+1, key, t, s.rej, func(b *sift.Batch) {
 				if s.none {
 					b.OmitRecords()
 				}
 				for _, d := range drops {
+					if len(d.Hash) == 16 && ex != nil {
+						d.Detail = ex.DuplicateDetail(xxh3.Uint128{Hi: binary.BigEndian.Uint64(d.Hash), Lo: binary.BigEndian.Uint64(d.Hash[8:])})
+					}
 					b.RejectDuplicate(int(d.Pos), d.Of, d.Reason, d.Detail)
 				}
 			})

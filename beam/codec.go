@@ -432,6 +432,7 @@ func encDecision(x Decision) ([]byte, error) {
 		e.after(prev.Of, d.Of)
 		e.after(prev.Reason, d.Reason)
 		e.after(prev.Detail, d.Detail)
+		e.bytes(d.Hash)
 		prev = d
 	}
 	e.uint(uint64(len(x.Pairs)))
@@ -494,6 +495,7 @@ func decDecision(b []byte) (Decision, error) {
 			p.Of = d.after(prev.Of, &a)
 			p.Reason = d.after(prev.Reason, &a)
 			p.Detail = d.after(prev.Detail, &a)
+			p.Hash = d.bytes()
 			prev = *p
 		}
 	}

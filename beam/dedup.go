@@ -108,18 +108,12 @@ func exactKeys(ctx context.Context, d *dedup.ExactDedup, bits int, key int64, b 
 // drops the others naming it. It holds the range's rows (hash, order key
 // and id each). The drops go to the last pass in full (emit), and to the
 // passes before it as positions only (lite): they make no reject lines,
-// and the full drops, about 75 bytes each, went through the runner once
-// for every pass.
+// and the full drops went through the runner once for every pass. A full drop carries the hash rather than the reject's
+// detail, which the last pass makes from it (a detail is 60 bytes, most of
+// them the hash in hex).
 type exactKeepFn struct {
 	Ref Ref
 	Pos int
-
-	d *dedup.ExactDedup
-}
-
-func (f *exactKeepFn) Setup() (err error) {
-	f.d, err = buildAs[*dedup.ExactDedup](f.Ref, f.Pos)
-	return err
 }
 
 func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit, lite func(int64, Decision), tal func(Tally)) {
@@ -150,10 +144,8 @@ func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emi
 		}
 		if j > i+1 {
 			cl.merge(&Clusters{N: 1, Largest: int64(j - i), Keeper: rows[i].ref})
-			h := xxh3.Uint128{Hi: binary.BigEndian.Uint64(rows[i].hash), Lo: binary.BigEndian.Uint64(rows[i].hash[8:])}
-			detail := f.d.DuplicateDetail(h)
 			for _, r := range rows[i+1 : j] {
-				drops[r.ref.Key] = append(drops[r.ref.Key], Drop{Pos: r.ref.Pos, Of: rows[i].ref.ID, Reason: "duplicate", Detail: detail})
+				drops[r.ref.Key] = append(drops[r.ref.Key], Drop{Pos: r.ref.Pos, Of: rows[i].ref.ID, Reason: "duplicate", Hash: rows[i].hash})
 			}
 		}
 		i = j

@@ -57,6 +57,10 @@ type Drop struct {
 	Of     string
 	Reason string
 	Detail string
+	// Hash is exact_dedup's hash of the row (16 bytes, big-endian Hi and
+	// Lo), from which the pass applying the drop makes Detail
+	// ([dedup.ExactDedup.DuplicateDetail]); empty for others.
+	Hash []byte
 }
 
 // StepTally counts what one step did to some batches.
