@@ -178,8 +178,9 @@ func (c *chain) percentiles(pos int, d Decision) error {
 }
 
 // run reads the ranges and hands each batch left after steps [0, To) to
-// fn, as a batch for step To, which fn must not keep. Decisions of steps from To on are ignored.
-// Only with sinks (the last pass) are rejects, tallies and keepers sent.
+// fn, as a batch for step To, which fn must not keep. Decisions of steps
+// from To on are ignored. Only with sinks (the last pass) are rejects,
+// tallies and keepers sent.
 func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decision, out *sinks, fn func(key int64, b *sift.Batch) error) error {
 	byBatch := map[int64][]Decision{}
 	want, pcts, wantPcts := 0, 0, 0
@@ -356,9 +357,9 @@ func (c *chain) readCache(ctx context.Context, in Range, byBatch map[int64][]Dec
 // cacheWriter writes a range's batches to the cache: each its key and
 // length (8 bytes each, little-endian), then its Arrow IPC stream
 // ([encode]): it is read by every pass after the first, and the batches
-// decoded from it refer to its bytes. The file is written under a temporary name and
-// renamed when complete, so a pass after never reads part of one, and a
-// retried first pass replaces it with the same bytes.
+// decoded from it refer to its bytes. The file is written under a
+// temporary name and renamed when complete, so a pass after never reads
+// part of one, and a retried first pass replaces it with the same bytes.
 type cacheWriter struct {
 	path string
 	f    *os.File

@@ -108,9 +108,9 @@ func exactKeys(ctx context.Context, d *dedup.ExactDedup, bits int, key int64, b 
 // drops the others naming it. It holds the range's rows (hash, order key
 // and id each). The drops go to the last pass in full (emit), and to the
 // passes before it as positions only (lite): they make no reject lines,
-// and the full drops went through the runner once for every pass. A full drop carries the hash rather than the reject's
-// detail, which the last pass makes from it (a detail is 60 bytes, most of
-// them the hash in hex).
+// and the full drops went through the runner once for every pass. A full
+// drop carries the hash rather than the reject's detail, which the last
+// pass makes from it (a detail is 60 bytes, most of them the hash in hex).
 type exactKeepFn struct {
 	Ref Ref
 	Pos int
