@@ -30,7 +30,7 @@ func FuzzPIIRedact(f *testing.F) {
 		"postgres://admin:s3cret@db.example.com:5432/app", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
 		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2ln", "v1.2.3 2024-01-15 $19.99 12:30:45 std::vector logo@2x.png",
 		"FR12 3025 0644 2504 2553 9107 333", "13812345678@qq.com", "a@b.c@d.ef", "\xff\xfe13812345678\xc3",
-		"0@0.AA@0.AA", "00 100.100.0.0::0",
+		"0@0.AA@0.AA", "00 100.100.0.0::0", "0000/0.0.0.0", "10.0.0.0/24 and 0000/13812345678, 1/192.168.1.10/16",
 	} {
 		f.Add(s)
 	}

@@ -372,7 +372,9 @@ func runShape(run string) numShape {
 }
 
 // numeric handles the cluster of digit runs joined by at most two
-// separators that starts at digit i, and returns its end. Runs longer than
+// separators that starts at digit i, and returns where the scan goes on:
+// its end, or the digits of a CIDR prefix length, which may also start the
+// next cluster ("0000/0.0.0.0" holds the address 0.0.0.0). Runs longer than
 // longRun end a cluster and are skipped.
 func (r *Redactor) numeric(s string, i, prevEnd int, sc *scratch) (int, error) {
 	j := digitRun(s, i)
@@ -397,26 +399,31 @@ func (r *Redactor) numeric(s string, i, prevEnd int, sc *scratch) (int, error) {
 		}
 		j = e
 	}
+	next := -1
 	if j < len(s) && (s[j] == 'X' || s[j] == 'x') { // the check character of a grouped Chinese ID
 		j++
 	} else if j+1 < len(s) && s[j] == '/' && isDigit(s[j+1]) { // a CIDR prefix length
+		next = j + 1
 		j = digitRun(s, j+1)
 	}
+	if next < 0 {
+		next = j
+	}
 	if len(r.numericRecs) == 0 {
-		return j, nil
+		return next, nil
 	}
 	// Long clusters are cut into overlapping chunks: a match is shorter
 	// than the overlap, so it lies whole in one chunk.
 	for c := a; c < j; c += numericChunk - maxNumeric {
 		e := min(c+numericChunk, j)
 		if err := r.numericWindow(s, c, e, sc); err != nil {
-			return j, err
+			return next, err
 		}
 		if e == j {
 			break
 		}
 	}
-	return j, nil
+	return next, nil
 }
 
 func (r *Redactor) numericWindow(s string, lo, hi int, sc *scratch) error {
