@@ -462,7 +462,7 @@ func (r *Redactor) numericWindow(s string, lo, hi int, sc *scratch) error {
 			continue
 		}
 		if !loaded {
-			sc.load(s, back(s, lo, 2), fwd(s, hi, 2))
+			sc.load(s, back(s, lo, 2), numericContext(s, hi))
 			loaded = true
 		}
 		if err := r.run(rc, s, lo, hi, -1, sc); err != nil {
@@ -470,6 +470,23 @@ func (r *Redactor) numericWindow(s string, lo, hi int, sc *scratch) error {
 		}
 	}
 	return nil
+}
+
+// numericContext returns the end of the text loaded after a numeric window
+// ending at hi: two characters, as for every window, unless they stop
+// inside a digit run. A cluster ends before a run too long to join it
+// (over longRun digits), and cut there the loaded text would end in
+// digits that go on: a pattern's optional groups could then run up to the
+// cut and take it for the end of the number, and the match, reaching past
+// hi, would be dropped where the whole text gives a shorter one ("+100
+// 0000 0000 000…" is the number +100 0000 0000). So the run is loaded as
+// far as a match from the window could reach.
+func numericContext(s string, hi int) int {
+	e := fwd(s, hi, 2)
+	if e > hi && e < len(s) && isDigit(s[e]) && (isDigit(s[e-1]) || isNumSep(s[e-1])) {
+		e = min(digitRun(s, e), e+maxNumeric)
+	}
+	return e
 }
 
 // email handles the '@' at i.
