@@ -152,13 +152,14 @@ func (r *Redactor) anchored(rc *recognizer, s string, i, hi int, sc *scratch) er
 
 // nextToTag reports whether s[st:en] touches a replacement tag, perhaps
 // across one separator. The value the tag replaced may have been what kept
-// this one from matching (the digit before "::1", say), and redacting
-// twice must change nothing.
+// this one from matching (the digit before "::1", say; or, across a space,
+// the number that made "+10000000 17000000000" one number too long to be
+// valid), and redacting twice must change nothing.
 func (r *Redactor) nextToTag(s string, st, en int) bool {
-	if st > 0 && strings.IndexByte(".-:", s[st-1]) >= 0 {
+	if st > 0 && strings.IndexByte(".-: ", s[st-1]) >= 0 {
 		st--
 	}
-	if en < len(s) && strings.IndexByte(".-:", s[en]) >= 0 {
+	if en < len(s) && strings.IndexByte(".-: ", s[en]) >= 0 {
 		en++
 	}
 	if st > 0 && s[st-1] == '>' {
@@ -372,7 +373,8 @@ func runShape(run string) numShape {
 }
 
 // numeric handles the cluster of digit runs joined by at most two
-// separators that starts at digit i, and returns where the scan goes on:
+// separators (three between bracketed groups) that starts at digit i, with
+// a bracket closing its last run, and returns where the scan goes on:
 // its end, or the digits of a CIDR prefix length, which may also start the
 // next cluster ("0000/0.0.0.0" holds the address 0.0.0.0). Runs longer than
 // longRun end a cluster and are skipped.
@@ -387,10 +389,12 @@ func (r *Redactor) numeric(s string, i, prevEnd int, sc *scratch) (int, error) {
 	}
 	for {
 		k := j
-		for k < len(s) && k-j <= 2 && isNumSep(s[k]) {
+		for k < len(s) && k-j <= 3 && isNumSep(s[k]) {
 			k++
 		}
-		if k == j || k-j > 2 || k == len(s) || !isDigit(s[k]) {
+		// Two separators at most, or three between bracketed groups,
+		// "(0000) (0)", which e164 reads as one number.
+		if n := k - j; n == 0 || n > 3 || n == 3 && (s[j] != ')' || s[k-1] != '(') || k == len(s) || !isDigit(s[k]) {
 			break
 		}
 		e := digitRun(s, k)
@@ -400,11 +404,14 @@ func (r *Redactor) numeric(s string, i, prevEnd int, sc *scratch) (int, error) {
 		j = e
 	}
 	next := -1
-	if j < len(s) && (s[j] == 'X' || s[j] == 'x') { // the check character of a grouped Chinese ID
+	switch {
+	case j < len(s) && (s[j] == 'X' || s[j] == 'x'): // the check character of a grouped Chinese ID
 		j++
-	} else if j+1 < len(s) && s[j] == '/' && isDigit(s[j+1]) { // a CIDR prefix length
+	case j+1 < len(s) && s[j] == '/' && isDigit(s[j+1]): // a CIDR prefix length
 		next = j + 1
 		j = digitRun(s, j+1)
+	case j < len(s) && s[j] == ')': // the bracket closing a last group, "+10000(000)"
+		j++
 	}
 	if next < 0 {
 		next = j
