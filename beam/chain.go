@@ -84,8 +84,14 @@ type chain struct {
 
 	steps   []sift.Step
 	reports map[int]json.RawMessage // percentile steps built with their thresholds: their reports
-	acc     dedup.Accumulator
-	fp      dedup.Fingerprint
+	fps     *freeList[fpScratch]    // for the jobs fingerprinting at once
+	par     bundle
+}
+
+// fpScratch is what fingerprinting a text reuses.
+type fpScratch struct {
+	acc dedup.Accumulator
+	fp  dedup.Fingerprint
 }
 
 func (c *chain) Setup() error {
@@ -93,6 +99,7 @@ func (c *chain) Setup() error {
 	if err != nil {
 		return err
 	}
+	c.fps = &freeList[fpScratch]{}
 	for pos := 0; pos <= c.To && pos < len(c.Kinds); pos++ {
 		st, err := c.Ref.build(r, pos, memory.DefaultAllocator)
 		if err != nil {
@@ -143,6 +150,48 @@ func decisions(decs func(*Decision) bool) []Decision {
 		d = Decision{}
 	}
 	return out
+}
+
+// async starts the work of one element of a pass on the bundle's
+// goroutines ([bundle]): work gets the element's ranges and decisions,
+// taken from their iterators first, and the percentile steps before the
+// pass are built with their thresholds before it starts, so that the
+// jobs only read the steps. Work's outputs go through out ([later]).
+func (c *chain) async(ranges func(*Range) bool, decs func(*Decision) bool, work func(ranges func(*Range) bool, decs []Decision, out func(func())) error) error {
+	var rs []Range
+	var r Range
+	for ranges(&r) {
+		rs, r = append(rs, r), Range{}
+	}
+	ds := decisions(decs)
+	for _, d := range ds {
+		if int(d.Step) < c.To && c.Kinds[d.Step] == Percentile {
+			if err := c.percentiles(int(d.Step), d); err != nil {
+				return err
+			}
+		}
+	}
+	return c.par.start(func(out func(func())) error {
+		next := func(r *Range) bool {
+			if len(rs) == 0 {
+				return false
+			}
+			*r, rs = rs[0], rs[1:]
+			return true
+		}
+		return work(next, ds, out)
+	})
+}
+
+// later returns an emitter that hands v to emit when the job's outputs
+// are handed on ([bundle.start]).
+func later[T any](out func(func()), emit func(T)) func(T) {
+	return func(v T) { out(func() { emit(v) }) }
+}
+
+// later2 is [later] for emitters of key and value.
+func later2[K, V any](out func(func()), emit func(K, V)) func(K, V) {
+	return func(k K, v V) { out(func() { emit(k, v) }) }
 }
 
 // percentiles builds percentile step pos with the thresholds in d, once
@@ -433,7 +482,9 @@ func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds 
 				}
 				d := st.Stage.(*dedup.SimhashDedup)
 				var keepers []RowRef
-				drops, keepers = nearDrops(d, sift.NewTextView(b.Rec, d.Roles()), pairs, &c.acc, &c.fp)
+				fs := c.fps.get()
+				drops, keepers = nearDrops(d, sift.NewTextView(b.Rec, d.Roles()), pairs, &fs.acc, &fs.fp)
+				c.fps.put(fs)
 				for _, k := range keepers {
 					s.keeper(pos, k)
 				}
@@ -549,36 +600,44 @@ type passFn struct {
 }
 
 func (f *passFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool,
-	out func(Stored), rej func(StoredRej), tal func(Tally), keeper func(string, Keepers)) (err error) {
-	st := &rejStore{file: scratchFile{dir: f.Scratch}, rej: rej}
-	defer func() { err = st.close(err) }()
-	kept := map[string]*Keepers{}
-	defer func() {
-		if err == nil {
-			for k, ks := range kept {
-				keeper(k, *ks)
+	out func(Stored), rej func(StoredRej), tal func(Tally), keeper func(string, Keepers)) error {
+	return f.async(ranges, decs, func(ranges func(*Range) bool, ds []Decision, then func(func())) (err error) {
+		out, keeper := later(then, out), later2(then, keeper)
+		st := &rejStore{file: scratchFile{dir: f.Scratch}, rej: later(then, rej)}
+		defer func() { err = st.close(err) }()
+		kept := map[string]*Keepers{}
+		defer func() {
+			if err == nil {
+				for k, ks := range kept {
+					keeper(k, *ks)
+				}
 			}
+		}()
+		named := func(pos int, r RowRef) {
+			k := keeperKey(pos, splitOf(r.Key))
+			if kept[k] == nil {
+				kept[k] = &Keepers{}
+			}
+			kept[k].Refs = append(kept[k].Refs, r)
 		}
-	}()
-	named := func(pos int, r RowRef) {
-		k := keeperKey(pos, splitOf(r.Key))
-		if kept[k] == nil {
-			kept[k] = &Keepers{}
-		}
-		kept[k].Refs = append(kept[k].Refs, r)
-	}
-	return f.run(ctx, ranges, decisions(decs), &sinks{rej: st.put, tal: tal, keeper: named}, func(key int64, in *sift.Batch) error {
-		b, err := encode(memory.DefaultAllocator, in.Rec)
-		if err != nil {
-			return err
-		}
-		path, off, err := st.file.put(b)
-		if err != nil {
-			return err
-		}
-		out(Stored{Key: key, Path: path, Off: off, Len: int64(len(b))})
-		return nil
+		return f.run(ctx, ranges, ds, &sinks{rej: st.put, tal: later(then, tal), keeper: named}, func(key int64, in *sift.Batch) error {
+			b, err := encode(memory.DefaultAllocator, in.Rec)
+			if err != nil {
+				return err
+			}
+			path, off, err := st.file.put(b)
+			if err != nil {
+				return err
+			}
+			out(Stored{Key: key, Path: path, Off: off, Len: int64(len(b))})
+			return nil
+		})
 	})
+}
+
+// FinishBundle hands on what the bundle's last elements emitted.
+func (f *passFn) FinishBundle(_ func(Stored), _ func(StoredRej), _ func(Tally), _ func(string, Keepers)) error {
+	return f.par.finish()
 }
 
 // rejStore appends reject lines to a scratch file and sends where they

@@ -63,13 +63,21 @@ type exactKeysFn struct {
 }
 
 func (f *exactKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, ExactChunk),
-	rej func(StoredRej), tal func(Tally)) (err error) {
+	rej func(StoredRej), tal func(Tally)) error {
 	d := f.steps[f.To].Stage.(*dedup.ExactDedup)
-	st := &rejStore{file: scratchFile{dir: f.Cache}, rej: rej}
-	defer func() { err = st.close(err) }()
-	return f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, b *sift.Batch) error {
-		return exactKeys(ctx, d, f.Bits, key, b, emit)
+	return f.async(ranges, decs, func(ranges func(*Range) bool, ds []Decision, then func(func())) (err error) {
+		st := &rejStore{file: scratchFile{dir: f.Cache}, rej: later(then, rej)}
+		defer func() { err = st.close(err) }()
+		emit := later2(then, emit)
+		return f.run(ctx, ranges, ds, f.firstSinks(st, later(then, tal)), func(key int64, b *sift.Batch) error {
+			return exactKeys(ctx, d, f.Bits, key, b, emit)
+		})
 	})
+}
+
+// FinishBundle hands on what the bundle's last elements emitted.
+func (f *exactKeysFn) FinishBundle(_ func(int64, ExactChunk), _ func(StoredRej), _ func(Tally)) error {
+	return f.par.finish()
 }
 
 // exactKeys emits the hashes of batch key's rows by range of hash. They
@@ -114,21 +122,38 @@ func exactKeys(ctx context.Context, d *dedup.ExactDedup, bits int, key int64, b 
 type exactKeepFn struct {
 	Ref Ref
 	Pos int
+
+	par bundle
 }
 
-func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit, lite func(int64, Decision), tal func(Tally)) {
-	type row struct {
-		hash []byte
-		ref  RowRef
-	}
-	var rows []row
+func (f *exactKeepFn) ProcessElement(_ int64, chunks func(*ExactChunk) bool, emit, lite func(int64, Decision), tal func(Tally)) error {
+	var rows []exactRow
 	var c ExactChunk
 	for chunks(&c) {
 		for i, p := range c.Pos {
-			rows = append(rows, row{c.Hash[16*i : 16*i+16], RowRef{Key: c.Batch, Pos: p, ID: c.IDs[i]}})
+			rows = append(rows, exactRow{c.Hash[16*i : 16*i+16], RowRef{Key: c.Batch, Pos: p, ID: c.IDs[i]}})
 		}
 		c = ExactChunk{}
 	}
+	return f.par.start(func(then func(func())) error {
+		f.keep(rows, later2(then, emit), later2(then, lite), later(then, tal))
+		return nil
+	})
+}
+
+// FinishBundle hands on what the bundle's last elements emitted.
+func (f *exactKeepFn) FinishBundle(_, _ func(int64, Decision), _ func(Tally)) error {
+	return f.par.finish()
+}
+
+// exactRow is a row of an exact_dedup group: its hash and order key.
+type exactRow struct {
+	hash []byte
+	ref  RowRef
+}
+
+// keep decides a group's rows, on the bundle's goroutines ([bundle]).
+func (f *exactKeepFn) keep(rows []exactRow, emit, lite func(int64, Decision), tal func(Tally)) {
 	sort.Slice(rows, func(i, j int) bool {
 		if c := bytes.Compare(rows[i].hash, rows[j].hash); c != 0 {
 			return c < 0
@@ -349,24 +374,34 @@ type simKeysFn struct {
 }
 
 func (f *simKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, SimChunk),
-	rej func(StoredRej), tal func(Tally)) (err error) {
+	rej func(StoredRej), tal func(Tally)) error {
 	d := f.steps[f.To].Stage.(*dedup.SimhashDedup)
 	if d.HasReference() {
 		return fmt.Errorf("stage simhash_dedup: reference is not supported on Beam")
 	}
-	st := &rejStore{file: scratchFile{dir: f.Cache}, rej: rej}
-	defer func() { err = st.close(err) }()
-	none := 0
-	err = f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, b *sift.Batch) error {
-		none += simKeys(d, f.RangeBits, key, b.Rec, &f.acc, &f.fp, emit)
-		return nil
+	return f.async(ranges, decs, func(ranges func(*Range) bool, ds []Decision, then func(func())) (err error) {
+		st := &rejStore{file: scratchFile{dir: f.Cache}, rej: later(then, rej)}
+		defer func() { err = st.close(err) }()
+		emit, tal := later2(then, emit), later(then, tal)
+		fs := f.fps.get()
+		defer f.fps.put(fs)
+		none := 0
+		err = f.run(ctx, ranges, ds, f.firstSinks(st, tal), func(key int64, b *sift.Batch) error {
+			none += simKeys(d, f.RangeBits, key, b.Rec, &fs.acc, &fs.fp, emit)
+			return nil
+		})
+		if none > 0 {
+			t := newTally(f.Ref.Slots)
+			t.count(f.To+1, "no_features", int64(none))
+			tal(t)
+		}
+		return err
 	})
-	if none > 0 {
-		t := newTally(f.Ref.Slots)
-		t.count(f.To+1, "no_features", int64(none))
-		tal(t)
-	}
-	return err
+}
+
+// FinishBundle hands on what the bundle's last elements emitted.
+func (f *simKeysFn) FinishBundle(_ func(int64, SimChunk), _ func(StoredRej), _ func(Tally)) error {
+	return f.par.finish()
 }
 
 // simKeys emits the band keys of batch key's rows and returns how many
@@ -449,6 +484,8 @@ type simPairsFn struct {
 	MaxBucket int
 	RangeBits int // of the level 0 keys
 	Cfg       dedup.IndexConfig
+
+	par bundle
 }
 
 // keep returns which buckets belong to the group of key.
@@ -476,18 +513,28 @@ const (
 	meetsInPieces // in a bucket verified by pieces of the band tag, or not at all
 )
 
-func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near func(int64, Decision), ask func(int64, Decision), over func(int64, SimChunk), tal func(Tally)) {
+func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near func(int64, Decision), ask func(int64, Decision), over func(int64, SimChunk), tal func(Tally)) error {
 	t := newTally(f.Ref.Slots)
-	defer func() {
-		if len(t.Steps[f.Step].Counters) > 0 {
-			tal(t)
-		}
-	}()
 	band, keep := simBand(key), f.keep(key)
 	var held []SimChunk
 	n, spilled := 0, false
+	// Working out a chunk's entries is left to the group's job while the
+	// entries held cannot reach Limit: a row has at most 2^flips.
+	most, lazy := 0, true
 	var c SimChunk
 	for chunks(&c) {
+		if lazy {
+			if m := len(c.Own) << c.flips(); most+m <= f.Limit {
+				held, most = append(held, c), most+m
+				c = SimChunk{}
+				continue
+			}
+			lazy = false
+			for i := range held {
+				held[i].entries(keep)
+				n += len(held[i].bucket)
+			}
+		}
 		c.entries(keep)
 		if !spilled && n+len(c.bucket) <= f.Limit {
 			held, n = append(held, c), n+len(c.bucket)
@@ -508,8 +555,34 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 		if f.last() {
 			t.count(f.Step, "oversized_buckets", 1)
 		}
-		return
+		if len(t.Steps[f.Step].Counters) > 0 {
+			tal(t)
+		}
+		return nil
 	}
+	return f.par.start(func(then func(func())) error {
+		if lazy {
+			for i := range held {
+				held[i].entries(keep)
+			}
+		}
+		f.verify(band, held, &t, later2(then, near), later2(then, ask))
+		if len(t.Steps[f.Step].Counters) > 0 {
+			later(then, tal)(t)
+		}
+		return nil
+	})
+}
+
+// FinishBundle hands on what the bundle's last elements emitted.
+func (f *simPairsFn) FinishBundle(_, _ func(int64, Decision), _ func(int64, SimChunk), _ func(Tally)) error {
+	return f.par.finish()
+}
+
+// verify checks the pairs of rows held in the group of a key of band, on
+// the bundle's goroutines ([bundle]), and sends the pairs decided near
+// (near) and the borderline ones (ask).
+func (f *simPairsFn) verify(band int, held []SimChunk, t *Tally, near, ask func(int64, Decision)) {
 	// The entries by bucket, each bucket's owners first: a counting sort,
 	// since a group's buckets are a range of 2^shift (one bucket above
 	// level 0). Sorting them was a quarter of the verifying.
@@ -575,7 +648,7 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 			}
 			for _, piece := range pieces {
 				if len(piece) > f.MaxBucket {
-					f.unverified(&t, len(piece))
+					f.unverified(t, len(piece))
 					continue
 				}
 				// A piece keeps the run's order: its owners first.
@@ -586,7 +659,7 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 				v.verify(piece[:k], piece[k:], true)
 			}
 		default:
-			f.unverified(&t, len(run))
+			f.unverified(t, len(run))
 		}
 	}
 	v.emit(int32(f.Step-1), near, ask)
@@ -759,8 +832,18 @@ func (v *verifier) emit(step int32, near, ask func(int64, Decision)) {
 // an earlier row of a borderline pair (the step's asks).
 type setsFn struct{ chain }
 
-func (f *setsFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, Decision)) (err error) {
-	all := decisions(decs)
+func (f *setsFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, Decision)) error {
+	return f.async(ranges, decs, func(ranges func(*Range) bool, all []Decision, then func(func())) error {
+		return f.sets(ctx, ranges, all, later2(then, emit))
+	})
+}
+
+// FinishBundle hands on what the bundle's last elements emitted.
+func (f *setsFn) FinishBundle(_ func(int64, Decision)) error { return f.par.finish() }
+
+// sets writes the feature sets of the earlier rows of the borderline
+// pairs asked about the ranges' batches, and sends each pair on.
+func (f *setsFn) sets(ctx context.Context, ranges func(*Range) bool, all []Decision, emit func(int64, Decision)) (err error) {
 	asks := map[int64][]Pair{}
 	for _, d := range all {
 		if int(d.Step) == f.To {
@@ -780,6 +863,8 @@ func (f *setsFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range
 		}
 	}()
 	var raw []byte
+	fs := f.fps.get()
+	defer f.fps.put(fs)
 	// The pairs by their later row's batch, from every batch read: a
 	// decision per pair of batches was 1 000 elements on the benchmark.
 	out := map[int64][]Pair{}
@@ -811,9 +896,9 @@ func (f *setsFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range
 			}
 			at, ok := sets[x.Of.Pos]
 			if !ok {
-				if d.Fingerprint(v.Text(int(x.Of.Pos)), &f.acc, &f.fp) {
+				if d.Fingerprint(v.Text(int(x.Of.Pos)), &fs.acc, &fs.fp) {
 					raw = raw[:0]
-					for _, v := range cfg.Features(&f.fp) {
+					for _, v := range cfg.Features(&fs.fp) {
 						raw = binary.LittleEndian.AppendUint32(raw, v)
 					}
 					if len(raw) > 0 {

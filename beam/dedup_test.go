@@ -152,7 +152,7 @@ func TestSimGroupsSplit(t *testing.T) {
 			next := groupsOf(t, func(over func(int64, SimChunk)) {
 				for k, cs := range groups {
 					i := 0
-					pf.ProcessElement(k, func(c *SimChunk) bool {
+					err := pf.ProcessElement(k, func(c *SimChunk) bool {
 						if i == len(cs) {
 							return false
 						}
@@ -163,6 +163,12 @@ func TestSimGroupsSplit(t *testing.T) {
 							counters[k] += v
 						}
 					})
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := pf.FinishBundle(nil, nil, nil, nil); err != nil {
+					t.Fatal(err)
 				}
 			})
 			if level > 0 {
@@ -229,7 +235,7 @@ func TestSimGroupCounters(t *testing.T) {
 			counters := map[string]int64{}
 			dropped := map[RowRef]string{}
 			cs := []SimChunk{c}
-			pf.ProcessElement(simKey0(3, 0), func(c *SimChunk) bool {
+			err := pf.ProcessElement(simKey0(3, 0), func(c *SimChunk) bool {
 				if len(cs) == 0 {
 					return false
 				}
@@ -246,6 +252,12 @@ func TestSimGroupCounters(t *testing.T) {
 						counters[k] += v
 					}
 				})
+			if err == nil {
+				err = pf.FinishBundle(nil, nil, nil, nil)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 			if counters["unverified"] != tc.unverified || counters["oversized_buckets"] != tc.oversized || len(dropped) != tc.dropped {
 				t.Errorf("counters %v, %d rows dropped; want %d unverified in %d oversized buckets, %d dropped",
 					counters, len(dropped), tc.unverified, tc.oversized, tc.dropped)

@@ -83,23 +83,31 @@ func splitOf(k int64) int64 { return k >> seqBits }
 type scoreFn struct{ chain }
 
 func (f *scoreFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, Blobs),
-	rej func(StoredRej), tal func(Tally)) (err error) {
+	rej func(StoredRej), tal func(Tally)) error {
 	p, ok := f.steps[f.To].Stage.(percentiler)
 	if !ok {
 		return fmt.Errorf("siftbeam: step %d (%T) has no percentiles", f.To, f.steps[f.To].Stage)
 	}
-	st := &rejStore{file: scratchFile{dir: f.Cache}, rej: rej}
-	defer func() { err = st.close(err) }()
-	return f.run(ctx, ranges, decisions(decs), f.firstSinks(st, tal), func(key int64, in *sift.Batch) error {
-		var b []byte
-		for _, v := range p.Perplexities(in.Rec) {
-			if !math.IsNaN(v) {
-				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	return f.async(ranges, decs, func(ranges func(*Range) bool, ds []Decision, then func(func())) (err error) {
+		st := &rejStore{file: scratchFile{dir: f.Cache}, rej: later(then, rej)}
+		defer func() { err = st.close(err) }()
+		emit := later2(then, emit)
+		return f.run(ctx, ranges, ds, f.firstSinks(st, later(then, tal)), func(key int64, in *sift.Batch) error {
+			var b []byte
+			for _, v := range p.Perplexities(in.Rec) {
+				if !math.IsNaN(v) {
+					b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+				}
 			}
-		}
-		emit(splitOf(key), Blobs{K: []int64{key}, B: [][]byte{b}})
-		return nil
+			emit(splitOf(key), Blobs{K: []int64{key}, B: [][]byte{b}})
+			return nil
+		})
 	})
+}
+
+// FinishBundle hands on what the bundle's last elements emitted.
+func (f *scoreFn) FinishBundle(_ func(int64, Blobs), _ func(StoredRej), _ func(Tally)) error {
+	return f.par.finish()
 }
 
 // splitDigest turns a split's scores, added in batch order, into a

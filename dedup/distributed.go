@@ -30,10 +30,13 @@ func (d *SimhashDedup) HasReference() bool { return d.x.Len() > 0 }
 
 // Fingerprint fills fp with the fingerprint of s as the stage computes it,
 // using a (reset here) as scratch. It returns false when s has no
-// features: such rows are kept and never compared.
+// features: such rows are kept and never compared. It may be called from
+// several goroutines at once, each with a and fp of its own.
 func (d *SimhashDedup) Fingerprint(s string, a *Accumulator, fp *Fingerprint) bool {
+	f := d.fingerprinter()
+	defer d.prep.Put(f)
 	a.Reset(d.x.cfg.Lanes)
-	d.sh.Add(s, a)
+	f.sh.Add(s, a)
 	if a.Len() == 0 {
 		return false
 	}

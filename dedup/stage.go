@@ -211,12 +211,17 @@ func (d *SimhashDedup) Prepare(ctx context.Context, b *sift.Batch) (any, error) 
 	return d.prints(b), nil
 }
 
+// fingerprinter returns a pooled fingerprinter, to Put back in d.prep.
+func (d *SimhashDedup) fingerprinter() *fingerprinter {
+	if f, ok := d.prep.Get().(*fingerprinter); ok {
+		return f
+	}
+	return &fingerprinter{sh: Shingler{n: d.sh.n}}
+}
+
 // prints fingerprints the rows of b.Rec with a pooled fingerprinter.
 func (d *SimhashDedup) prints(b *sift.Batch) *batchPrints {
-	f, _ := d.prep.Get().(*fingerprinter)
-	if f == nil {
-		f = &fingerprinter{sh: Shingler{n: d.sh.n}}
-	}
+	f := d.fingerprinter()
 	defer d.prep.Put(f)
 	v := b.TextView(d.roles)
 	n := int(b.Rec.NumRows())
