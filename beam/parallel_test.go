@@ -36,8 +36,8 @@ func TestBundleOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(p.q) > cap(cores) {
-			t.Fatalf("%d jobs queued, at most %d", len(p.q), cap(cores))
+		if len(p.q) > queued {
+			t.Fatalf("%d jobs queued, at most %d", len(p.q), queued)
 		}
 	}
 	if err := p.finish(); err != nil {
