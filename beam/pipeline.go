@@ -25,7 +25,9 @@ import (
 // Options are the run-time settings of a Beam run.
 type Options struct {
 	// Overrides replace the recipe's settings, as sift run's flags do.
-	// Workers is recorded in the report; the runner decides parallelism.
+	// Workers is recorded in the report; the runner decides how many
+	// workers run, and each runs a bundle's elements on its cores
+	// (GOMAXPROCS).
 	recipe.Overrides
 	// Shards is the number of output (and rejects) files; default 1.
 	Shards int

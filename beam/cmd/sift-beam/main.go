@@ -73,7 +73,7 @@ func cli(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Output, "output", "", "output path (.jsonl[.gz|.zst], .parquet, .arrow); written as --shards files")
 	fs.StringVar(&o.Rejects, "rejects", "", "rejects output path (JSONL); written as --shards files")
 	fs.StringVar(&o.Report, "report", "", "report path (JSON)")
-	fs.IntVar(&o.Workers, "workers", 0, "recorded in the report; parallelism is the runner's")
+	fs.IntVar(&o.Workers, "workers", 0, "recorded in the report; the runner decides how many workers run, each using its cores (GOMAXPROCS)")
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per batch (0: the recipe's)")
 	fs.IntVar(&o.Shards, "shards", 1, "output and rejects files")
 	fs.IntVar(&o.MaxBucket, "max-bucket", 1<<14, "most rows of a SimHash bucket held in memory before it is split")
