@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -84,7 +85,7 @@ type chain struct {
 
 	steps   []sift.Step
 	reports map[int]json.RawMessage // percentile steps built with their thresholds: their reports
-	fps     *freeList[fpScratch]    // for the jobs fingerprinting at once
+	fps     *sync.Pool              // of *fpScratch, for the jobs fingerprinting at once
 	par     bundle
 }
 
@@ -99,7 +100,7 @@ func (c *chain) Setup() error {
 	if err != nil {
 		return err
 	}
-	c.fps = &freeList[fpScratch]{}
+	c.fps = &sync.Pool{New: func() any { return new(fpScratch) }}
 	for pos := 0; pos <= c.To && pos < len(c.Kinds); pos++ {
 		st, err := c.Ref.build(r, pos, memory.DefaultAllocator)
 		if err != nil {
@@ -482,9 +483,9 @@ func (c *chain) apply(ctx context.Context, key int64, rec arrow.RecordBatch, ds 
 				}
 				d := st.Stage.(*dedup.SimhashDedup)
 				var keepers []RowRef
-				fs := c.fps.get()
+				fs := c.fps.Get().(*fpScratch)
 				drops, keepers = nearDrops(d, sift.NewTextView(b.Rec, d.Roles()), pairs, &fs.acc, &fs.fp)
-				c.fps.put(fs)
+				c.fps.Put(fs)
 				for _, k := range keepers {
 					s.keeper(pos, k)
 				}

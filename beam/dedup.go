@@ -383,8 +383,8 @@ func (f *simKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Ra
 		st := &rejStore{file: scratchFile{dir: f.Cache}, rej: later(then, rej)}
 		defer func() { err = st.close(err) }()
 		emit, tal := later2(then, emit), later(then, tal)
-		fs := f.fps.get()
-		defer f.fps.put(fs)
+		fs := f.fps.Get().(*fpScratch)
+		defer f.fps.Put(fs)
 		none := 0
 		err = f.run(ctx, ranges, ds, f.firstSinks(st, tal), func(key int64, b *sift.Batch) error {
 			none += simKeys(d, f.RangeBits, key, b.Rec, &fs.acc, &fs.fp, emit)
@@ -863,8 +863,8 @@ func (f *setsFn) sets(ctx context.Context, ranges func(*Range) bool, all []Decis
 		}
 	}()
 	var raw []byte
-	fs := f.fps.get()
-	defer f.fps.put(fs)
+	fs := f.fps.Get().(*fpScratch)
+	defer f.fps.Put(fs)
 	// The pairs by their later row's batch, from every batch read: a
 	// decision per pair of batches was 1 000 elements on the benchmark.
 	out := map[int64][]Pair{}

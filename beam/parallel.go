@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"sync"
 )
 
 // bundle runs the work of a bundle's elements on several goroutines, and
@@ -112,28 +111,4 @@ func (p *bundle) next() error {
 		f()
 	}
 	return nil
-}
-
-// freeList is a free list of values each job needs one of, a new one
-// when the list is empty.
-type freeList[T any] struct {
-	mu   sync.Mutex
-	free []*T
-}
-
-func (s *freeList[T]) get() *T {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n := len(s.free); n > 0 {
-		x := s.free[n-1]
-		s.free = s.free[:n-1]
-		return x
-	}
-	return new(T)
-}
-
-func (s *freeList[T]) put(x *T) {
-	s.mu.Lock()
-	s.free = append(s.free, x)
-	s.mu.Unlock()
 }
