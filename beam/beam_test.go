@@ -551,3 +551,30 @@ func TestUnreadableFile(t *testing.T) {
 		t.Errorf("the failed job left %v", left)
 	}
 }
+
+// TestStopped checks that a job whose context is cancelled (sift-beam's,
+// on SIGINT or SIGTERM) fails saying why, and leaves no shards and no
+// scratch directory.
+func TestStopped(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	writeJSONL(t, in, []string{"a", "b"}, []string{"one two three four five", "six seven eight nine ten"}, false)
+	r, err := recipe.Parse([]byte("stages:\n  - normalize: {}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("interrupt signal received"))
+	out := filepath.Join(dir, "out")
+	rep, err := Run(ctx, "prism", r, Options{Overrides: recipe.Overrides{Input: []string{in},
+		Output: filepath.Join(out, "out.jsonl"), Report: filepath.Join(dir, "report.json")}})
+	if err == nil || !strings.HasPrefix(err.Error(), "stopped: interrupt signal received") {
+		t.Fatalf("error %v, want one saying the job was stopped by the signal", err)
+	}
+	if rep == nil || !strings.HasPrefix(rep.Error, "stopped: ") {
+		t.Errorf("report %+v, want the error in it", rep)
+	}
+	if left, _ := filepath.Glob(filepath.Join(out, "*")); len(left) > 0 {
+		t.Errorf("the stopped job left %v", left)
+	}
+}

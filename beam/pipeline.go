@@ -444,6 +444,11 @@ func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*reci
 	p, s := beam.NewPipelineWithRoot()
 	j.Build(s, report, started)
 	if _, err := beam.Run(ctx, runner, p); err != nil {
+		if ctx.Err() != nil {
+			// The runner's error names only what it was doing when it
+			// stopped ("failed to get metrics").
+			err = fmt.Errorf("stopped: %w (%v)", context.Cause(ctx), err)
+		}
 		// Writers still running here (prism runs them in this process)
 		// find the scratch directory gone and make nothing; those already
 		// writing are waited for, then their shards removed.
