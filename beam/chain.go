@@ -682,12 +682,20 @@ func (s *rejStore) close(err error) error {
 	return cmp.Or(err, s.err, cerr)
 }
 
-// firstSinks returns where a pass sends rejects and tallies: with the
-// cache, the first pass (see [chain.Prefix]) sends those of the steps
-// before it, through st and tal; other passes but the last send none.
-func (c *chain) firstSinks(st *rejStore, tal func(Tally)) *sinks {
-	if !c.writes() {
-		return nil
-	}
-	return &sinks{rej: st.put, tal: tal, keeper: func(int, RowRef) {}}
+// keyPass runs one element of a pass before the last as a job of the
+// bundle ([chain.async]): fn gets each batch left for step To, and the
+// job's out for its outputs ([later]). With the cache, the first pass
+// (see [chain.Prefix]) sends the rejects and tallies of the steps before
+// it, through rej and tal; other passes but the last send none.
+func (c *chain) keyPass(ctx context.Context, ranges func(*Range) bool, decs func(*Decision) bool, rej func(StoredRej), tal func(Tally),
+	fn func(out func(func()), key int64, b *sift.Batch) error) error {
+	return c.async(ranges, decs, func(ranges func(*Range) bool, ds []Decision, out func(func())) (err error) {
+		st := &rejStore{file: scratchFile{dir: c.Cache}, rej: later(out, rej)}
+		defer func() { err = st.close(err) }()
+		var s *sinks
+		if c.writes() {
+			s = &sinks{rej: st.put, tal: later(out, tal), keeper: func(int, RowRef) {}}
+		}
+		return c.run(ctx, ranges, ds, s, func(key int64, b *sift.Batch) error { return fn(out, key, b) })
+	})
 }

@@ -65,13 +65,8 @@ type exactKeysFn struct {
 func (f *exactKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool, emit func(int64, ExactChunk),
 	rej func(StoredRej), tal func(Tally)) error {
 	d := f.steps[f.To].Stage.(*dedup.ExactDedup)
-	return f.async(ranges, decs, func(ranges func(*Range) bool, ds []Decision, then func(func())) (err error) {
-		st := &rejStore{file: scratchFile{dir: f.Cache}, rej: later(then, rej)}
-		defer func() { err = st.close(err) }()
-		emit := later2(then, emit)
-		return f.run(ctx, ranges, ds, f.firstSinks(st, later(then, tal)), func(key int64, b *sift.Batch) error {
-			return exactKeys(ctx, d, f.Bits, key, b, emit)
-		})
+	return f.keyPass(ctx, ranges, decs, rej, tal, func(out func(func()), key int64, b *sift.Batch) error {
+		return exactKeys(ctx, d, f.Bits, key, b, later2(out, emit))
 	})
 }
 
@@ -379,23 +374,15 @@ func (f *simKeysFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Ra
 	if d.HasReference() {
 		return fmt.Errorf("stage simhash_dedup: reference is not supported on Beam")
 	}
-	return f.async(ranges, decs, func(ranges func(*Range) bool, ds []Decision, then func(func())) (err error) {
-		st := &rejStore{file: scratchFile{dir: f.Cache}, rej: later(then, rej)}
-		defer func() { err = st.close(err) }()
-		emit, tal := later2(then, emit), later(then, tal)
+	return f.keyPass(ctx, ranges, decs, rej, tal, func(out func(func()), key int64, b *sift.Batch) error {
 		fs := f.fps.Get().(*fpScratch)
 		defer f.fps.Put(fs)
-		none := 0
-		err = f.run(ctx, ranges, ds, f.firstSinks(st, tal), func(key int64, b *sift.Batch) error {
-			none += simKeys(d, f.RangeBits, key, b.Rec, &fs.acc, &fs.fp, emit)
-			return nil
-		})
-		if none > 0 {
+		if none := simKeys(d, f.RangeBits, key, b.Rec, &fs.acc, &fs.fp, later2(out, emit)); none > 0 {
 			t := newTally(f.Ref.Slots)
 			t.count(f.To+1, "no_features", int64(none))
-			tal(t)
+			later(out, tal)(t)
 		}
-		return err
+		return nil
 	})
 }
 

@@ -88,20 +88,15 @@ func (f *scoreFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Rang
 	if !ok {
 		return fmt.Errorf("siftbeam: step %d (%T) has no percentiles", f.To, f.steps[f.To].Stage)
 	}
-	return f.async(ranges, decs, func(ranges func(*Range) bool, ds []Decision, then func(func())) (err error) {
-		st := &rejStore{file: scratchFile{dir: f.Cache}, rej: later(then, rej)}
-		defer func() { err = st.close(err) }()
-		emit := later2(then, emit)
-		return f.run(ctx, ranges, ds, f.firstSinks(st, later(then, tal)), func(key int64, in *sift.Batch) error {
-			var b []byte
-			for _, v := range p.Perplexities(in.Rec) {
-				if !math.IsNaN(v) {
-					b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-				}
+	return f.keyPass(ctx, ranges, decs, rej, tal, func(out func(func()), key int64, in *sift.Batch) error {
+		var b []byte
+		for _, v := range p.Perplexities(in.Rec) {
+			if !math.IsNaN(v) {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 			}
-			emit(splitOf(key), Blobs{K: []int64{key}, B: [][]byte{b}})
-			return nil
-		})
+		}
+		later2(out, emit)(splitOf(key), Blobs{K: []int64{key}, B: [][]byte{b}})
+		return nil
 	})
 }
 
