@@ -2,6 +2,7 @@ package siftbeam
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -472,8 +473,12 @@ type simPairsFn struct {
 	RangeBits int // of the level 0 keys
 	Cfg       dedup.IndexConfig
 
-	par bundle
+	par  bundle
+	test *dedup.NearTest
 }
+
+// Setup makes the stage's test.
+func (f *simPairsFn) Setup() { f.test = f.Cfg.NearTest() }
 
 // keep returns which buckets belong to the group of key.
 func (f *simPairsFn) keep(key int64) func(uint32) bool {
@@ -490,15 +495,9 @@ func (f *simPairsFn) keep(key int64) func(uint32) bool {
 type simEntry struct {
 	bucket uint32
 	c, r   uint32 // chunk, row in it
+	n      uint32 // the row's number in the group, in input order ([verifier])
 	own    bool
 }
-
-// Where a pair of rows meets a second time in a group ([verifier.twice]).
-const (
-	meetsOnce     = iota
-	meetsPlain    // in a bucket verified as a whole
-	meetsInPieces // in a bucket verified by pieces of the band tag, or not at all
-)
 
 func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near func(int64, Decision), ask func(int64, Decision), over func(int64, SimChunk), tal func(Tally)) error {
 	t := newTally(f.Ref.Slots)
@@ -570,9 +569,11 @@ func (f *simPairsFn) FinishBundle(_, _ func(int64, Decision), _ func(int64, SimC
 // the bundle's goroutines ([bundle]), and sends the pairs decided near
 // (near) and the borderline ones (ask).
 func (f *simPairsFn) verify(band int, held []SimChunk, t *Tally, near, ask func(int64, Decision)) {
-	// The entries by bucket, each bucket's owners first: a counting sort,
-	// since a group's buckets are a range of 2^shift (one bucket above
-	// level 0). Sorting them was a quarter of the verifying.
+	// The entries by bucket, each bucket's owners first, in input order:
+	// a counting sort of the chunks in batch order, since a group's
+	// buckets are a range of 2^shift (one bucket above level 0). Sorting
+	// them was a quarter of the verifying.
+	slices.SortFunc(held, func(a, b SimChunk) int { return cmp.Compare(a.Batch, b.Batch) })
 	shift := 0
 	if f.Level == 0 {
 		shift = f.Cfg.BucketBits - f.RangeBits
@@ -593,31 +594,18 @@ func (f *simPairsFn) verify(band int, held []SimChunk, t *Tally, near, ask func(
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
+	v := newVerifier(f.Cfg, f.test, held)
 	es := make([]simEntry, start[len(start)-1])
 	next := slices.Clone(start[:len(start)-1])
 	for ci := range held {
 		for e, b := range held[ci].bucket {
 			r := held[ci].row[e]
 			s := slot(b, r&1 == 1)
-			es[next[s]] = simEntry{bucket: b, c: uint32(ci), r: r >> 1, own: r&1 == 1}
+			es[next[s]] = simEntry{bucket: b, c: uint32(ci), r: r >> 1, n: v.base[ci] + r>>1, own: r&1 == 1}
 			next[s]++
 		}
 	}
 	split := f.Level < 2 && f.Cfg.TagBits > 0
-	v := newVerifier(f.Cfg, held)
-	// A pair of rows can meet in two buckets of the group: each row's own
-	// bucket, probed by the other. It is checked in one.
-	v.twice = func(q, e simEntry) int {
-		bq := held[q.c].Own[q.r]
-		if bq>>shift != e.bucket>>shift || bq == e.bucket || (bq^e.bucket)&^held[e.c].mask[e.r] != 0 {
-			return meetsOnce // q's bucket is not in the group (above level 0, the group is one bucket), or e does not probe it
-		}
-		s := slot(bq, true)
-		if int(start[s+2]-start[s]) <= f.MaxBucket {
-			return meetsPlain
-		}
-		return meetsInPieces
-	}
 	for s := 0; s < 2<<shift; s += 2 {
 		owners, probers := es[start[s]:start[s+1]], es[start[s+1]:start[s+2]]
 		switch run := es[start[s]:start[s+2]]; {
@@ -700,50 +688,61 @@ func (f *simPairsFn) spill(band int, c *SimChunk, over func(int64, SimChunk), t 
 // only when there is none: a decided pair drops the row whatever the
 // checks say, so a bucket of near-identical rows yields a pair per row,
 // not per pair of rows.
+//
+// The rows are numbered in input order: the chunks held sorted by batch,
+// each chunk's rows in the order of their positions (as [simKeys] and
+// [SimChunk.subset] make them).
 type verifier struct {
-	cfg  dedup.IndexConfig
+	test *dedup.NearTest
+	dist int // TagDist
 	held []SimChunk
-	base []uint32 // held[c]'s rows are numbered from base[c] in the group
-	// twice tells where prober q and owner e of a bucket meet again, if
-	// they do (meetsOnce, meetsPlain, meetsInPieces).
-	twice func(q, e simEntry) int
-	seen  map[uint64]struct{} // pairs checked in buckets verified by pieces, by their rows' numbers
-	sure  map[uint32]Pair     // by the later row's number
-	ask   map[uint32][]Pair
+	base []uint32            // held[c]'s rows are numbered from base[c] in the group
+	bins []dedup.Bins        // by row number
+	seen map[uint64]struct{} // pairs checked in buckets verified by pieces, by their rows' numbers
+	sure map[uint32]Pair     // by the later row's number
+	ask  map[uint32][]Pair
 }
 
 // newVerifier returns a verifier of the chunks held.
-func newVerifier(cfg dedup.IndexConfig, held []SimChunk) *verifier {
-	v := &verifier{cfg: cfg, held: held, base: make([]uint32, len(held)), sure: map[uint32]Pair{}, ask: map[uint32][]Pair{}}
+func newVerifier(cfg dedup.IndexConfig, test *dedup.NearTest, held []SimChunk) *verifier {
+	v := &verifier{test: test, dist: cfg.TagDist, held: held, base: make([]uint32, len(held)), sure: map[uint32]Pair{}, ask: map[uint32][]Pair{}}
 	n := uint32(0)
 	for i := range held {
 		v.base[i] = n
 		n += uint32(len(held[i].Pos))
 	}
+	v.bins = make([]dedup.Bins, 0, n)
+	for i := range held {
+		for r := range held[i].Pos {
+			v.bins = append(v.bins, held[i].sketch(uint32(r)).Bins())
+		}
+	}
 	return v
 }
 
 // verify checks the pairs that meet in one bucket, or one piece of it
-// (pieces): its owners (the rows indexed there) with each other, and each
-// of its probers with each owner. A prober and an owner that meet again
-// in the prober's own bucket are checked in the smaller bucket when both
-// are verified whole, in the one verified whole when one is, and once
-// (by the map of pairs seen) when neither is; so are owners meeting in
-// more than one piece.
+// (pieces), where the later row of the pair looks for the earlier one as
+// a query of an Index looks for the rows added before it: in the
+// earlier row's own bucket (owners and probers in input order). So each
+// owner is checked with the owners before it, and each prober with the
+// owners before it. A pair meets once in a band that way; by pieces, two
+// rows can meet in more than one piece, and are checked once (by the map
+// of pairs seen).
 func (v *verifier) verify(owners, probers []simEntry, pieces bool) {
 	for i, q := range owners {
-		for _, e := range owners[i+1:] {
+		for _, e := range owners[:i] {
 			if v.tagsNear(q, e) {
 				v.check(q, e, pieces)
 			}
 		}
 	}
+	j := 0
 	for _, q := range probers {
-		for _, e := range owners {
-			if !v.tagsNear(q, e) {
-				continue // Near's first test, before the others
-			}
-			if v.twice(q, e) != meetsPlain || !pieces && v.held[q.c].Own[q.r] > e.bucket {
+		for j < len(owners) && owners[j].n < q.n {
+			j++
+		}
+		for _, e := range owners[:j] {
+			if v.tagsNear(q, e) { // Near's first test, before the map of pairs seen
 				v.check(q, e, pieces)
 			}
 		}
@@ -751,14 +750,14 @@ func (v *verifier) verify(owners, probers []simEntry, pieces bool) {
 }
 
 func (v *verifier) tagsNear(q, e simEntry) bool {
-	return bits.OnesCount32(v.held[q.c].Tag[q.r]^v.held[e.c].Tag[e.r]) <= v.cfg.TagDist
+	return bits.OnesCount32(v.held[q.c].Tag[q.r]^v.held[e.c].Tag[e.r]) <= v.dist
 }
 
 // check applies the stage's test to rows q and e; once rows only with
 // seen, by the map of pairs seen.
 func (v *verifier) check(q, e simEntry, seen bool) {
 	qc, ec := &v.held[q.c], &v.held[e.c]
-	qn, en := v.base[q.c]+q.r, v.base[e.c]+e.r
+	qn, en := q.n, e.n
 	qr, er := RowRef{Key: qc.Batch, Pos: qc.Pos[q.r]}, RowRef{Key: ec.Batch, Pos: ec.Pos[e.r]}
 	later, ln, of, id, pk := qr, qn, er, ec.IDs[e.r], uint64(qn)<<32|uint64(en)
 	if later.less(of) {
@@ -774,7 +773,7 @@ func (v *verifier) check(q, e simEntry, seen bool) {
 		v.seen[pk] = struct{}{}
 	}
 	of.ID = id
-	sim, ok, borderline := v.cfg.Near(qc.Tag[q.r], ec.Tag[e.r], qc.sketch(q.r), ec.sketch(e.r))
+	sim, ok, borderline := v.test.Near(qc.Tag[q.r], ec.Tag[e.r], qc.sketch(q.r), ec.sketch(e.r), &v.bins[qn], &v.bins[en])
 	p := Pair{Later: later, Of: of, Sim: sim}
 	switch {
 	case borderline:

@@ -127,6 +127,7 @@ func TestSimGroupsSplit(t *testing.T) {
 	run := func(limit, maxBucket int) (sure map[RowRef]decision, asks map[[2]RowRef]bool, counters map[string]int64, spilled int) {
 		sure, asks, counters = map[RowRef]decision{}, map[[2]RowRef]bool{}, map[string]int64{}
 		pf := simPairsFn{Ref: ref, Step: 1, Limit: limit, MaxBucket: maxBucket, RangeBits: 2, Cfg: d.IndexConfig()}
+		pf.Setup()
 		groups := level0
 		for level := 0; level < 3; level++ {
 			pf.Level = level
@@ -232,6 +233,7 @@ func TestSimGroupCounters(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pf := simPairsFn{Ref: Ref{Slots: 2}, Step: 1, MaxBucket: tc.maxBucket, Limit: 1 << 20, RangeBits: 2, Cfg: cfg}
+			pf.Setup()
 			counters := map[string]int64{}
 			dropped := map[RowRef]string{}
 			cs := []SimChunk{c}

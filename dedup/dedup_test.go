@@ -602,6 +602,7 @@ func TestQueryFiltersAreBounds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		nt := cfg.NearTest()
 		for range 20000 {
 			var a, b Sketch
 			fill, same := rng.Float64(), rng.Float64()
@@ -637,6 +638,15 @@ func TestQueryFiltersAreBounds(t *testing.T) {
 			}
 			s := estimateOf(eq, n, n2)
 			na, nb := sketchSize(&a), sketchSize(&b)
+			// NearTest's cuts change nothing it decides.
+			ba, bb := a.Bins(), b.Bins()
+			wantBL := cfg.Verify != 0 && n != 0 && math.Abs(s-cfg.MinSim) <= verifyBand*sketchSD(cfg.MinSim, n)
+			if sim, near, bl := nt.Near(5, 6, &a, &b, &ba, &bb); near != (s >= cfg.MinSim) || bl != wantBL || (near || bl) && sim != s {
+				t.Fatalf("%+v: NearTest says %v near %v borderline %v, estimate %v (%d bins)", cfg, sim, near, bl, s, n)
+			}
+			if _, near, bl := nt.Near(0, 1<<(cfg.TagDist+1)-1, &a, &a, &ba, &ba); near || bl {
+				t.Fatalf("%+v: tags %d bits apart passed", cfg, cfg.TagDist+1)
+			}
 			if na != nb && s > float64(min(na, nb))/float64(max(na, nb))+1e-12 {
 				t.Fatalf("estimate %v above the size ratio %d/%d", s, min(na, nb), max(na, nb))
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"sync/atomic"
 
 	"github.com/siftdata/sift"
 	"github.com/zeebo/xxh3"
@@ -74,42 +73,70 @@ func (c IndexConfig) ProbeBuckets(fp *Fingerprint, band int, fn func(bucket uint
 	}
 }
 
-// Near applies the test of [Index.Query] to two documents meeting in a
-// bucket, with band tags ta and tb and sketches a and b: tags within
-// TagDist bits, then the sketches' estimate of their Jaccard similarity,
-// sim, against MinSim. With Verify, a pair whose estimate is within
-// verifyBand standard deviations of MinSim is borderline: Query decides it
-// by the similarity of the two documents' feature sets instead
-// ([IndexConfig.SetSimilarity] of their [IndexConfig.Features]), and so
-// must a caller, unless either set is empty (then the estimate stands).
-func (c IndexConfig) Near(ta, tb uint32, a, b *Sketch) (sim float64, near, borderline bool) {
-	if bits.OnesCount32(ta^tb) > c.TagDist {
+// A NearTest applies the test of [Index.Query] to documents meeting in a
+// bucket: band tags within TagDist bits, then the sketches' estimate of
+// their Jaccard similarity against MinSim. Before the estimate it cuts
+// what an Index cuts: pairs whose sketch sizes, or whose counts of equal
+// bins, rule out both a near pair and a borderline one. Make one with
+// [IndexConfig.NearTest]; it may be used from several goroutines at once.
+type NearTest struct {
+	cfg                IndexConfig
+	band, floor, below [SketchBins + 1]float64
+}
+
+// NearTest returns the test of c.
+func (c IndexConfig) NearTest() *NearTest {
+	t := &NearTest{cfg: c}
+	t.band, t.floor, t.below = c.cuts()
+	return t
+}
+
+// Bins is which bins of a sketch are not empty, as [NearTest.Near] reads
+// them: worked out once per document rather than once per pair.
+type Bins struct {
+	packed [sketchWords / 4]uint64
+	n      int
+}
+
+// Bins returns the bins of s not empty.
+func (s *Sketch) Bins() Bins {
+	b := Bins{packed: s.packed()}
+	for _, p := range b.packed {
+		b.n += bits.OnesCount64(p)
+	}
+	return b
+}
+
+// Near tests documents with band tags ta and tb, sketches a and b, and
+// bins ba and bb ([Sketch.Bins]). The estimate sim is returned when the
+// pair is near or borderline, and 0 when it is neither. With Verify, a
+// pair whose estimate is within verifyBand standard deviations of MinSim
+// is borderline: Query decides it by the similarity of the two documents'
+// feature sets instead ([IndexConfig.SetSimilarity] of their
+// [IndexConfig.Features]), and so must a caller, unless either set is
+// empty (then the estimate stands).
+func (t *NearTest) Near(ta, tb uint32, a, b *Sketch, ba, bb *Bins) (sim float64, near, borderline bool) {
+	if bits.OnesCount32(ta^tb) > t.cfg.TagDist {
 		return 0, false, false
 	}
-	s, n := a.estimate(b)
-	borderline = c.Verify != 0 && n != 0 && math.Abs(s-c.MinSim) <= nearBand(c.MinSim, n)
-	return s, s >= c.MinSim, borderline
-}
-
-// nearBands holds verifyBand standard deviations of the estimate at one
-// MinSim by bins used, as an Index keeps them: worked out on every call,
-// they were about half of Near's time in a distributed run.
-type nearBands struct {
-	minSim float64
-	band   [SketchBins + 1]float64
-}
-
-var lastBands atomic.Pointer[nearBands]
-
-// nearBand returns verifyBand standard deviations of the estimate at
-// minSim from n bins.
-func nearBand(minSim float64, n int) float64 {
-	t := lastBands.Load()
-	if t == nil || t.minSim != minSim {
-		t = &nearBands{minSim: minSim, band: errorBands(minSim)}
-		lastBands.Store(t)
+	// The estimate is at most the ratio of the sizes.
+	if lo, hi := min(ba.n, bb.n), max(ba.n, bb.n); lo != hi && float64(lo)/float64(hi) < t.floor[hi] {
+		return 0, false, false
 	}
-	return t.band[n]
+	var eq, n, n2 int
+	for h, p := range bb.packed {
+		e, u, b2 := a.countsOf(b, p, h)
+		eq, n, n2 = eq+e, n+u, n2+b2
+	}
+	if float64(eq*(1/sketchCollide)-n2) < t.below[n] {
+		return 0, false, false
+	}
+	s := estimateOf(eq, n, n2)
+	borderline = t.cfg.Verify != 0 && n != 0 && math.Abs(s-t.cfg.MinSim) <= t.band[n]
+	if s < t.cfg.MinSim && !borderline {
+		return 0, false, false
+	}
+	return s, s >= t.cfg.MinSim, borderline
 }
 
 // errorBands returns verifyBand standard deviations of the sketch's

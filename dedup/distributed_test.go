@@ -8,7 +8,7 @@ import (
 )
 
 // TestDistributedHooksMatchQuery checks that a runner deciding pairs with
-// the exported hooks (band keys, probed buckets, Near, and the feature-set
+// the exported hooks (band keys, probed buckets, NearTest, and the feature-set
 // check of borderline pairs) decides every pair as Index.Query does: on
 // real text, each fortune against copies of it with more and more words
 // changed, so that many pairs fall near min_similarity.
@@ -19,6 +19,7 @@ func TestDistributedHooksMatchQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := d.IndexConfig()
+	nt := cfg.NearTest()
 	r := rand.New(rand.NewPCG(3, 4))
 	var acc Accumulator
 	var fa, fb Fingerprint
@@ -56,7 +57,8 @@ func TestDistributedHooksMatchQuery(t *testing.T) {
 				if !met {
 					continue
 				}
-				sim, ok, bl := cfg.Near(tagB, tagA, &fb.Sketch, &fa.Sketch)
+				ba, bb := fa.Sketch.Bins(), fb.Sketch.Bins()
+				sim, ok, bl := nt.Near(tagB, tagA, &fb.Sketch, &fa.Sketch, &bb, &ba)
 				if bl {
 					borderline++
 					if sa, sb := cfg.Features(&fa), cfg.Features(&fb); len(sa) > 0 && len(sb) > 0 {
@@ -80,18 +82,5 @@ func TestDistributedHooksMatchQuery(t *testing.T) {
 	t.Logf("%d pairs, %d near, %d borderline checks", pairs, near, borderline)
 	if pairs < 300 || borderline == 0 || near == 0 || near == pairs {
 		t.Fatalf("%d pairs, %d near, %d borderline: the corpus does not exercise the test", pairs, near, borderline)
-	}
-}
-
-// TestNearBand: the error band Near reads from its table is the one it
-// would work out, bit for bit, also when configurations with different
-// MinSim take turns.
-func TestNearBand(t *testing.T) {
-	for _, minSim := range []float64{0.5, 0.8, 0.5, 0.35} {
-		for n := 1; n <= SketchBins; n++ {
-			if got, want := nearBand(minSim, n), verifyBand*sketchSD(minSim, n); got != want {
-				t.Fatalf("MinSim %v, %d bins: band %v, want %v", minSim, n, got, want)
-			}
-		}
 	}
 }

@@ -188,28 +188,9 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 	if cfg.Verify > 0 {
 		x.docs.keep = setsInMemory
 	}
-	x.band = errorBands(cfg.MinSim)
+	x.band, x.floor, x.below = cfg.cuts()
 	x.tagMask = 1<<cfg.TagBits - 1
 	x.sizeShift = uint(7 - min(16-cfg.TagBits, 7))
-	widest := 0.0
-	for m := SketchBins; m >= 0; m-- {
-		if cfg.Verify > 0 {
-			widest = max(widest, x.band[m])
-		}
-		x.floor[m] = cfg.MinSim - widest - 1e-9
-	}
-	for n := range x.below {
-		lo := cfg.MinSim
-		if cfg.Verify > 0 {
-			lo -= x.band[n]
-		}
-		// A hair lower for rounding; none below 0, where the estimate
-		// (never negative) could matter however small the counts.
-		x.below[n] = math.Inf(-1)
-		if lo > 0 {
-			x.below[n] = (lo - 1e-9) * (1/sketchCollide - 1) * float64(n)
-		}
-	}
 	for nq := range x.sizeLo {
 		x.sizeLo[nq], x.sizeHi[nq] = math.MaxUint32, 0
 		for nc := 0; nc <= SketchBins; nc++ {
@@ -224,6 +205,33 @@ func NewIndex(cfg IndexConfig) (*Index, error) {
 		}
 	}
 	return x, nil
+}
+
+// cuts returns, by bins used, the error band of the estimate at MinSim
+// (verifyBand standard deviations), and the floor and below cuts of an
+// Index (see there).
+func (c IndexConfig) cuts() (band, floor, below [SketchBins + 1]float64) {
+	band = errorBands(c.MinSim)
+	widest := 0.0
+	for m := SketchBins; m >= 0; m-- {
+		if c.Verify > 0 {
+			widest = max(widest, band[m])
+		}
+		floor[m] = c.MinSim - widest - 1e-9
+	}
+	for n := range below {
+		lo := c.MinSim
+		if c.Verify > 0 {
+			lo -= band[n]
+		}
+		// A hair lower for rounding; none below 0, where the estimate
+		// (never negative) could matter however small the counts.
+		below[n] = math.Inf(-1)
+		if lo > 0 {
+			below[n] = (lo - 1e-9) * (1/sketchCollide - 1) * float64(n)
+		}
+	}
+	return band, floor, below
 }
 
 // sizeCode returns what an entry keeps of a sketch with n bins not empty.
