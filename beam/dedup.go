@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -219,6 +220,21 @@ func (c *SimChunk) flips() int {
 		return 0
 	}
 	return len(c.Flips) / len(c.Own)
+}
+
+// probed returns the buckets row r owns and probes, in the order of
+// [dedup.IndexConfig.ProbeBuckets] (its own first), in buf.
+func (c *SimChunk) probed(r int, buf *[1 << 8]uint32) []uint32 {
+	u := c.flips()
+	flips := c.Flips[r*u : (r+1)*u]
+	buf[0] = c.Own[r]
+	for i, bit := range flips {
+		// The buckets with flips i.. clear, each with flip i set too.
+		for m := range 1 << i {
+			buf[1<<i+m] = buf[m] ^ 1<<bit
+		}
+	}
+	return buf[:1<<u]
 }
 
 // entries sets c's entries: its rows' own and probed buckets that keep
@@ -480,23 +496,28 @@ type simPairsFn struct {
 // Setup makes the stage's test.
 func (f *simPairsFn) Setup() { f.test = f.Cfg.NearTest() }
 
-// keep returns which buckets belong to the group of key.
-func (f *simPairsFn) keep(key int64) func(uint32) bool {
+// span returns the buckets of the group of key: 2^shift from lo.
+func (f *simPairsFn) span(key int64) (lo uint32, shift int) {
 	switch f.Level {
 	case 0:
-		shift, rng := f.Cfg.BucketBits-f.RangeBits, uint32(key)
-		return func(b uint32) bool { return b>>shift == rng }
+		shift = f.Cfg.BucketBits - f.RangeBits
+		return uint32(key) << shift, shift
 	case 1:
-		return func(b uint32) bool { return b == uint32(key) }
+		return uint32(key), 0
 	}
-	return func(b uint32) bool { return b == uint32(key)&(1<<20-1) }
+	return uint32(key) & (1<<20 - 1), 0
+}
+
+// keep returns which buckets belong to the group of key.
+func (f *simPairsFn) keep(key int64) func(uint32) bool {
+	lo, shift := f.span(key)
+	return func(b uint32) bool { return b-lo < 1<<shift }
 }
 
 type simEntry struct {
-	bucket uint32
-	c, r   uint32 // chunk, row in it
-	n      uint32 // the row's number in the group, in input order ([verifier])
-	own    bool
+	c, r uint32 // chunk, row in it
+	n    uint32 // the row's number in the group, in input order ([verifier])
+	own  bool
 }
 
 func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near func(int64, Decision), ask func(int64, Decision), over func(int64, SimChunk), tal func(Tally)) error {
@@ -504,8 +525,9 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 	band, keep := simBand(key), f.keep(key)
 	var held []SimChunk
 	n, spilled := 0, false
-	// Working out a chunk's entries is left to the group's job while the
-	// entries held cannot reach Limit: a row has at most 2^flips.
+	// A chunk's entries are worked out only when the entries held could
+	// reach Limit (a row has at most 2^flips): the group's job finds them
+	// row by row.
 	most, lazy := 0, true
 	var c SimChunk
 	for chunks(&c) {
@@ -547,12 +569,7 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 		return nil
 	}
 	return f.par.start(func(then func(func())) error {
-		if lazy {
-			for i := range held {
-				held[i].entries(keep)
-			}
-		}
-		f.verify(band, held, &t, later2(then, near), later2(then, ask))
+		f.verify(key, held, &t, later2(then, near), later2(then, ask))
 		if len(t.Steps[f.Step].Counters) > 0 {
 			later(then, tal)(t)
 		}
@@ -565,76 +582,108 @@ func (f *simPairsFn) FinishBundle(_, _ func(int64, Decision), _ func(int64, SimC
 	return f.par.finish()
 }
 
-// verify checks the pairs of rows held in the group of a key of band, on
-// the bundle's goroutines ([bundle]), and sends the pairs decided near
-// (near) and the borderline ones (ask).
-func (f *simPairsFn) verify(band int, held []SimChunk, t *Tally, near, ask func(int64, Decision)) {
-	// The entries by bucket, each bucket's owners first, in input order:
-	// a counting sort of the chunks in batch order, since a group's
-	// buckets are a range of 2^shift (one bucket above level 0). Sorting
-	// them was a quarter of the verifying.
+// verify checks the pairs of rows held in the group of key, on the
+// bundle's goroutines ([bundle]), and sends the pairs decided near (near)
+// and the borderline ones (ask). As a query of an Index looks for the
+// rows added before it, each row looks in every bucket of the group it
+// owns or probes for the rows before it that own the bucket.
+func (f *simPairsFn) verify(key int64, held []SimChunk, t *Tally, near, ask func(int64, Decision)) {
 	slices.SortFunc(held, func(a, b SimChunk) int { return cmp.Compare(a.Batch, b.Batch) })
-	shift := 0
-	if f.Level == 0 {
-		shift = f.Cfg.BucketBits - f.RangeBits
-	}
-	slot := func(b uint32, own bool) int {
-		s := int(b&(1<<shift-1)) << 1
-		if !own {
-			s++
-		}
-		return s
-	}
-	start := make([]int32, 2<<shift+1)
+	v := newVerifier(f.Cfg, f.test, held)
+	lo, shift := f.span(key)
+	slots := uint32(1) << shift
+	var probed [1 << 8]uint32
+	// The owners of each bucket in input order (a counting sort of the
+	// rows, numbered in input order), and how many rows own or probe it.
+	start, size := make([]int32, slots+1), make([]int32, slots)
 	for ci := range held {
-		for e, b := range held[ci].bucket {
-			start[slot(b, held[ci].row[e]&1 == 1)+1]++
+		c := &held[ci]
+		for r, own := range c.Own {
+			if own-lo < slots {
+				start[own-lo+1]++
+			}
+			for _, b := range c.probed(r, &probed) {
+				if b-lo < slots {
+					size[b-lo]++
+				}
+			}
 		}
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	v := newVerifier(f.Cfg, f.test, held)
-	es := make([]simEntry, start[len(start)-1])
-	next := slices.Clone(start[:len(start)-1])
+	owners := make([]simEntry, start[slots])
+	next := slices.Clone(start[:slots])
 	for ci := range held {
-		for e, b := range held[ci].bucket {
-			r := held[ci].row[e]
-			s := slot(b, r&1 == 1)
-			es[next[s]] = simEntry{bucket: b, c: uint32(ci), r: r >> 1, n: v.base[ci] + r>>1, own: r&1 == 1}
-			next[s]++
+		for r, own := range held[ci].Own {
+			if own-lo < slots {
+				owners[next[own-lo]] = simEntry{c: uint32(ci), r: uint32(r), n: v.base[ci] + uint32(r), own: true}
+				next[own-lo]++
+			}
+		}
+	}
+	// A bucket of more than MaxBucket rows is verified by pieces of the
+	// band tag, or not at all, from all its rows: its owners, then the
+	// rows that probe it.
+	var full map[uint32][]simEntry
+	for b, n := range size {
+		if int(n) > f.MaxBucket {
+			if full == nil {
+				full = map[uint32][]simEntry{}
+			}
+			full[uint32(b)] = slices.Clone(owners[start[b]:start[b+1]])
+		}
+	}
+	for ci := range held {
+		c := &held[ci]
+		for r := range c.Own {
+			q := simEntry{c: uint32(ci), r: uint32(r), n: v.base[ci] + uint32(r)}
+			for i, b := range c.probed(r, &probed) {
+				s := b - lo
+				if s >= slots || start[s] == start[s+1] && full[s] == nil {
+					continue
+				}
+				if full[s] != nil {
+					if i > 0 {
+						full[s] = append(full[s], q)
+					}
+					continue
+				}
+				for _, e := range owners[start[s]:start[s+1]] {
+					if e.n >= q.n {
+						break
+					}
+					if v.tagsNear(q, e) { // Near's first test
+						v.check(q, e, false)
+					}
+				}
+			}
 		}
 	}
 	split := f.Level < 2 && f.Cfg.TagBits > 0
-	for s := 0; s < 2<<shift; s += 2 {
-		owners, probers := es[start[s]:start[s+1]], es[start[s+1]:start[s+2]]
-		switch run := es[start[s]:start[s+2]]; {
-		case len(run) <= f.MaxBucket:
-			if len(owners) > 0 { // every pair has a row indexed in the bucket
-				v.verify(owners, probers, false)
-			}
-		case split:
-			pieces := map[[2]uint32][]simEntry{}
-			for _, e := range run {
-				tag := held[e.c].Tag[e.r]
-				for p, val := range tagPieces(f.Cfg, tag) {
-					pieces[[2]uint32{uint32(p), val}] = append(pieces[[2]uint32{uint32(p), val}], e)
-				}
-			}
-			for _, piece := range pieces {
-				if len(piece) > f.MaxBucket {
-					f.unverified(t, len(piece))
-					continue
-				}
-				// A piece keeps the run's order: its owners first.
-				k := 0
-				for k < len(piece) && piece[k].own {
-					k++
-				}
-				v.verify(piece[:k], piece[k:], true)
-			}
-		default:
+	for _, b := range slices.Sorted(maps.Keys(full)) {
+		run := full[b]
+		if !split {
 			f.unverified(t, len(run))
+			continue
+		}
+		pieces := map[[2]uint32][]simEntry{}
+		for _, e := range run {
+			for p, val := range tagPieces(f.Cfg, held[e.c].Tag[e.r]) {
+				pieces[[2]uint32{uint32(p), val}] = append(pieces[[2]uint32{uint32(p), val}], e)
+			}
+		}
+		for _, piece := range pieces {
+			if len(piece) > f.MaxBucket {
+				f.unverified(t, len(piece))
+				continue
+			}
+			// A piece keeps the run's order: its owners first.
+			k := 0
+			for k < len(piece) && piece[k].own {
+				k++
+			}
+			v.piece(piece[:k], piece[k:])
 		}
 	}
 	v.emit(int32(f.Step-1), near, ask)
@@ -720,19 +769,15 @@ func newVerifier(cfg dedup.IndexConfig, test *dedup.NearTest, held []SimChunk) *
 	return v
 }
 
-// verify checks the pairs that meet in one bucket, or one piece of it
-// (pieces), where the later row of the pair looks for the earlier one as
-// a query of an Index looks for the rows added before it: in the
-// earlier row's own bucket (owners and probers in input order). So each
-// owner is checked with the owners before it, and each prober with the
-// owners before it. A pair meets once in a band that way; by pieces, two
-// rows can meet in more than one piece, and are checked once (by the map
-// of pairs seen).
-func (v *verifier) verify(owners, probers []simEntry, pieces bool) {
+// piece checks the pairs that meet in one piece of a bucket: each owner
+// with the owners before it, and each prober with the owners before it
+// (owners and probers each in input order). Two rows can meet in more
+// than one piece, and are checked once, by the map of pairs seen.
+func (v *verifier) piece(owners, probers []simEntry) {
 	for i, q := range owners {
 		for _, e := range owners[:i] {
 			if v.tagsNear(q, e) {
-				v.check(q, e, pieces)
+				v.check(q, e, true)
 			}
 		}
 	}
@@ -743,7 +788,7 @@ func (v *verifier) verify(owners, probers []simEntry, pieces bool) {
 		}
 		for _, e := range owners[:j] {
 			if v.tagsNear(q, e) { // Near's first test, before the map of pairs seen
-				v.check(q, e, pieces)
+				v.check(q, e, true)
 			}
 		}
 	}
