@@ -514,12 +514,6 @@ func (f *simPairsFn) keep(key int64) func(uint32) bool {
 	return func(b uint32) bool { return b-lo < 1<<shift }
 }
 
-type simEntry struct {
-	c, r uint32 // chunk, row in it
-	n    uint32 // the row's number in the group, in input order ([verifier])
-	own  bool
-}
-
 func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near func(int64, Decision), ask func(int64, Decision), over func(int64, SimChunk), tal func(Tally)) error {
 	t := newTally(f.Ref.Slots)
 	band, keep := simBand(key), f.keep(key)
@@ -569,7 +563,9 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 		return nil
 	}
 	return f.par.start(func(then func(func())) error {
-		f.verify(key, held, &t, later2(then, near), later2(then, ask))
+		if err := f.verify(key, held, &t, later2(then, near), later2(then, ask)); err != nil {
+			return err
+		}
 		if len(t.Steps[f.Step].Counters) > 0 {
 			later(then, tal)(t)
 		}
@@ -587,13 +583,16 @@ func (f *simPairsFn) FinishBundle(_, _ func(int64, Decision), _ func(int64, SimC
 // and the borderline ones (ask). As a query of an Index looks for the
 // rows added before it, each row looks in every bucket of the group it
 // owns or probes for the rows before it that own the bucket.
-func (f *simPairsFn) verify(key int64, held []SimChunk, t *Tally, near, ask func(int64, Decision)) {
+func (f *simPairsFn) verify(key int64, held []SimChunk, t *Tally, near, ask func(int64, Decision)) error {
 	slices.SortFunc(held, func(a, b SimChunk) int { return cmp.Compare(a.Batch, b.Batch) })
-	v := newVerifier(f.Cfg, f.test, held)
+	v, err := newVerifier(f.Cfg, f.test, held)
+	if err != nil {
+		return err
+	}
 	lo, shift := f.span(key)
 	slots := uint32(1) << shift
 	var probed [1 << 8]uint32
-	// The owners of each bucket in input order (a counting sort of the
+	// The owners of each bucket by row number (a counting sort of the
 	// rows, numbered in input order), and how many rows own or probe it.
 	start, size := make([]int32, slots+1), make([]int32, slots)
 	for ci := range held {
@@ -612,12 +611,12 @@ func (f *simPairsFn) verify(key int64, held []SimChunk, t *Tally, near, ask func
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	owners := make([]simEntry, start[slots])
+	owners := make([]uint32, start[slots])
 	next := slices.Clone(start[:slots])
 	for ci := range held {
 		for r, own := range held[ci].Own {
 			if own-lo < slots {
-				owners[next[own-lo]] = simEntry{c: uint32(ci), r: uint32(r), n: v.base[ci] + uint32(r), own: true}
+				owners[next[own-lo]] = v.base[ci] + uint32(r)
 				next[own-lo]++
 			}
 		}
@@ -625,36 +624,33 @@ func (f *simPairsFn) verify(key int64, held []SimChunk, t *Tally, near, ask func
 	// A bucket of more than MaxBucket rows is verified by pieces of the
 	// band tag, or not at all, from all its rows: its owners, then the
 	// rows that probe it.
-	var full map[uint32][]simEntry
+	full := map[uint32]*fullBucket{}
 	for b, n := range size {
 		if int(n) > f.MaxBucket {
-			if full == nil {
-				full = map[uint32][]simEntry{}
-			}
-			full[uint32(b)] = slices.Clone(owners[start[b]:start[b+1]])
+			full[uint32(b)] = &fullBucket{rows: slices.Clone(owners[start[b]:start[b+1]]), owners: int(start[b+1] - start[b])}
 		}
 	}
 	for ci := range held {
 		c := &held[ci]
 		for r := range c.Own {
-			q := simEntry{c: uint32(ci), r: uint32(r), n: v.base[ci] + uint32(r)}
+			q := v.base[ci] + uint32(r)
 			for i, b := range c.probed(r, &probed) {
 				s := b - lo
-				if s >= slots || start[s] == start[s+1] && full[s] == nil {
+				if s >= slots {
 					continue
 				}
-				if full[s] != nil {
+				if fb := full[s]; fb != nil {
 					if i > 0 {
-						full[s] = append(full[s], q)
+						fb.rows = append(fb.rows, q)
 					}
 					continue
 				}
 				for _, e := range owners[start[s]:start[s+1]] {
-					if e.n >= q.n {
+					if e >= q {
 						break
 					}
 					if v.tagsNear(q, e) { // Near's first test
-						v.check(q, e, false)
+						v.check(q, e)
 					}
 				}
 			}
@@ -662,31 +658,43 @@ func (f *simPairsFn) verify(key int64, held []SimChunk, t *Tally, near, ask func
 	}
 	split := f.Level < 2 && f.Cfg.TagBits > 0
 	for _, b := range slices.Sorted(maps.Keys(full)) {
-		run := full[b]
+		fb := full[b]
 		if !split {
-			f.unverified(t, len(run))
+			f.unverified(t, len(fb.rows))
 			continue
 		}
-		pieces := map[[2]uint32][]simEntry{}
-		for _, e := range run {
-			for p, val := range tagPieces(f.Cfg, held[e.c].Tag[e.r]) {
-				pieces[[2]uint32{uint32(p), val}] = append(pieces[[2]uint32{uint32(p), val}], e)
+		pieces := map[[2]uint32]*fullBucket{}
+		for i, n := range fb.rows {
+			for p, val := range tagPieces(f.Cfg, v.tag[n]) {
+				k := [2]uint32{uint32(p), val}
+				pc := pieces[k]
+				if pc == nil {
+					pc = &fullBucket{}
+					pieces[k] = pc
+				}
+				pc.rows = append(pc.rows, n)
+				if i < fb.owners {
+					pc.owners++
+				}
 			}
 		}
-		for _, piece := range pieces {
-			if len(piece) > f.MaxBucket {
-				f.unverified(t, len(piece))
+		for _, pc := range pieces {
+			if len(pc.rows) > f.MaxBucket {
+				f.unverified(t, len(pc.rows))
 				continue
 			}
-			// A piece keeps the run's order: its owners first.
-			k := 0
-			for k < len(piece) && piece[k].own {
-				k++
-			}
-			v.piece(piece[:k], piece[k:])
+			v.piece(pc.rows[:pc.owners], pc.rows[pc.owners:])
 		}
 	}
 	v.emit(int32(f.Step-1), near, ask)
+	return nil
+}
+
+// fullBucket is the rows of a bucket, or piece of it, too full to be
+// verified as a whole: by row number, its owners first.
+type fullBucket struct {
+	rows   []uint32
+	owners int
 }
 
 func (f *simPairsFn) unverified(t *Tally, n int) {
@@ -740,118 +748,144 @@ func (f *simPairsFn) spill(band int, c *SimChunk, over func(int64, SimChunk), t 
 //
 // The rows are numbered in input order: the chunks held sorted by batch,
 // each chunk's rows in the order of their positions (as [simKeys] and
-// [SimChunk.subset] make them).
+// [SimChunk.subset] make them). What the checks read of a row is copied
+// into arrays by number, next to each other for the rows of a bucket.
 type verifier struct {
 	test *dedup.NearTest
 	dist int // TagDist
 	held []SimChunk
-	base []uint32            // held[c]'s rows are numbered from base[c] in the group
-	bins []dedup.Bins        // by row number
+	base []uint32 // held[c]'s rows are numbered from base[c] in the group
+
+	// By row number: its chunk, tag, sketch and bins, and the best pair
+	// the sketches decide for it as the later row (when sure).
+	chunk []uint32
+	tag   []uint32
+	sk    []dedup.Sketch
+	bins  []dedup.Bins
+	best  []Pair
+	sure  []bool
+
+	ask  []asked
 	seen map[uint64]struct{} // pairs checked in buckets verified by pieces, by their rows' numbers
-	sure map[uint32]Pair     // by the later row's number
-	ask  map[uint32][]Pair
 }
 
-// newVerifier returns a verifier of the chunks held.
-func newVerifier(cfg dedup.IndexConfig, test *dedup.NearTest, held []SimChunk) *verifier {
-	v := &verifier{test: test, dist: cfg.TagDist, held: held, base: make([]uint32, len(held)), sure: map[uint32]Pair{}, ask: map[uint32][]Pair{}}
-	n := uint32(0)
+// asked is a borderline pair, with its later row's number.
+type asked struct {
+	later uint32
+	Pair
+}
+
+// newVerifier returns a verifier of the chunks held, sorted by batch.
+func newVerifier(cfg dedup.IndexConfig, test *dedup.NearTest, held []SimChunk) (*verifier, error) {
+	v := &verifier{test: test, dist: cfg.TagDist, held: held, base: make([]uint32, len(held))}
+	n := 0
 	for i := range held {
-		v.base[i] = n
-		n += uint32(len(held[i].Pos))
+		v.base[i] = uint32(n)
+		n += len(held[i].Pos)
 	}
-	v.bins = make([]dedup.Bins, 0, n)
+	v.chunk, v.tag, v.sk, v.bins = make([]uint32, 0, n), make([]uint32, 0, n), make([]dedup.Sketch, n), make([]dedup.Bins, 0, n)
+	v.best, v.sure = make([]Pair, n), make([]bool, n)
 	for i := range held {
-		for r := range held[i].Pos {
-			v.bins = append(v.bins, held[i].sketch(uint32(r)).Bins())
+		c := &held[i]
+		if i > 0 && held[i-1].Batch == c.Batch {
+			return nil, fmt.Errorf("siftbeam: two SimHash chunks of batch %x in one group", c.Batch)
+		}
+		for r := range c.Pos {
+			if r > 0 && c.Pos[r-1] >= c.Pos[r] {
+				return nil, fmt.Errorf("siftbeam: a SimHash chunk of batch %x has its rows out of order", c.Batch)
+			}
+			sk := &v.sk[len(v.tag)]
+			*sk = *c.sketch(uint32(r))
+			v.chunk, v.tag, v.bins = append(v.chunk, uint32(i)), append(v.tag, c.Tag[r]), append(v.bins, sk.Bins())
 		}
 	}
-	return v
+	return v, nil
 }
 
 // piece checks the pairs that meet in one piece of a bucket: each owner
 // with the owners before it, and each prober with the owners before it
-// (owners and probers each in input order). Two rows can meet in more
+// (owners and probers each by row number). Two rows can meet in more
 // than one piece, and are checked once, by the map of pairs seen.
-func (v *verifier) piece(owners, probers []simEntry) {
+func (v *verifier) piece(owners, probers []uint32) {
+	if v.seen == nil {
+		v.seen = map[uint64]struct{}{}
+	}
+	once := func(q, e uint32) {
+		if !v.tagsNear(q, e) { // Near's first test, before the map
+			return
+		}
+		if _, ok := v.seen[uint64(q)<<32|uint64(e)]; ok {
+			return
+		}
+		v.seen[uint64(q)<<32|uint64(e)] = struct{}{}
+		v.check(q, e)
+	}
 	for i, q := range owners {
 		for _, e := range owners[:i] {
-			if v.tagsNear(q, e) {
-				v.check(q, e, true)
-			}
+			once(q, e)
 		}
 	}
 	j := 0
 	for _, q := range probers {
-		for j < len(owners) && owners[j].n < q.n {
+		for j < len(owners) && owners[j] < q {
 			j++
 		}
 		for _, e := range owners[:j] {
-			if v.tagsNear(q, e) { // Near's first test, before the map of pairs seen
-				v.check(q, e, true)
-			}
+			once(q, e)
 		}
 	}
 }
 
-func (v *verifier) tagsNear(q, e simEntry) bool {
-	return bits.OnesCount32(v.held[q.c].Tag[q.r]^v.held[e.c].Tag[e.r]) <= v.dist
+func (v *verifier) tagsNear(q, e uint32) bool {
+	return bits.OnesCount32(v.tag[q]^v.tag[e]) <= v.dist
 }
 
-// check applies the stage's test to rows q and e; once rows only with
-// seen, by the map of pairs seen.
-func (v *verifier) check(q, e simEntry, seen bool) {
-	qc, ec := &v.held[q.c], &v.held[e.c]
-	qn, en := q.n, e.n
-	qr, er := RowRef{Key: qc.Batch, Pos: qc.Pos[q.r]}, RowRef{Key: ec.Batch, Pos: ec.Pos[e.r]}
-	later, ln, of, id, pk := qr, qn, er, ec.IDs[e.r], uint64(qn)<<32|uint64(en)
-	if later.less(of) {
-		later, ln, of, id, pk = er, en, qr, qc.IDs[q.r], uint64(en)<<32|uint64(qn)
+// ref returns row n's order key, with its id.
+func (v *verifier) ref(n uint32) RowRef {
+	c := &v.held[v.chunk[n]]
+	r := n - v.base[v.chunk[n]]
+	return RowRef{Key: c.Batch, Pos: c.Pos[r], ID: c.IDs[r]}
+}
+
+// check applies the stage's test to row q and the row before it, e.
+func (v *verifier) check(q, e uint32) {
+	sim, ok, borderline := v.test.Near(v.tag[q], v.tag[e], &v.sk[q], &v.sk[e], &v.bins[q], &v.bins[e])
+	if !ok && !borderline {
+		return
 	}
-	if seen {
-		if v.seen == nil {
-			v.seen = map[uint64]struct{}{}
-		}
-		if _, ok := v.seen[pk]; ok {
-			return
-		}
-		v.seen[pk] = struct{}{}
-	}
-	of.ID = id
-	sim, ok, borderline := v.test.Near(qc.Tag[q.r], ec.Tag[e.r], qc.sketch(q.r), ec.sketch(e.r), &v.bins[qn], &v.bins[en])
+	later, of := v.ref(q), v.ref(e)
+	later.ID = ""
 	p := Pair{Later: later, Of: of, Sim: sim}
 	switch {
 	case borderline:
 		p.Check = true
-		v.ask[ln] = append(v.ask[ln], p)
-	case ok:
-		if b, found := v.sure[ln]; !found || sim > b.Sim || sim == b.Sim && of.less(b.Of) {
-			v.sure[ln] = p
-		}
+		v.ask = append(v.ask, asked{q, p})
+	case !v.sure[q] || sim > v.best[q].Sim || sim == v.best[q].Sim && of.less(v.best[q].Of):
+		v.best[q], v.sure[q] = p, true
 	}
 }
 
 // emit sends step's sure pairs to their later row's batch, and the
-// borderline ones to their earlier row's batch, for its feature set.
+// borderline ones of rows without a sure pair to their earlier row's
+// batch, for its feature set.
 func (v *verifier) emit(step int32, near, ask func(int64, Decision)) {
 	out := map[int64][]Pair{}
-	for _, p := range v.sure {
-		out[p.Later.Key] = append(out[p.Later.Key], p)
+	for n, p := range v.best {
+		if v.sure[n] {
+			out[p.Later.Key] = append(out[p.Later.Key], p)
+		}
 	}
-	for k, ps := range out {
-		near(splitOf(k), Decision{Step: step, Batch: k, Pairs: ps})
+	for _, k := range slices.Sorted(maps.Keys(out)) {
+		near(splitOf(k), Decision{Step: step, Batch: k, Pairs: out[k]})
 	}
 	clear(out)
-	for later, ps := range v.ask {
-		if _, ok := v.sure[later]; ok {
-			continue
-		}
-		for _, p := range ps {
-			out[p.Of.Key] = append(out[p.Of.Key], p)
+	for _, a := range v.ask {
+		if !v.sure[a.later] {
+			out[a.Of.Key] = append(out[a.Of.Key], a.Pair)
 		}
 	}
-	for k, ps := range out {
-		ask(splitOf(k), Decision{Step: step, Batch: k, Pairs: ps})
+	for _, k := range slices.Sorted(maps.Keys(out)) {
+		ask(splitOf(k), Decision{Step: step, Batch: k, Pairs: out[k]})
 	}
 }
 
