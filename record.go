@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -392,16 +393,25 @@ type Cols struct {
 	Role, Content          *array.String // children of Messages
 }
 
+// checkedSchema is the schema ColsOf last found to start with [Schema]'s
+// columns. Rows are often read one at a time through ColsOf (reject
+// records, JSON lines), and checking every field each time (Fields copies
+// them) was most of the cost of a reject.
+var checkedSchema atomic.Pointer[arrow.Schema]
+
 // ColsOf returns the unified columns of rec.
 // It panics if rec does not start with [Schema]'s columns.
 func ColsOf(rec arrow.RecordBatch) Cols {
-	if rec.NumCols() < numCore {
-		panic(fmt.Sprintf("sift: batch has %d columns, want the %d unified ones first", rec.NumCols(), numCore))
-	}
-	for i, f := range Schema.Fields() {
-		if g := rec.Schema().Field(i); g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
-			panic(fmt.Sprintf("sift: column %d is %s %s, want %s %s", i, g.Name, g.Type, f.Name, f.Type))
+	if sc := rec.Schema(); checkedSchema.Load() != sc {
+		if rec.NumCols() < numCore {
+			panic(fmt.Sprintf("sift: batch has %d columns, want the %d unified ones first", rec.NumCols(), numCore))
 		}
+		for i, f := range Schema.Fields() {
+			if g := sc.Field(i); g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
+				panic(fmt.Sprintf("sift: column %d is %s %s, want %s %s", i, g.Name, g.Type, f.Name, f.Type))
+			}
+		}
+		checkedSchema.Store(sc)
 	}
 	l := rec.Column(idxMessages).(*array.List)
 	st := l.ListValues().(*array.Struct)
