@@ -367,8 +367,8 @@ func TestMultiStage(t *testing.T) {
 	br, bp, bn := nearQuality(t, brej, planted)
 	t.Logf("%d rows kept locally, %d on Beam, %d differ; %d planted near pairs; local: %d dropped, recall %.3f precision %.3f; beam: %d dropped, recall %.3f precision %.3f",
 		len(lk), len(bk), diff, planted, ln, lr, lp, bn, br, bp)
-	if diff > len(lk)/100 {
-		t.Errorf("kept sets differ in %d rows, more than 1 %% of %d", diff, len(lk))
+	if diff*500 > len(lk) {
+		t.Errorf("kept sets differ in %d rows, more than 0.2 %% of %d", diff, len(lk))
 	}
 	if planted == 0 || br < lr-0.02 || bp < lp-0.02 {
 		t.Errorf("beam recall %.3f (local %.3f), precision %.3f", br, lr, bp)
@@ -508,6 +508,25 @@ func TestNegativeOptionsRefused(t *testing.T) {
 		o.Input, o.Output = []string{in}, filepath.Join(dir, "out.jsonl")
 		if _, err := Plan(r, o); err == nil || !strings.HasPrefix(err.Error(), name+":") {
 			t.Errorf("%s negative: %v, want an error naming it", name, err)
+		}
+	}
+}
+
+// TestChainsOffRefused: simhash_dedup without chains keeps a row whose
+// only earlier near-duplicate was dropped, which Beam's groups cannot
+// tell; the job is refused before it starts, naming the setting.
+func TestChainsOffRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	writeJSONL(t, in, []string{"a"}, []string{"one two three"}, false)
+	for text, refused := range map[string]bool{"{chains: false}": true, "{chains: true}": false, "{}": false} {
+		r, err := recipe.Parse([]byte("stages:\n  - simhash_dedup: "+text+"\n"), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Plan(r, Options{Overrides: recipe.Overrides{Input: []string{in}, Output: filepath.Join(dir, "out.jsonl")}})
+		if refused != (err != nil) || refused && !strings.Contains(err.Error(), "stage simhash_dedup: chains: false") {
+			t.Errorf("simhash_dedup %s: error %v", text, err)
 		}
 	}
 }

@@ -464,11 +464,12 @@ func simKeys(d *dedup.SimhashDedup, rangeBits int, key int64, rec arrow.RecordBa
 	return none
 }
 
-// simPairsFn verifies the rows that meet in the buckets of one key: every
-// row against every row indexed in the same bucket (Own), with the
-// stage's test ([dedup.IndexConfig.Near]). A pair's later row (by order
-// key) is the near-duplicate; pairs the sketches leave borderline go to
-// be checked on their feature sets.
+// simPairsFn verifies the rows that meet in the buckets of one key: each
+// row against the rows before it (by order key) indexed in a bucket it
+// owns or probes, the candidates a query of the stage's index would meet,
+// with the stage's test ([dedup.NearTest]). A pair's later row is the
+// near-duplicate; pairs the sketches leave borderline go to be checked on
+// their feature sets.
 //
 // Memory is bounded: a group holds at most Limit entries (a row in a
 // bucket). A fuller group is passed on to the next level, split finer:

@@ -36,8 +36,10 @@
 //     run. The drops go to the batch's split as one element per batch.
 //   - simhash_dedup sends each row's band keys (its own bucket in every
 //     band, and the buckets a query of the stage probes) with its sketch,
-//     one element per batch, band and range of buckets; per range the
-//     candidates met in a bucket are verified with the stage's own test
+//     one element per batch, band and range of buckets; per range each
+//     row's candidates, the rows before it indexed in a bucket it owns or
+//     probes (as the stage's index finds them), are verified with the
+//     stage's own test
 //     (band tag distance and sketch Jaccard similarity, and for pairs the
 //     sketch leaves borderline the feature sets, as the stage checks
 //     them), and a row is dropped when a verified near-duplicate has a

@@ -207,6 +207,9 @@ func kindOf(st sift.Step) (Kind, error) {
 		if s.HasReference() {
 			return 0, fmt.Errorf("stage %s: reference is not supported on Beam", st.Name)
 		}
+		if !s.Chains() {
+			return 0, fmt.Errorf("stage %s: chains: false is not supported on Beam (a row is compared with every earlier row, dropped or kept)", st.Name)
+		}
 		return Simhash, nil
 	case sift.Flusher, sift.Sequential:
 		return 0, fmt.Errorf("stage %s keeps state across batches (%T) and cannot run on Beam", st.Name, st.Stage)

@@ -23,6 +23,11 @@ func (d *SimhashDedup) Roles() sift.Roles { return d.roles }
 // IndexConfig returns the stage's signature and index shape.
 func (d *SimhashDedup) IndexConfig() IndexConfig { return d.x.cfg }
 
+// Chains reports whether rows dropped as near-duplicates are indexed too
+// ([WithChains]): a distributed run compares a row with every earlier
+// row, and so follows only the stage's default.
+func (d *SimhashDedup) Chains() bool { return d.chain }
+
 // HasReference reports whether the stage deduplicates against a saved
 // index, which a distributed run does not load.
 func (d *SimhashDedup) HasReference() bool { return d.x.Len() > 0 }
