@@ -41,8 +41,23 @@ const prismGOGC = 300
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := cli(ctx, os.Args[1:]); err != nil {
+	// A second channel tells which signal stopped the run: the process
+	// exits with 128 + its number, as sift run does and shells expect.
+	got := make(chan os.Signal, 1)
+	signal.Notify(got, os.Interrupt, syscall.SIGTERM)
+	err := cli(ctx, os.Args[1:])
+	stop()
+	select {
+	case s := <-got:
+		if err == nil {
+			fmt.Fprintf(os.Stderr, "sift-beam: %v after the run had finished: outputs are complete\n", s)
+		} else {
+			fmt.Fprintf(os.Stderr, "sift-beam: %v: stopped, no output committed (%v)\n", s, err)
+		}
+		os.Exit(128 + int(s.(syscall.Signal)))
+	default:
+	}
+	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "sift-beam:", err)
 		}
