@@ -45,5 +45,5 @@ for r in rowlocal dedup; do
       'BEGIN { c = u + s; printf "%-9s %-6s %8.2f %8.2f %9.0f %8d %8.0f  (%.1f MB/cpu_s, %d rows in)\n", r, e, c, w, m / 1024, o, n / c, mb / 1e6 / c, n }'
   done
   cmp <(cat "$tmp/out-$r-sift"/out*.jsonl | sort) <(cat "$tmp/out-$r-beam"/out*.jsonl | sort) >/dev/null \
-    && echo "$r: output bytes identical after sorting" || echo "$r: outputs differ (simhash_dedup's chain rule)"
+    && echo "$r: output bytes identical after sorting" || echo "$r: outputs differ (see the README's SimHash rule)"
 done
