@@ -28,7 +28,7 @@ type part struct {
 
 // simParts reads texts as batches of 100 rows, encoded as the last pass
 // leaves them.
-func simParts(t *testing.T, mem memory.Allocator, texts []string) []part {
+func simParts(t testing.TB, mem memory.Allocator, texts []string) []part {
 	dir := t.TempDir()
 	ids := make([]string, len(texts))
 	for i := range ids {
@@ -62,7 +62,7 @@ func simParts(t *testing.T, mem memory.Allocator, texts []string) []part {
 
 // groupsOf groups emitted chunks by key, through the chunks' coder, as a
 // GroupByKey would.
-func groupsOf(t *testing.T, emit func(func(int64, SimChunk))) map[int64][]SimChunk {
+func groupsOf(t testing.TB, emit func(func(int64, SimChunk))) map[int64][]SimChunk {
 	g := map[int64][]SimChunk{}
 	emit(func(k int64, c SimChunk) {
 		b, err := encSim(c)
@@ -203,6 +203,72 @@ func TestSimGroupsSplit(t *testing.T) {
 		t.Errorf("buckets of 20: %d rows dropped (one pass %d), counters %v", len(sure3), len(sure), c)
 	}
 	t.Logf("one pass: %d rows dropped, %d pairs to check; buckets of 20: %d rows dropped, counters %v", len(sure), len(asks), len(sure3), c)
+}
+
+// BenchmarkSimGroups verifies the SimHash groups of every English
+// fortune and a near copy of every fifth one (one word in twenty
+// changed), in groups of the default shape (two range bits), as the
+// groups' DoFn does after the runner grouped the chunks. Bytes are the
+// texts'.
+func BenchmarkSimGroups(b *testing.B) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(b, 0)
+	texts := fortunes(b, "fortunes", "literature", "riddles", "science", "wisdom", "linux", "computers", "people", "definitions")
+	r := rand.New(rand.NewPCG(7, 8))
+	n := len(texts)
+	for i := 0; i < n; i += 5 {
+		texts = append(texts, mutate(texts[i], r))
+	}
+	size := 0
+	for _, t := range texts {
+		size += len(t)
+	}
+	parts := simParts(b, mem, texts)
+	ref := Ref{Recipe: "stages:\n  - simhash_dedup: {}\n", Dir: b.TempDir(), Slots: 2}
+	d, err := buildAs[*dedup.SimhashDedup](ref, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var acc dedup.Accumulator
+	var fp dedup.Fingerprint
+	groups := groupsOf(b, func(emit func(int64, SimChunk)) {
+		for _, p := range parts {
+			rec, err := decode(mem, p.IPC)
+			if err != nil {
+				b.Fatal(err)
+			}
+			simKeys(d, 2, p.Key, rec, &acc, &fp, emit)
+			rec.Release()
+		}
+	})
+	pf := simPairsFn{Ref: ref, Step: 1, Limit: 1 << 20, MaxBucket: 1 << 14, RangeBits: 2, Cfg: d.IndexConfig()}
+	pf.Setup()
+	near := 0
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		near = 0
+		for k, cs := range groups {
+			i := 0
+			err := pf.ProcessElement(k, func(c *SimChunk) bool {
+				if i == len(cs) {
+					return false
+				}
+				*c, i = cs[i], i+1
+				return true
+			}, func(_ int64, d Decision) { near += len(d.Pairs) }, func(int64, Decision) {}, func(int64, SimChunk) { b.Fatal("a group split") }, func(Tally) {})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := pf.FinishBundle(nil, nil, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if near < n/10 {
+		b.Fatalf("%d near pairs among %d texts and %d near copies", near, n, len(texts)-n)
+	}
+	b.ReportMetric(float64(len(texts)), "rows")
 }
 
 // TestSimGroupCounters checks what a level-0 group counts and finds in
