@@ -3,6 +3,7 @@ package siftbeam
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -561,13 +563,72 @@ func TestUnreadableFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
+	// A good report of an earlier run stays; the failed run's goes beside it.
+	report, earlier := filepath.Join(dir, "report.json"), []byte(`{"earlier": "good"}`)
+	if err := os.WriteFile(report, earlier, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err = Run(context.Background(), "prism", r, Options{Overrides: recipe.Overrides{Input: []string{good, empty, bad},
-		Output: filepath.Join(out, "out.jsonl"), Rejects: filepath.Join(out, "rejects.jsonl")}, Shards: 2})
+		Output: filepath.Join(out, "out.jsonl"), Rejects: filepath.Join(out, "rejects.jsonl"), Report: report}, Shards: 2})
 	if err == nil || !strings.Contains(err.Error(), bad) {
 		t.Fatalf("error %v, want one naming %s", err, bad)
 	}
 	if left, _ := filepath.Glob(filepath.Join(out, "*")); len(left) > 0 {
 		t.Errorf("the failed job left %v", left)
+	}
+	if b, _ := os.ReadFile(report); !bytes.Equal(b, earlier) {
+		t.Errorf("the earlier report became %q", b)
+	}
+	if rep, err := ReadReport(recipe.FailedPath(report)); err != nil || !strings.Contains(rep.Error, bad) {
+		t.Errorf("failed report %+v (%v), want the error naming %s", rep, err, bad)
+	}
+}
+
+// TestPathsRefused: a job whose shards or report would replace an input,
+// each other or a device, or whose options are out of range, is refused
+// before it starts, naming what is wrong, and writes nothing: not even
+// the report.
+func TestPathsRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	writeJSONL(t, in, []string{"a"}, []string{"one two three"}, false)
+	shardIn := filepath.Join(dir, "s-00000-of-00001.jsonl")
+	writeJSONL(t, shardIn, []string{"b"}, []string{"four five six"}, false)
+	fifo := filepath.Join(dir, "f-00000-of-00001.jsonl")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := recipe.Parse([]byte("stages:\n  - normalize: {}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"report is the input", Options{Overrides: recipe.Overrides{Input: []string{in}, Output: out, Report: in}}, "input " + in + " and report " + in + " are the same file"},
+		{"rejects are the output", Options{Overrides: recipe.Overrides{Input: []string{in}, Output: out, Rejects: out}}, "are the same file"},
+		{"a shard is the input", Options{Overrides: recipe.Overrides{Input: []string{shardIn}, Output: filepath.Join(dir, "s.jsonl")}}, "input " + shardIn + " and output"},
+		{"output on a device", Options{Overrides: recipe.Overrides{Input: []string{in}, Output: os.DevNull}}, "output: written as shards"},
+		{"a shard is a FIFO", Options{Overrides: recipe.Overrides{Input: []string{in}, Output: filepath.Join(dir, "f.jsonl")}}, "is not a regular file"},
+		{"workers negative", Options{Overrides: recipe.Overrides{Input: []string{in}, Output: out, Workers: -3}}, "workers: -3"},
+		{"batch size negative", Options{Overrides: recipe.Overrides{Input: []string{in}, Output: out, BatchSize: -1}}, "batch-size: -1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Report = cmp.Or(tc.o.Report, filepath.Join(dir, "report.json"))
+			_, err := Run(context.Background(), "prism", r, tc.o)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+			if b, _ := os.ReadFile(in); !strings.Contains(string(b), "one two three") {
+				t.Errorf("the input became %q", b)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 3 {
+				t.Errorf("the refused job left %v", left)
+			}
+		})
 	}
 }
 

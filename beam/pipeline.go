@@ -102,7 +102,8 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 	for _, f := range []struct {
 		name string
 		v    int64
-	}{{"shards", int64(o.Shards)}, {"max-bucket", int64(o.MaxBucket)}, {"max-group", int64(o.MaxGroup)}, {"split-bytes", o.SplitBytes}} {
+	}{{"workers", int64(o.Workers)}, {"batch-size", int64(o.BatchSize)}, {"shards", int64(o.Shards)}, {"max-bucket", int64(o.MaxBucket)},
+		{"max-group", int64(o.MaxGroup)}, {"split-bytes", o.SplitBytes}} {
 		if f.v < 0 {
 			return nil, fmt.Errorf("%s: %d, want > 0 (0: the default)", f.name, f.v)
 		}
@@ -135,6 +136,9 @@ func Plan(r *recipe.Recipe, o Options) (*Job, error) {
 		}
 	}
 	j.Inputs = files
+	if err := j.checkFiles(); err != nil {
+		return nil, err
+	}
 	if j.Options.SplitBytes <= 0 {
 		j.Options.SplitBytes = autoSplit(files, j.Workers)
 	}
@@ -258,6 +262,33 @@ func (j *Job) Outputs() []string {
 		}
 	}
 	return out
+}
+
+// checkFiles refuses a job whose shards or report would replace an input,
+// the recipe, a file a stage names, or each other (an output and rejects
+// path that are the same file), and shards that would not be files of a
+// format sift writes (an output on a device such as /dev/null).
+func (j *Job) checkFiles() error {
+	var uses []recipe.FileUse
+	for i := 0; i < j.Shards; i++ {
+		uses = append(uses, recipe.FileUse{Key: "output", Path: ShardPath(j.Output, i, j.Shards), Write: true})
+		if j.Rejects != "" {
+			uses = append(uses, recipe.FileUse{Key: "rejects", Path: ShardPath(j.Rejects, i, j.Shards), Write: true})
+		}
+	}
+	for _, u := range uses {
+		if _, err := dataset.FormatOf(u.Path); err != nil {
+			return fmt.Errorf("%s: written as shards: %w", u.Key, err)
+		}
+		if fi, err := os.Stat(u.Path); err == nil && !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s: %s is not a regular file", u.Key, u.Path)
+		}
+	}
+	if j.Report != "" {
+		uses = append(uses, recipe.FileUse{Key: "report", Path: j.Report, Write: true},
+			recipe.FileUse{Key: "failed report", Path: recipe.FailedPath(j.Report), Write: true})
+	}
+	return recipe.CheckFileUses(j.Recipe, j.Inputs, append(uses, j.Options.Files...))
 }
 
 // Build adds the job's pipeline to scope s: read, steps, output and
@@ -422,28 +453,31 @@ func seq(n int) []int {
 // "dataflow", …; its flags are Beam's) and returns sift run's report.
 // Outputs are written as shards (see [ShardPath]); when the job fails,
 // the shards it wrote are removed, and the report, if asked for, is
-// written with the error.
+// written with the error to its failed path ([recipe.FailedPath]). A plan
+// refused before the job starts writes no report.
 func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*recipe.Report, error) {
 	started := time.Now().UTC()
 	j, err := Plan(r, o)
 	if err != nil {
-		return failed(r, o, started, err)
+		// No report is written: its path may be what the plan refused.
+		return &recipe.Report{Recipe: r, Started: started, Versions: versions(), Error: err.Error()}, err
 	}
-	report := j.Report
-	if report == "" {
-		f, err := os.CreateTemp("", "sift-beam-report-*.json")
-		if err != nil {
-			return failed(r, o, started, err)
+	failed := func(err error) (*recipe.Report, error) {
+		rep := &recipe.Report{Recipe: r, Inputs: j.Inputs, Output: j.Output, Rejects: j.Rejects, Workers: j.Workers, Batch: j.Batch,
+			Started: started, Versions: versions(), Error: err.Error()}
+		if j.Report != "" {
+			WriteReport(recipe.FailedPath(j.Report), rep)
 		}
-		f.Close()
-		os.Remove(f.Name())
-		report = f.Name()
-		defer os.Remove(report)
+		return rep, err
 	}
 	if j.Scratch, err = scratch(j.Output); err != nil {
-		return failed(r, o, started, err)
+		return failed(err)
 	}
 	defer os.RemoveAll(j.Scratch)
+	// The job writes its report in the scratch directory, on a file system
+	// every worker sees; it goes to the report's path only when the job
+	// succeeded, so that a failed run keeps a good earlier report.
+	report := filepath.Join(j.Scratch, "report.json")
 	p, s := beam.NewPipelineWithRoot()
 	j.Build(s, report, started)
 	if _, err := beam.Run(ctx, runner, p); err != nil {
@@ -452,6 +486,7 @@ func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*reci
 			// stopped ("failed to get metrics").
 			err = fmt.Errorf("stopped: %w (%v)", context.Cause(ctx), err)
 		}
+		rep, rerr := ReadReport(report)
 		// Writers still running here (prism runs them in this process)
 		// find the scratch directory gone and make nothing; those already
 		// writing are waited for, then their shards removed.
@@ -460,14 +495,12 @@ func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*reci
 		for _, f := range j.Outputs() {
 			os.Remove(f)
 		}
-		rep, rerr := ReadReport(report)
 		if rerr != nil {
-			rep = &recipe.Report{Recipe: r, Inputs: j.Inputs, Output: j.Output, Rejects: j.Rejects, Workers: j.Workers, Batch: j.Batch,
-				Started: started, Versions: versions()}
+			return failed(err)
 		}
 		rep.Error = err.Error()
 		if j.Report != "" {
-			WriteReport(j.Report, rep)
+			WriteReport(recipe.FailedPath(j.Report), rep)
 		}
 		return rep, err
 	}
@@ -475,7 +508,31 @@ func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*reci
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	if j.Report != "" {
+		if err := copyFile(j.Report, report); err != nil {
+			return rep, fmt.Errorf("report: %w", err)
+		}
+		os.Remove(recipe.FailedPath(j.Report)) // from an earlier run; the new report supersedes it
+	}
 	return rep, nil
+}
+
+// copyFile replaces dst with the bytes of src, atomically as
+// [dataset.CreateFile] does.
+func copyFile(dst, src string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := dataset.CreateFile(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Close()
 }
 
 // scratch makes a scratch directory beside output (so on the file system
@@ -489,18 +546,6 @@ func scratch(output string) (string, error) {
 		}
 	}
 	return os.MkdirTemp("", "sift-beam-scratch-")
-}
-
-func failed(r *recipe.Recipe, o Options, started time.Time, err error) (*recipe.Report, error) {
-	rep := &recipe.Report{Recipe: r, Started: started, Versions: versions(), Error: err.Error()}
-	path := o.Report
-	if path == "" {
-		path = r.Path(r.Report)
-	}
-	if path != "" {
-		WriteReport(path, rep)
-	}
-	return rep, err
 }
 
 // ReadReport reads a report written by a run.

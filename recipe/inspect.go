@@ -168,7 +168,7 @@ func Inspect(ctx context.Context, inputs []string, o InspectOptions) (*Report, e
 		if o.Report != "" {
 			roles := []fileRole{newFileRole("report", o.Report, true)}
 			if !dataset.IsStream(o.Report) {
-				roles = append(roles, newFileRole("failed report", failedPath(o.Report), true))
+				roles = append(roles, newFileRole("failed report", FailedPath(o.Report), true))
 			}
 			for _, f := range files {
 				roles = append(roles, newFileRole("input", f, false))

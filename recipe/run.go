@@ -167,24 +167,44 @@ func CheckFiles(r *Recipe, o Overrides) error {
 // checkFiles refuses two roles sharing a file that one of them writes.
 // rep.Inputs are expanded.
 func checkFiles(r *Recipe, rep *Report, reportPath string, extra []FileUse) error {
+	var uses []FileUse
+	if rep.Output != "" {
+		uses = append(uses, FileUse{Key: "output", Path: rep.Output, Write: true})
+	}
+	if rep.Rejects != "" {
+		uses = append(uses, FileUse{Key: "rejects", Path: rep.Rejects, Write: true})
+	}
+	if reportPath != "" {
+		uses = append(uses, FileUse{Key: "report", Path: reportPath, Write: true})
+		if !dataset.IsStream(reportPath) {
+			uses = append(uses, FileUse{Key: "failed report", Path: FailedPath(reportPath), Write: true})
+		}
+	}
+	return checkUses(r, rep.Inputs, uses, extra)
+}
+
+// CheckFileUses refuses a run of r that reads the files inputs (expanded)
+// and reads or writes uses (each named by its role in Key) when a file one
+// role writes is also read or written by another: the recipe, an input,
+// another use, or a file a stage names. It is [CheckFiles] for a runner that
+// names the files it writes itself, such as sift's Beam module, which
+// writes its output as shards.
+func CheckFileUses(r *Recipe, inputs []string, uses []FileUse) error {
+	return checkUses(r, inputs, uses, nil)
+}
+
+// checkUses checks the files of a run in the order its messages name
+// them: the recipe, inputs, uses, the files stages name, then extra.
+func checkUses(r *Recipe, inputs []string, uses, extra []FileUse) error {
 	var files []fileRole
 	if r.File != "" {
 		files = append(files, newFileRole("recipe", r.File, false))
 	}
-	for _, p := range rep.Inputs {
+	for _, p := range inputs {
 		files = append(files, newFileRole("input", p, false))
 	}
-	if rep.Output != "" {
-		files = append(files, newFileRole("output", rep.Output, true))
-	}
-	if rep.Rejects != "" {
-		files = append(files, newFileRole("rejects", rep.Rejects, true))
-	}
-	if reportPath != "" {
-		files = append(files, newFileRole("report", reportPath, true))
-		if !dataset.IsStream(reportPath) {
-			files = append(files, newFileRole("failed report", failedPath(reportPath), true))
-		}
+	for _, u := range uses {
+		files = append(files, newFileRole(u.Key, u.Path, u.Write))
 	}
 	for _, s := range r.Stages {
 		spec, err := s.Def.Decode(s.Node)
@@ -407,7 +427,7 @@ func (rf *reportFile) finish(rep *Report, failed bool) error {
 	if failed && !rf.stream {
 		f.Abort()
 		var err error
-		if f, err = dataset.CreateFile(failedPath(rf.path)); err != nil {
+		if f, err = dataset.CreateFile(FailedPath(rf.path)); err != nil {
 			return err
 		}
 	}
@@ -419,7 +439,7 @@ func (rf *reportFile) finish(rep *Report, failed bool) error {
 		return err
 	}
 	if !failed && !rf.stream {
-		os.Remove(failedPath(rf.path)) // from an earlier run; the new report supersedes it
+		os.Remove(FailedPath(rf.path)) // from an earlier run; the new report supersedes it
 	}
 	return nil
 }
@@ -435,9 +455,10 @@ func encodeReport(w io.Writer, path string, rep *Report) error {
 	return enc.Encode(rep)
 }
 
-// failedPath is where the report of a failed run goes: report.json becomes
+// FailedPath is where the report of a failed run goes, so that it does
+// not replace the report of an earlier good run: report.json becomes
 // report.failed.json.
-func failedPath(path string) string {
+func FailedPath(path string) string {
 	ext := filepath.Ext(path)
 	return strings.TrimSuffix(path, ext) + ".failed" + ext
 }

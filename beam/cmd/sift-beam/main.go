@@ -130,6 +130,11 @@ func cli(ctx context.Context, args []string) error {
 		debug.SetGCPercent(prismGOGC)
 	}
 	if *cpuProfile != "" {
+		// Checked with the job's files before it is created over one.
+		o.Files = append(o.Files, recipe.FileUse{Key: "cpuprofile", Path: *cpuProfile, Write: true})
+		if _, err := siftbeam.Plan(r, o); err != nil {
+			return err
+		}
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			return fmt.Errorf("cpuprofile: %w", err)

@@ -86,3 +86,28 @@ func TestSignalExit(t *testing.T) {
 		})
 	}
 }
+
+// TestProfileOverInputRefused: --cpuprofile naming an input is refused
+// before the profile is created, and the input is left as it was.
+func TestProfileOverInputRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	const text = `{"id":"a","text":"one two three"}` + "\n"
+	if err := os.WriteFile(in, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(rec, []byte("stages:\n  - normalize: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SIFT_BEAM_TEST_MAIN=1",
+		"SIFT_BEAM_TEST_ARGS=run "+rec+" --input "+in+" --output "+filepath.Join(dir, "out.jsonl")+" --cpuprofile "+in)
+	log, err := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(log), "cpuprofile "+in+" are the same file") {
+		t.Fatalf("exit %d (%v), want 1 and the collision named:\n%s", cmd.ProcessState.ExitCode(), err, log)
+	}
+	if b, _ := os.ReadFile(in); string(b) != text {
+		t.Errorf("the input became %q", b)
+	}
+}
