@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
@@ -656,5 +657,49 @@ func TestStopped(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(out, "*")); len(left) > 0 {
 		t.Errorf("the stopped job left %v", left)
+	}
+}
+
+// TestStaleScratchRemoved: a run removes the scratch directories beside
+// its output that no live run holds (a killed run's), and leaves one a
+// live run has locked and one just made.
+func TestStaleScratchRemoved(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	writeJSONL(t, in, []string{"a"}, []string{"one two three"}, false)
+	out := filepath.Join(dir, "out")
+	old := time.Now().Add(-2 * staleAge)
+	mk := func(name string, at time.Time) string {
+		d := filepath.Join(out, name)
+		if err := os.MkdirAll(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "part"), make([]byte, 1000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(d, at, at); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	killed, live, fresh := mk(".sift-beam-scratch-killed", old), mk(".sift-beam-scratch-live", old), mk(".sift-beam-scratch-fresh", time.Now())
+	f, err := os.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := lockDir(f); err != nil {
+		t.Fatal(err)
+	}
+	r, err := recipe.Parse([]byte("stages:\n  - normalize: {}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), "prism", r, Options{Overrides: recipe.Overrides{Input: []string{in}, Output: filepath.Join(out, "out.jsonl")}}); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(out, ".sift-beam-scratch-*"))
+	if !slices.Equal(left, []string{fresh, live}) {
+		t.Errorf("scratch directories left %v, want %v (not %s)", left, []string{fresh, live}, killed)
 	}
 }

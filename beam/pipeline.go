@@ -470,9 +470,11 @@ func Run(ctx context.Context, runner string, r *recipe.Recipe, o Options) (*reci
 		}
 		return rep, err
 	}
-	if j.Scratch, err = scratch(j.Output); err != nil {
+	var unlock func()
+	if j.Scratch, unlock, err = scratch(j.Output); err != nil {
 		return failed(err)
 	}
+	defer unlock()
 	defer os.RemoveAll(j.Scratch)
 	// The job writes its report in the scratch directory, on a file system
 	// every worker sees; it goes to the report's path only when the job
@@ -537,15 +539,65 @@ func copyFile(dst, src string) error {
 
 // scratch makes a scratch directory beside output (so on the file system
 // the workers write the output to), or in the temporary directory when
-// that is not possible (an output on a device).
-func scratch(output string) (string, error) {
-	dir := filepath.Dir(output)
-	if err := os.MkdirAll(dir, 0o777); err == nil {
-		if d, err := os.MkdirTemp(dir, ".sift-beam-scratch-"); err == nil {
-			return d, nil
+// that is not possible (an output on a device), and locks it until unlock
+// (or the process's end, however it ends). First it removes the scratch
+// directories there that no live run holds: those of runs killed before
+// they could clean up (SIGKILL, a crash, a lost machine), each about the
+// size of its input.
+func scratch(output string) (dir string, unlock func(), err error) {
+	parent, prefix := filepath.Dir(output), ".sift-beam-scratch-"
+	if err := os.MkdirAll(parent, 0o777); err == nil {
+		removeStale(parent, prefix)
+		dir, err = os.MkdirTemp(parent, prefix)
+	}
+	if dir == "" || err != nil {
+		parent, prefix = os.TempDir(), "sift-beam-scratch-"
+		removeStale(parent, prefix)
+		if dir, err = os.MkdirTemp(parent, prefix); err != nil {
+			return "", nil, err
 		}
 	}
-	return os.MkdirTemp("", "sift-beam-scratch-")
+	f, err := os.Open(dir)
+	if err == nil {
+		if err = lockDir(f); errors.Is(err, errors.ErrUnsupported) {
+			err = nil
+		}
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("scratch directory %s: %w", dir, err)
+	}
+	return dir, func() { f.Close() }, nil
+}
+
+// staleAge is how old an unlocked scratch directory must be to be
+// removed: a run makes its directory, then locks it.
+const staleAge = 10 * time.Second
+
+// removeStale removes the scratch directories (prefix) in parent that no
+// live run holds.
+func removeStale(parent, prefix string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < staleAge {
+			continue
+		}
+		d := filepath.Join(parent, e.Name())
+		f, err := os.Open(d)
+		if err != nil {
+			continue
+		}
+		if lockDir(f) == nil {
+			os.RemoveAll(d)
+		}
+		f.Close()
+	}
 }
 
 // ReadReport reads a report written by a run.

@@ -40,12 +40,25 @@ import (
 const prismGOGC = 300
 
 func main() {
+	// Beam's loopback mode (prism) leaves an empty temporary file behind
+	// on every run (apache/beam#27569): the process gets a temporary
+	// directory of its own, removed when it ends.
+	tmp, err := os.MkdirTemp("", "sift-beam-tmp-")
+	if err == nil {
+		os.Setenv("TMPDIR", tmp)
+	}
+	exit := func(code int) {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// A second channel tells which signal stopped the run: the process
 	// exits with 128 + its number, as sift run does and shells expect.
 	got := make(chan os.Signal, 1)
 	signal.Notify(got, os.Interrupt, syscall.SIGTERM)
-	err := cli(ctx, os.Args[1:])
+	err = cli(ctx, os.Args[1:])
 	stop()
 	select {
 	case s := <-got:
@@ -54,15 +67,16 @@ func main() {
 		} else {
 			fmt.Fprintf(os.Stderr, "sift-beam: %v: stopped, no output committed (%v)\n", s, err)
 		}
-		os.Exit(128 + int(s.(syscall.Signal)))
+		exit(128 + int(s.(syscall.Signal)))
 	default:
 	}
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "sift-beam:", err)
 		}
-		os.Exit(1)
+		exit(1)
 	}
+	exit(0)
 }
 
 const usage = `sift-beam runs sift recipes on Apache Beam.

@@ -111,3 +111,34 @@ func TestProfileOverInputRefused(t *testing.T) {
 		t.Errorf("the input became %q", b)
 	}
 }
+
+// TestTempClean: a run on prism leaves nothing in the temporary directory
+// (Beam's loopback mode leaves a file there on every run unless sift-beam
+// gives the process a directory of its own).
+func TestTempClean(t *testing.T) {
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "in.jsonl")
+	if err := os.WriteFile(in, []byte(`{"id":"a","text":"one two three"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(rec, []byte("stages:\n  - normalize: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "SIFT_BEAM_TEST_MAIN=1",
+		"SIFT_BEAM_TEST_ARGS=run "+rec+" --runner=prism --input "+in+" --output "+filepath.Join(dir, "out", "out.jsonl"))
+	if log, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("the run left %v in the temporary directory", left)
+	}
+	if out, _ := filepath.Glob(filepath.Join(dir, "out", "*")); len(out) != 1 {
+		t.Errorf("output %v, want one shard", out)
+	}
+}
