@@ -640,9 +640,9 @@ func (f *simPairsFn) verify(key int64, held []SimChunk, t *Tally, near, ask func
 				if s >= slots {
 					continue
 				}
-				if fb := full[s]; fb != nil {
+				if len(full) > 0 && full[s] != nil {
 					if i > 0 {
-						fb.rows = append(fb.rows, q)
+						full[s].rows = append(full[s].rows, q)
 					}
 					continue
 				}
