@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -42,10 +43,15 @@ const prismGOGC = 300
 func main() {
 	// Beam's loopback mode (prism) leaves an empty temporary file behind
 	// on every run (apache/beam#27569): the process gets a temporary
-	// directory of its own, removed when it ends.
-	tmp, err := os.MkdirTemp("", "sift-beam-tmp-")
-	if err == nil {
-		os.Setenv("TMPDIR", tmp)
+	// directory of its own, removed when it ends. Not a worker on a
+	// cluster (Beam's container starts it with --worker=true): beam.Init
+	// ends that process itself.
+	var tmp string
+	var err error
+	if !slices.Contains(os.Args[1:], "--worker=true") {
+		if tmp, err = os.MkdirTemp("", "sift-beam-tmp-"); err == nil {
+			os.Setenv("TMPDIR", tmp)
+		}
 	}
 	exit := func(code int) {
 		if tmp != "" {
