@@ -688,7 +688,7 @@ func TestStaleScratchRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := lockDir(f); err != nil {
+	if err := dataset.TryLock(f); err != nil {
 		t.Fatal(err)
 	}
 	r, err := recipe.Parse([]byte("stages:\n  - normalize: {}\n"), dir)

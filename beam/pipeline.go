@@ -559,7 +559,7 @@ func scratch(output string) (dir string, unlock func(), err error) {
 	}
 	f, err := os.Open(dir)
 	if err == nil {
-		if err = lockDir(f); errors.Is(err, errors.ErrUnsupported) {
+		if err = dataset.TryLock(f); errors.Is(err, errors.ErrUnsupported) {
 			err = nil
 		}
 	}
@@ -593,7 +593,7 @@ func removeStale(parent, prefix string) {
 		if err != nil {
 			continue
 		}
-		if lockDir(f) == nil {
+		if dataset.TryLock(f) == nil {
 			os.RemoveAll(d)
 		}
 		f.Close()

@@ -4,6 +4,7 @@ package dataset
 
 import (
 	"errors"
+	"fmt"
 	"os"
 )
 
@@ -15,5 +16,5 @@ func lock(f *os.File, wait bool) error {
 	if wait {
 		return nil
 	}
-	return errors.New("file locks are not supported")
+	return fmt.Errorf("file locks: %w", errors.ErrUnsupported)
 }

@@ -249,6 +249,12 @@ func createTemp(target string) (*os.File, error) {
 	return nil, fmt.Errorf("%s: no free temporary name", target)
 }
 
+// TryLock takes an exclusive lock on the open file or directory f, which
+// the kernel drops when the process ends, however it ends, or fails at
+// once if another open file holds it. Where locks are not supported the
+// error wraps [errors.ErrUnsupported].
+func TryLock(f *os.File) error { return lock(f, false) }
+
 // removeStale removes target's temporary files that no live process holds:
 // those of a run that was killed before it could clean up.
 func removeStale(target string) {
@@ -262,7 +268,7 @@ func removeStale(target string) {
 		if err != nil {
 			continue
 		}
-		if lock(f, false) == nil {
+		if TryLock(f) == nil {
 			os.Remove(n)
 		}
 		f.Close()
