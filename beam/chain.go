@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/siftdata/sift"
 	"github.com/siftdata/sift/dataset"
 	"github.com/siftdata/sift/dedup"
+	"github.com/siftdata/sift/recipe"
 	"github.com/zeebo/xxh3"
 )
 
@@ -36,13 +38,14 @@ import (
 // pass runs every step and writes the rows.
 
 // Decision is what a dedup step decided for one batch: the rows it drops
-// (exact_dedup), the near-duplicate pairs whose later row is in the batch
-// (simhash_dedup), or borderline pairs whose earlier row is in the batch,
-// waiting for its feature set (simhash_dedup's asks); or, sent to every
-// range, the thresholds of a percentile step: the values of its
-// percentiles ([percentiler.Percentiles], in that order) and the rows
-// they are over. Decisions are keyed by the input range of their batch
-// ([splitOf]).
+// (exact_dedup); or for the batches of one range, the near-duplicate
+// pairs whose later row is in them (simhash_dedup), or borderline pairs
+// whose earlier row is in them, waiting for its feature set (simhash_dedup's
+// asks), each pair for the batch of that row, whatever Batch says (see
+// [byBatch]); or, sent to every range, the thresholds of a percentile
+// step: the values of its percentiles ([percentiler.Percentiles], in that
+// order) and the rows they are over. Decisions are keyed by the input
+// range of their batch ([splitOf]).
 type Decision struct {
 	Step  int32 // the step's plan position
 	Batch int64
@@ -50,6 +53,8 @@ type Decision struct {
 	Pairs []Pair
 	Pct   []float64
 	Rows  int64
+
+	raw []byte // its bytes, when it is packed ([packer])
 }
 
 // rangeKey keys a range as the decisions about its batches are keyed.
@@ -184,16 +189,73 @@ func (c *chain) async(ranges func(*Range) bool, decs func(*Decision) bool, work 
 	})
 }
 
+// byBatch returns d as decisions of one batch each: a decision of pairs
+// may hold those of several batches of a range, each pair for its later
+// row's batch, or its earlier row's with of (an ask). An element per batch
+// was 3 400 elements on the dedup benchmark, each with the runner's and
+// the SDK's overhead.
+func byBatch(d Decision, of bool) []Decision {
+	if len(d.Pairs) == 0 {
+		return []Decision{d}
+	}
+	var out []Decision
+	at := map[int64]int{}
+	for _, p := range d.Pairs {
+		k := p.Later.Key
+		if of {
+			k = p.Of.Key
+		}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, Decision{Step: d.Step, Batch: k})
+		}
+		out[i].Pairs = append(out[i].Pairs, p)
+	}
+	return out
+}
+
+// bySplit returns the pairs as decisions of step, one per range: those of
+// the batches of the range split, where key says a pair's batch is.
+func bySplit(step int32, pairs []Pair, key func(Pair) int64, emit func(int64, Decision)) {
+	out := map[int64][]Pair{}
+	for _, p := range pairs {
+		k := splitOf(key(p))
+		out[k] = append(out[k], p)
+	}
+	for _, k := range slices.Sorted(maps.Keys(out)) {
+		emit(k, Decision{Step: step, Batch: key(out[k][0]), Pairs: out[k]})
+	}
+}
+
 // later returns an emitter that hands v to emit when the job's outputs
 // are handed on ([bundle.start]).
 func later[T any](out func(func()), emit func(T)) func(T) {
-	return func(v T) { out(func() { emit(v) }) }
+	return func(v T) {
+		if p, ok := any(&v).(packer); ok {
+			p.pack()
+		}
+		out(func() { emit(v) })
+	}
 }
 
 // later2 is [later] for emitters of key and value.
 func later2[K, V any](out func(func()), emit func(K, V)) func(K, V) {
-	return func(k K, v V) { out(func() { emit(k, v) }) }
+	return func(k K, v V) {
+		if p, ok := any(&v).(packer); ok {
+			p.pack()
+		}
+		out(func() { emit(k, v) })
+	}
 }
+
+// packer is an element that encodes itself ahead of its coder, which
+// then returns the bytes: [later] packs what a job emits on the job's
+// goroutine, rather than leaving the encoding to the SDK's one goroutine
+// per bundle, which calls the coders (on the dedup benchmark the SimHash
+// chunks' encoding took 0.06 CPU-s there, with the cores otherwise idle).
+type packer interface{ pack() }
 
 // percentiles builds percentile step pos with the thresholds in d, once
 // per worker.
@@ -232,7 +294,7 @@ func (c *chain) percentiles(pos int, d Decision) error {
 // from To on are ignored. Only with sinks (the last pass) are rejects,
 // tallies and keepers sent.
 func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decision, out *sinks, fn func(key int64, b *sift.Batch) error) error {
-	byBatch := map[int64][]Decision{}
+	batches := map[int64][]Decision{}
 	want, pcts, wantPcts := 0, 0, 0
 	for _, d := range decs {
 		switch {
@@ -243,8 +305,10 @@ func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decisi
 			}
 			pcts++
 		default:
-			byBatch[d.Batch] = append(byBatch[d.Batch], d)
-			want++
+			for _, d := range byBatch(d, false) {
+				batches[d.Batch] = append(batches[d.Batch], d)
+				want++
+			}
 		}
 	}
 	for pos := 0; pos < c.To; pos++ {
@@ -266,9 +330,9 @@ func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decisi
 		var n int
 		var err error
 		if c.reads() {
-			n, err = c.readCache(ctx, r, byBatch, &t, s, fn)
+			n, err = c.readCache(ctx, r, batches, &t, s, fn)
 		} else {
-			n, err = c.read(ctx, r, byBatch, &t, s, fn)
+			n, err = c.read(ctx, r, batches, &t, s, fn)
 		}
 		used += n
 		if err != nil {
@@ -291,8 +355,8 @@ func (c *chain) run(ctx context.Context, ranges func(*Range) bool, decs []Decisi
 // read reads one range into batches of BatchSize rows and runs the steps
 // on each. Rows that do not parse are rejects of step 0 ("read"); a file
 // that cannot be read fails the job with its name. It returns how many of
-// byBatch's decisions it applied.
-func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, *sift.Batch) error) (used int, err error) {
+// the decisions in batches it applied.
+func (c *chain) read(ctx context.Context, in Range, batches map[int64][]Decision, t *Tally, s sinks, fn func(int64, *sift.Batch) error) (used int, err error) {
 	mem := memory.DefaultAllocator
 	path := in.Split.Path
 	r, err := dataset.OpenSplit(mem, in.Split, dataset.WithBatchSize(c.BatchSize))
@@ -334,7 +398,7 @@ func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision
 		t.Steps[0].RowsIn += n
 		t.Steps[0].RowsOut += n
 		t.Steps[0].BytesOut += sift.TextBytes(rec)
-		ds := byBatch[key]
+		ds := batches[key]
 		used += len(ds)
 		b, err := c.apply(ctx, key, rec, ds, t, s, 0)
 		if err != nil {
@@ -358,7 +422,7 @@ func (c *chain) read(ctx context.Context, in Range, byBatch map[int64][]Decision
 
 // readCache reads range in's batches as the first pass left them in the
 // cache and runs steps [Prefix, To) on each, as read does.
-func (c *chain) readCache(ctx context.Context, in Range, byBatch map[int64][]Decision, t *Tally, s sinks, fn func(int64, *sift.Batch) error) (int, error) {
+func (c *chain) readCache(ctx context.Context, in Range, batches map[int64][]Decision, t *Tally, s sinks, fn func(int64, *sift.Batch) error) (int, error) {
 	path := c.cachePath(in)
 	f, err := os.Open(path)
 	if err != nil {
@@ -387,7 +451,7 @@ func (c *chain) readCache(ctx context.Context, in Range, byBatch map[int64][]Dec
 		if err != nil {
 			return used, fmt.Errorf("%s: %w", path, err)
 		}
-		ds := byBatch[key]
+		ds := batches[key]
 		used += len(ds)
 		out, err := c.apply(ctx, key, rec, ds, t, s, c.Prefix)
 		if err != nil {
@@ -523,12 +587,15 @@ func (c *chain) name(pos int) string {
 }
 
 // Stored is a batch the last pass left for the writers in a file of the
-// run's scratch directory: its key, and where its element bytes are.
+// run's scratch directory: its key, where its bytes are, and its rows.
+// The bytes are the batch's JSON lines when the output is JSONL
+// ([passFn.Lines]), else the batch ([encode]).
 type Stored struct {
 	Key  int64
 	Path string
 	Off  int64
 	Len  int64
+	Rows int64
 }
 
 // StoredRej is reject lines a pass left one after another in a file of
@@ -595,9 +662,16 @@ func (s *scratchFile) close() error {
 // rejects crossed its data plane once more (on prism, the output was about
 // half of a row-local run's CPU, and rejects of too long rows, whole
 // records, can be a quarter of the input's bytes).
+//
+// For a JSONL output the pass stores each batch as the lines the writer
+// would write (Lines, encoded as Format says): the writers, one per shard,
+// run when every pass has ended, so encoding there was time with the
+// other cores idle (about 0.1 s of the dedup benchmark's 1.4 s on prism).
 type passFn struct {
 	chain
 	Scratch string
+	Lines   bool
+	Format  string
 }
 
 func (f *passFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range) bool, decs func(*Decision) bool,
@@ -621,16 +695,31 @@ func (f *passFn) ProcessElement(ctx context.Context, _ int64, ranges func(*Range
 			}
 			kept[k].Refs = append(kept[k].Refs, r)
 		}
-		return f.run(ctx, ranges, ds, &sinks{rej: st.put, tal: later(then, tal), keeper: named}, func(key int64, in *sift.Batch) error {
-			b, err := encode(memory.DefaultAllocator, in.Rec)
+		var enc dataset.EncodeFunc
+		if f.Format != "" {
+			of, err := recipe.Format(f.Format)
 			if err != nil {
 				return err
+			}
+			enc = of.Encode
+		}
+		var lines []byte
+		return f.run(ctx, ranges, ds, &sinks{rej: st.put, tal: later(then, tal), keeper: named}, func(key int64, in *sift.Batch) error {
+			b := lines
+			if f.Lines {
+				lines = dataset.AppendLines(lines[:0], in.Rec, enc)
+				b = lines
+			} else {
+				var err error
+				if b, err = encode(memory.DefaultAllocator, in.Rec); err != nil {
+					return err
+				}
 			}
 			path, off, err := st.file.put(b)
 			if err != nil {
 				return err
 			}
-			out(Stored{Key: key, Path: path, Off: off, Len: int64(len(b))})
+			out(Stored{Key: key, Path: path, Off: off, Len: int64(len(b)), Rows: in.Rec.NumRows()})
 			return nil
 		})
 	})

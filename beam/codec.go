@@ -379,7 +379,11 @@ func (d *dec) done() error {
 	return d.err
 }
 
+// encExact returns c's bytes: those [ExactChunk.pack] made, if it did.
 func encExact(c ExactChunk) ([]byte, error) {
+	if c.raw != nil {
+		return c.raw, nil
+	}
 	e := enc{}
 	e.int(c.Batch)
 	e.deltas(c.Pos)
@@ -394,9 +398,15 @@ func decExact(b []byte) (ExactChunk, error) {
 	return c, d.done()
 }
 
+// encSim returns c's bytes: those [SimChunk.pack] made, if it did.
 func encSim(c SimChunk) ([]byte, error) {
+	if c.raw != nil {
+		return c.raw, nil
+	}
 	e := enc{}
 	e.int(c.Batch)
+	e.uint(uint64(len(c.Pos)))
+	e.uint(uint64(c.flips()))
 	e.deltas(c.Pos)
 	e.strs(c.IDs)
 	e.uints(c.Tag)
@@ -406,19 +416,66 @@ func encSim(c SimChunk) ([]byte, error) {
 	return e.b, nil
 }
 
-func decSim(b []byte) (SimChunk, error) {
+// peekSim is the coder's decoder of SimChunks: it reads their batch and
+// shape and leaves the rest to [SimChunk.unpack], which the job verifying
+// a group calls, on a goroutine of its own rather than the SDK's one per
+// bundle.
+func peekSim(b []byte) (SimChunk, error) {
 	d := dec{b: b}
-	c := SimChunk{Batch: d.int(), Pos: d.deltas(), IDs: d.strs(), Tag: d.uints(), Sketch: d.sketches(), Own: d.uints(), Flips: d.bytes()}
-	n := len(c.Pos)
+	c := SimChunk{Batch: d.int()}
+	n, u := d.uint(), d.uint()
 	switch {
 	case d.err != nil:
-	case len(c.IDs) != n || len(c.Tag) != n || len(c.Sketch) != n*sketchSize || len(c.Own) != n || len(c.Flips) > 8*n || n > 0 && len(c.Flips)%n != 0:
-		d.err = errors.New("siftbeam: a SimHash chunk's arrays differ in length")
+		return c, d.err
+	case n > uint64(len(b)) || u > 8:
+		return c, errors.New("siftbeam: a SimHash chunk's shape is out of range")
 	}
-	return c, d.done()
+	c.raw = b
+	return c, nil
 }
 
+// decSim decodes a SimChunk wholly.
+func decSim(b []byte) (SimChunk, error) {
+	c, err := peekSim(b)
+	if err != nil {
+		return c, err
+	}
+	return c, c.unpack()
+}
+
+// unpack decodes the arrays of a chunk [peekSim] read; it does nothing
+// to one unpacked.
+func (c *SimChunk) unpack() error {
+	if c.Pos != nil || c.raw == nil {
+		return nil
+	}
+	d := dec{b: c.raw}
+	d.int()
+	n, u := int(d.uint()), int(d.uint())
+	c.Pos, c.IDs, c.Tag, c.Sketch, c.Own, c.Flips = d.deltas(), d.strs(), d.uints(), d.sketches(), d.uints(), d.bytes()
+	switch {
+	case d.err != nil:
+	case len(c.Pos) != n || len(c.IDs) != n || len(c.Tag) != n || len(c.Sketch) != n*sketchSize || len(c.Own) != n || len(c.Flips) != n*u:
+		d.err = errors.New("siftbeam: a SimHash chunk's arrays differ in length")
+	}
+	c.raw = nil
+	return d.done()
+}
+
+// pack encodes c ahead of its coder: see [packer].
+func (c *SimChunk) pack() { c.raw, _ = encSim(*c) }
+
+// pack encodes c ahead of its coder: see [packer].
+func (c *ExactChunk) pack() { c.raw, _ = encExact(*c) }
+
+// pack encodes x ahead of its coder: see [packer].
+func (x *Decision) pack() { x.raw, _ = encDecision(*x) }
+
+// encDecision returns x's bytes: those [Decision.pack] made, if it did.
 func encDecision(x Decision) ([]byte, error) {
+	if x.raw != nil {
+		return x.raw, nil
+	}
 	e := enc{}
 	e.int(int64(x.Step))
 	e.int(x.Batch)
@@ -617,7 +674,7 @@ func decBlobs(b []byte) (Blobs, error) {
 func init() {
 	beam.RegisterCoder(reflect.TypeOf(Blobs{}), encBlobs, decBlobs)
 	beam.RegisterCoder(reflect.TypeOf(ExactChunk{}), encExact, decExact)
-	beam.RegisterCoder(reflect.TypeOf(SimChunk{}), encSim, decSim)
+	beam.RegisterCoder(reflect.TypeOf(SimChunk{}), encSim, peekSim)
 	beam.RegisterCoder(reflect.TypeOf(Decision{}), encDecision, decDecision)
 	beam.RegisterCoder(reflect.TypeOf(StoredRej{}), encStoredRej, decStoredRej)
 	beam.RegisterCoder(reflect.TypeOf(Keepers{}), encKeepers, decKeepers)

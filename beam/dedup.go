@@ -54,6 +54,8 @@ type ExactChunk struct {
 	Pos   []int32
 	Hash  []byte
 	IDs   []string
+
+	raw []byte // its bytes, when it is packed ([packer])
 }
 
 // exactKeysFn sends every row's hash, as exact_dedup computes it, to the
@@ -206,6 +208,10 @@ type SimChunk struct {
 	// indexed there), | 0 when the row only probes it; and per row the
 	// bits its query flips, as a mask.
 	bucket, row, mask []uint32
+
+	// raw is the chunk's bytes, when it is packed ([packer]) or not yet
+	// unpacked ([peekSim]).
+	raw []byte
 }
 
 const sketchSize = len(dedup.Sketch{})
@@ -216,10 +222,22 @@ func (c *SimChunk) sketch(row uint32) *dedup.Sketch {
 
 // flips returns how many bits a row's query flips.
 func (c *SimChunk) flips() int {
-	if len(c.Own) == 0 {
-		return 0
+	_, u := c.shape()
+	return u
+}
+
+// shape returns how many rows c has and how many bits a row's query
+// flips, from its bytes if it is not unpacked.
+func (c *SimChunk) shape() (rows, flips int) {
+	if c.Pos == nil && c.raw != nil {
+		d := dec{b: c.raw}
+		d.int()
+		return int(d.uint()), int(d.uint())
 	}
-	return len(c.Flips) / len(c.Own)
+	if len(c.Own) == 0 {
+		return 0, 0
+	}
+	return len(c.Own), len(c.Flips) / len(c.Own)
 }
 
 // probed returns the buckets row r owns and probes, in the order of
@@ -527,16 +545,22 @@ func (f *simPairsFn) ProcessElement(key int64, chunks func(*SimChunk) bool, near
 	var c SimChunk
 	for chunks(&c) {
 		if lazy {
-			if m := len(c.Own) << c.flips(); most+m <= f.Limit {
-				held, most = append(held, c), most+m
+			if rows, u := c.shape(); most+rows<<u <= f.Limit {
+				held, most = append(held, c), most+rows<<u
 				c = SimChunk{}
 				continue
 			}
 			lazy = false
 			for i := range held {
+				if err := held[i].unpack(); err != nil {
+					return err
+				}
 				held[i].entries(keep)
 				n += len(held[i].bucket)
 			}
+		}
+		if err := c.unpack(); err != nil {
+			return err
 		}
 		c.entries(keep)
 		if !spilled && n+len(c.bucket) <= f.Limit {
@@ -585,6 +609,11 @@ func (f *simPairsFn) FinishBundle(_, _ func(int64, Decision), _ func(int64, SimC
 // rows added before it, each row looks in every bucket of the group it
 // owns or probes for the rows before it that own the bucket.
 func (f *simPairsFn) verify(key int64, held []SimChunk, t *Tally, near, ask func(int64, Decision)) error {
+	for i := range held {
+		if err := held[i].unpack(); err != nil {
+			return err
+		}
+	}
 	slices.SortFunc(held, func(a, b SimChunk) int { return cmp.Compare(a.Batch, b.Batch) })
 	v, err := newVerifier(f.Cfg, f.test, held)
 	if err != nil {
@@ -870,24 +899,19 @@ func (v *verifier) check(q, e uint32) {
 // borderline ones of rows without a sure pair to their earlier row's
 // batch, for its feature set.
 func (v *verifier) emit(step int32, near, ask func(int64, Decision)) {
-	out := map[int64][]Pair{}
+	var sure, asks []Pair
 	for n, p := range v.best {
 		if v.sure[n] {
-			out[p.Later.Key] = append(out[p.Later.Key], p)
+			sure = append(sure, p)
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(out)) {
-		near(splitOf(k), Decision{Step: step, Batch: k, Pairs: out[k]})
-	}
-	clear(out)
 	for _, a := range v.ask {
 		if !v.sure[a.later] {
-			out[a.Of.Key] = append(out[a.Of.Key], a.Pair)
+			asks = append(asks, a.Pair)
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(out)) {
-		ask(splitOf(k), Decision{Step: step, Batch: k, Pairs: out[k]})
-	}
+	bySplit(step, sure, func(p Pair) int64 { return p.Later.Key }, near)
+	bySplit(step, asks, func(p Pair) int64 { return p.Of.Key }, ask)
 }
 
 // setsFn writes the feature set of each earlier row of a borderline pair
@@ -913,7 +937,9 @@ func (f *setsFn) sets(ctx context.Context, ranges func(*Range) bool, all []Decis
 	asks := map[int64][]Pair{}
 	for _, d := range all {
 		if int(d.Step) == f.To {
-			asks[d.Batch] = append(asks[d.Batch], d.Pairs...)
+			for _, d := range byBatch(d, true) {
+				asks[d.Batch] = append(asks[d.Batch], d.Pairs...)
+			}
 		}
 	}
 	if len(asks) == 0 {
@@ -988,9 +1014,11 @@ func (f *setsFn) sets(ctx context.Context, ranges func(*Range) bool, all []Decis
 	if met != len(asks) {
 		return fmt.Errorf("siftbeam: near-duplicate pairs for %d batches that are not there", len(asks)-met)
 	}
-	for k, ps := range out {
-		emit(splitOf(k), Decision{Step: int32(f.To), Batch: k, Pairs: ps})
+	var pairs []Pair
+	for _, k := range slices.Sorted(maps.Keys(out)) {
+		pairs = append(pairs, out[k]...)
 	}
+	bySplit(int32(f.To), pairs, func(p Pair) int64 { return p.Later.Key }, emit)
 	return nil
 }
 

@@ -382,7 +382,10 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 		}
 	}
 	last := s.Scope("steps")
-	parts, rej, tal, keepers := beam.ParDo4(last, &passFn{chain: pass(len(j.Steps)), Scratch: j.Scratch}, group(last, decidedLast))
+	format, _ := dataset.FormatOf(j.Output)
+	lines := format == dataset.JSONL
+	parts, rej, tal, keepers := beam.ParDo4(last, &passFn{chain: pass(len(j.Steps)), Scratch: j.Scratch, Lines: lines, Format: j.Recipe.OutputFormat},
+		group(last, decidedLast))
 	rejects = append(rejects, rej)
 	// The simhash_dedup reports: clusters by the row each drop names.
 	tallies = append(tallies, tal, beam.Create(s, newTally(ref.Slots)),
@@ -391,7 +394,7 @@ func (j *Job) Build(s beam.Scope, report string, started time.Time) {
 	out := s.Scope("write")
 	shards := beam.ParDo(out, shardKey, beam.CreateList(out, seq(j.Shards)))
 	byShard := beam.ParDo(out, &shardPartFn{N: j.Shards}, parts)
-	tallies = append(tallies, beam.ParDo(out, &writeFn{Ref: ref, Path: j.Output, N: j.Shards, Format: j.Recipe.OutputFormat, Scratch: j.Scratch},
+	tallies = append(tallies, beam.ParDo(out, &writeFn{Ref: ref, Path: j.Output, N: j.Shards, Format: j.Recipe.OutputFormat, Lines: lines, Scratch: j.Scratch},
 		beam.CoGroupByKey(out, shards, byShard)))
 	if j.Rejects != "" {
 		byShard := beam.ParDo(out, &shardRejFn{N: j.Shards}, beam.Flatten(out, rejects...))

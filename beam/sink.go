@@ -148,6 +148,7 @@ type writeFn struct {
 	Shard   int
 	N       int
 	Format  string
+	Lines   bool   // the batches are stored as their JSON lines ([passFn])
 	Scratch string // the job's scratch directory: no file is made once it is gone
 }
 
@@ -190,6 +191,13 @@ func (f *writeFn) ProcessElement(ctx context.Context, shard int, _ func(*bool) b
 			b, err := files.read(f.Scratch, p.Path, p.Off, p.Len)
 			if err != nil {
 				return err
+			}
+			if f.Lines {
+				t.Written += p.Rows
+				if err := w.WriteLines(b); err != nil {
+					return err
+				}
+				continue
 			}
 			rec, err := decode(mem, b)
 			if err != nil {

@@ -412,3 +412,82 @@ func TestEscapedFieldsAcrossLines(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteLinesIsWrite: lines encoded apart with AppendLines (with the
+// default encoder and with one of the caller's) and handed to WriteLines
+// make the file Write makes of the same batches, compressed or not; and
+// WriteLines on a columnar output panics, as documented.
+func TestWriteLinesIsWrite(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	r, err := dataset.Open(mem, []string{write(t, dir, "in.jsonl", sample)}, dataset.WithBatchSize(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var recs []arrow.RecordBatch
+	for {
+		rec, _, err := r.Next(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	defer func() {
+		for _, rec := range recs {
+			rec.Release()
+		}
+	}()
+	idOnly := func(dst []byte, rec arrow.RecordBatch, row int) []byte {
+		return fmt.Appendf(dst, `{"id":%q}`, sift.ColsOf(rec).ID.Value(row))
+	}
+	for _, tc := range []struct {
+		name string
+		enc  dataset.EncodeFunc
+	}{{"out.jsonl", nil}, {"out.jsonl.zst", nil}, {"ids.jsonl", idOnly}} {
+		var opts []dataset.WriteOption
+		if tc.enc != nil {
+			opts = append(opts, dataset.WithEncoder(tc.enc))
+		}
+		files := [2]string{filepath.Join(dir, "w-"+tc.name), filepath.Join(dir, "l-"+tc.name)}
+		for i, path := range files {
+			w, err := dataset.Create(mem, path, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rec := range recs {
+				if i == 0 {
+					err = w.Write(context.Background(), rec)
+				} else {
+					err = w.WriteLines(dataset.AppendLines(nil, rec, tc.enc))
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, _ := os.ReadFile(files[0])
+		b, _ := os.ReadFile(files[1])
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: WriteLines wrote %d bytes, Write %d, not the same", tc.name, len(b), len(a))
+		}
+	}
+	w, err := dataset.Create(mem, filepath.Join(dir, "out.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	defer func() {
+		if recover() == nil {
+			t.Error("WriteLines on a Parquet output did not panic")
+		}
+	}()
+	w.WriteLines([]byte("{}\n"))
+}

@@ -91,13 +91,8 @@ func Create(mem memory.Allocator, path string, opts ...WriteOption) (*Writer, er
 // Write appends rec (borrowed).
 func (w *Writer) Write(_ context.Context, rec arrow.RecordBatch) error {
 	if w.format == JSONL {
-		for i := 0; i < int(rec.NumRows()); i++ {
-			w.buf = append(w.enc(w.buf[:0], rec, i), '\n')
-			if _, err := w.f.Write(w.buf); err != nil {
-				return err
-			}
-		}
-		return nil
+		w.buf = AppendLines(w.buf[:0], rec, w.enc)
+		return w.WriteLines(w.buf)
 	}
 	rec.Retain()
 	w.pending = append(w.pending, rec)
@@ -108,6 +103,30 @@ func (w *Writer) Write(_ context.Context, rec arrow.RecordBatch) error {
 		}
 	}
 	return nil
+}
+
+// AppendLines appends the rows of rec to dst as JSON lines, each ending
+// in a newline, encoded by enc (nil: sift.AppendRowJSON): what a JSONL
+// Writer with that encoder writes for rec. A program can encode batches on
+// several goroutines and hand the lines to one Writer ([Writer.WriteLines]).
+func AppendLines(dst []byte, rec arrow.RecordBatch, enc EncodeFunc) []byte {
+	if enc == nil {
+		enc = sift.AppendRowJSON
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		dst = append(enc(dst, rec, i), '\n')
+	}
+	return dst
+}
+
+// WriteLines appends JSON lines encoded already, as [AppendLines] encodes
+// them. It panics unless the output is JSONL.
+func (w *Writer) WriteLines(p []byte) error {
+	if w.format != JSONL {
+		panic(fmt.Sprintf("dataset: WriteLines on a %v output", w.format))
+	}
+	_, err := w.f.Write(p)
+	return err
 }
 
 // CPU returns the CPU time spent concatenating and encoding chunks
